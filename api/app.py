@@ -1,0 +1,99 @@
+"""The FastAPI application: routers under ``/api/v1``, the viewer at ``/``, and the
+scheduler started and stopped with the server.
+
+On start the store is migrated to the current schema (``storage.upgrade``), so a new
+database, or one from an older version, needs no separate step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry, Histogram
+
+from api.routes import campaigns, evaluations, fronts, health, registry
+from api.settings import Settings
+from jobs.executors.local import LocalExecutor, visible_gpu_ids
+from jobs.scheduler import Scheduler
+from storage import database_url, make_engine, make_sessionmaker, upgrade
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = database_url(settings.database_url)
+        engine = make_engine(url)
+        upgrade(engine)
+        app.state.sessions = make_sessionmaker(engine)
+        app.state.scheduler = None
+        if settings.run_scheduler:
+            app.state.scheduler = _scheduler(settings, url, app)
+            app.state.scheduler.start()
+        try:
+            yield
+        finally:
+            if app.state.scheduler is not None:
+                app.state.scheduler.shutdown()
+            engine.dispose()
+
+    app = FastAPI(
+        title="mofront",
+        summary="Multi-objective optimisation campaigns and their Pareto fronts",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.request_metrics = CollectorRegistry()
+    _measure_requests(app)
+    for router in (campaigns.router, evaluations.router, fronts.router, registry.router,
+                   health.router):
+        app.include_router(router, prefix="/api/v1")
+    app.get("/healthz", include_in_schema=False)(health.healthz)
+    app.get("/metrics", include_in_schema=False)(health.metrics)
+    if WEB_DIR.is_dir():
+        app.mount("/ui", StaticFiles(directory=WEB_DIR, html=True), name="web")
+
+        @app.get("/", include_in_schema=False)
+        def viewer() -> RedirectResponse:
+            return RedirectResponse("/ui/")
+
+    return app
+
+
+def _scheduler(settings: Settings, url: str, app: FastAPI) -> Scheduler:
+    gpu_ids = visible_gpu_ids()
+    workers = settings.workers or max(1, len(gpu_ids))
+    executor = LocalExecutor(url, workers=workers, gpu_ids=gpu_ids, log_dir=settings.log_dir)
+    return Scheduler(
+        app.state.sessions,
+        executor,
+        poll_seconds=settings.poll_seconds,
+        heartbeat_timeout=settings.heartbeat_timeout,
+    )
+
+
+def _measure_requests(app: FastAPI) -> None:
+    latency = Histogram(
+        "mofront_request_seconds",
+        "HTTP request latency",
+        ["method", "route"],
+        registry=app.state.request_metrics,
+    )
+
+    @app.middleware("http")
+    async def timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        latency.labels(request.method, path).observe(time.perf_counter() - started)
+        return response

@@ -1,0 +1,216 @@
+"""The Python client of the mofront REST API.
+
+    from api.client import Client
+    client = Client("http://127.0.0.1:8000")
+    campaign = client.submit({"algorithm": "sobol", "problem": {"kind": "test-function",
+                              "id": "zdt1"}, "budget": {"evaluations": 200}})
+    campaign.wait()
+    campaign.front()          # a pandas DataFrame, one row per front point
+
+It depends on httpx, pandas and numpy only (no torch), so it installs anywhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+import pandas as pd
+
+FINISHED = ("succeeded", "failed", "cancelled")
+
+
+class APIError(RuntimeError):
+    """A 4xx/5xx answer; ``detail`` is the server's explanation."""
+
+    def __init__(self, status_code: int, detail: Any):
+        self.status_code, self.detail = status_code, detail
+        super().__init__(f"HTTP {status_code}: {_explain(detail)}")
+
+
+class Client:
+    def __init__(self, url: str = "http://127.0.0.1:8000", token: str | None = None,
+                 timeout: float = 30.0):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=url.rstrip("/") + "/api/v1", headers=headers,
+                                  timeout=timeout)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text
+            raise APIError(response.status_code, detail)
+        if response.status_code == 204:
+            return None
+        if response.headers.get("content-type", "").startswith("application/json"):
+            return response.json()
+        return response.content
+
+    def submit(self, spec: dict[str, Any]) -> Campaign:
+        return Campaign(self, self.request("POST", "/campaigns", json=spec))
+
+    def campaign(self, campaign_id: int) -> Campaign:
+        return Campaign(self, self.request("GET", f"/campaigns/{campaign_id}"))
+
+    def campaigns(self, **filters: Any) -> list[Campaign]:
+        page = self.request("GET", "/campaigns", params=_drop_none(filters))
+        return [Campaign(self, item) for item in page["items"]]
+
+    def registry(self) -> dict[str, Any]:
+        return dict(self.request("GET", "/registry"))
+
+    def compare(self, campaign_ids: Sequence[int],
+                reference_point: Sequence[float] | None = None) -> pd.DataFrame:
+        params = {"campaigns": ",".join(map(str, campaign_ids))}
+        if reference_point is not None:
+            params["reference_point"] = ",".join(map(repr, map(float, reference_point)))
+        result = self.request("GET", "/compare", params=params)
+        table = pd.DataFrame(result["campaigns"])
+        table.attrs["reference_point"] = result["reference_point"]
+        return table
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Campaign:
+    """A campaign on the server; ``data`` is its latest JSON (``refresh()`` updates it)."""
+
+    def __init__(self, client: Client, data: dict[str, Any]):
+        self._client = client
+        self.data = data
+
+    @property
+    def id(self) -> int:
+        return int(self.data["id"])
+
+    @property
+    def status(self) -> str:
+        return str(self.data["status"])
+
+    @property
+    def objective_names(self) -> list[str]:
+        return [o["name"] for o in self.data["objectives"]]
+
+    def refresh(self) -> Campaign:
+        self.data = self._client.request("GET", f"/campaigns/{self.id}")
+        return self
+
+    def wait(self, progress: bool = True, poll_seconds: float = 1.0,
+             timeout: float | None = None) -> Campaign:
+        """Block until the campaign finishes; show a progress bar (rich) if asked."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = _ProgressBar(f"campaign {self.id}") if progress else None
+        try:
+            while self.refresh().status not in FINISHED:
+                if bar is not None:
+                    bar.update(self.data["progress"], self.status)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"campaign {self.id} still {self.status} after {timeout}s")
+                time.sleep(poll_seconds)
+            if bar is not None:
+                bar.update(self.data["progress"], self.status)
+        finally:
+            if bar is not None:
+                bar.close()
+        return self
+
+    def front(self, objectives: Sequence[str] | None = None) -> pd.DataFrame:
+        params = {"objectives": ",".join(objectives)} if objectives else {}
+        result = self._client.request("GET", f"/campaigns/{self.id}/front", params=params)
+        names = [o["name"] for o in result["objectives"]]
+        return _points_frame(result["points"], names, id_column="evaluation_id")
+
+    def evaluations(self, on_front: bool | None = None, page_size: int = 1000) -> pd.DataFrame:
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._client.request(
+                "GET", f"/campaigns/{self.id}/evaluations",
+                params=_drop_none({"limit": page_size, "offset": len(items),
+                                   "on_front": on_front}),
+            )
+            items.extend(page["items"])
+            if not page["items"] or len(items) >= page["total"]:
+                break
+        frame = _points_frame(items, self.objective_names, id_column="id")
+        for column in ("on_front", "budget_used", "kind", "created_at"):
+            if items:
+                frame[column] = [item[column] for item in items]
+        return frame
+
+    def hypervolume(self, reference_point: Sequence[float] | None = None) -> float:
+        params = {}
+        if reference_point is not None:
+            params["reference_point"] = ",".join(map(repr, map(float, reference_point)))
+        result = self._client.request("GET", f"/campaigns/{self.id}/hypervolume", params=params)
+        return float(result["hypervolume"])
+
+    def history(self) -> pd.DataFrame:
+        result = self._client.request("GET", f"/campaigns/{self.id}/history")
+        frame = pd.DataFrame(result["points"])
+        frame.attrs["reference_point"] = result["reference_point"]
+        return frame
+
+    def cancel(self) -> Campaign:
+        self.data = self._client.request("POST", f"/campaigns/{self.id}/cancel")
+        return self
+
+    def delete(self) -> None:
+        self._client.request("DELETE", f"/campaigns/{self.id}")
+
+    def download_policy(self, evaluation_id: int) -> bytes:
+        return bytes(self._client.request("GET", f"/evaluations/{evaluation_id}/artifact"))
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.id} {self.data.get('algorithm')} {self.status}>"
+
+
+def _points_frame(points: list[dict[str, Any]], names: list[str], id_column: str) -> pd.DataFrame:
+    rows = []
+    for point in points:
+        row: dict[str, Any] = {"evaluation_id": point[id_column], "seq": point["seq"]}
+        row.update(zip(names, point["objectives"]))
+        row.update({f"param.{key}": value for key, value in point["params"].items()})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=None if rows else ["evaluation_id", "seq", *names])
+
+
+class _ProgressBar:
+    def __init__(self, label: str):
+        from rich.progress import Progress
+
+        self._progress = Progress()
+        self._progress.start()
+        self._task = self._progress.add_task(label, total=1.0)
+
+    def update(self, fraction: float, status: str) -> None:
+        self._progress.update(self._task, completed=fraction,
+                              description=f"{status}")
+
+    def close(self) -> None:
+        self._progress.stop()
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _explain(detail: Any) -> str:
+    if isinstance(detail, list):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg')}"
+            if isinstance(item, dict) else str(item)
+            for item in detail
+        )
+    return str(detail)

@@ -1,0 +1,101 @@
+"""Campaigns: submit, list, get, cancel, delete."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from api.deps import CampaignDep, SessionDep
+from api.schemas import CampaignOut, CampaignPage, Status
+from jobs.spec import CampaignSpec, SpecError, resolve
+from storage import create_campaign, delete_campaign, list_campaigns, request_cancel
+
+router = APIRouter(tags=["campaigns"])
+
+FINISHED = ("succeeded", "failed", "cancelled")
+
+
+@router.post("/campaigns", status_code=201, response_model=CampaignOut)
+def submit(spec: CampaignSpec, session: SessionDep) -> CampaignOut:
+    try:
+        resolved = resolve(spec)
+    except SpecError as exc:
+        raise HTTPException(422, [{**e, "loc": ["body", *e["loc"]]} for e in exc.errors]) from None
+    info = resolved.info
+    campaign = create_campaign(
+        session,
+        name=spec.name,
+        algorithm=spec.algorithm,
+        problem={"kind": info.kind, "id": info.id, **resolved.problem_params},
+        spec=spec.model_dump(mode="json", exclude_none=True),
+        params=resolved.params,
+        status="queued",
+        n_objectives=info.n_objectives,
+        objective_names=[o.name for o in info.objectives],
+        objective_senses=[o.sense for o in info.objectives],
+        reference_point=resolved.reference_point,
+        reference_point_source=resolved.reference_point_source,
+        seed=spec.seed,
+        budget=float(spec.budget.amount),
+        budget_unit=spec.budget.unit,
+        max_attempts=spec.max_attempts,
+        conventions={},
+        code_version=_code_version(),
+    )
+    session.commit()
+    return CampaignOut.of(campaign)
+
+
+@router.get("/campaigns", response_model=CampaignPage)
+def list_(
+    session: SessionDep,
+    status: Status | None = None,
+    algorithm: Annotated[str | None, Query(max_length=64)] = None,
+    problem: Annotated[str | None, Query(max_length=128, description="problem id")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> CampaignPage:
+    items, total = list_campaigns(
+        session, status=status, algorithm=algorithm, problem=problem, limit=limit, offset=offset
+    )
+    return CampaignPage(items=[CampaignOut.of(c) for c in items], total=total)
+
+
+@router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
+def get(campaign: CampaignDep) -> CampaignOut:
+    return CampaignOut.of(campaign)
+
+
+@router.post("/campaigns/{campaign_id}/cancel", response_model=CampaignOut)
+def cancel(campaign: CampaignDep, session: SessionDep) -> CampaignOut:
+    if campaign.status in FINISHED:
+        raise HTTPException(409, f"campaign {campaign.id} already {campaign.status}")
+    request_cancel(session, campaign.id)
+    if campaign.status == "queued":
+        campaign.status = "cancelled"
+        campaign.finished_at = datetime.now(UTC)
+    session.commit()
+    return CampaignOut.of(campaign)
+
+
+@router.delete("/campaigns/{campaign_id}", status_code=204)
+def delete(campaign: CampaignDep, session: SessionDep, request: Request) -> Response:
+    scheduler = getattr(request.app.state, "scheduler", None)
+    if campaign.status == "running":
+        request_cancel(session, campaign.id)
+        session.commit()
+        if scheduler is not None:
+            scheduler.stop_campaign(campaign.id)
+    delete_campaign(session, campaign.id)
+    session.commit()
+    return Response(status_code=204)
+
+
+def _code_version() -> str:
+    try:
+        return version("mofront")
+    except PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,225 @@
+"""Fronts and metrics: the Pareto front, hypervolume, its history, and comparisons."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import CampaignDep, SessionDep
+from api.schemas import (
+    CompareEntry,
+    CompareOut,
+    FrontOut,
+    FrontPoint,
+    HistoryOut,
+    HistoryPoint,
+    HypervolumeOut,
+    ObjectiveOut,
+)
+from pareto import default_reference_point, hypervolume, to_maximization
+from storage import front, get_campaign, history
+
+router = APIRouter(tags=["fronts"])
+
+
+@router.get("/campaigns/{campaign_id}/front", response_model=FrontOut)
+def campaign_front(
+    campaign: CampaignDep,
+    session: SessionDep,
+    objectives: Annotated[
+        str | None,
+        Query(max_length=2000, description="comma-separated objective names (a subset)"),
+    ] = None,
+) -> FrontOut:
+    indices = _objective_indices(campaign, objectives)
+    points = front(session, campaign.id, indices)
+    chosen = indices if indices is not None else list(range(campaign.n_objectives))
+    return FrontOut(
+        campaign_id=campaign.id,
+        objectives=[_objective(campaign, i) for i in chosen],
+        points=[
+            FrontPoint(
+                evaluation_id=p.id,
+                seq=p.seq,
+                objectives=[p.objectives[i] for i in chosen],
+                params=p.params,
+            )
+            for p in points
+        ],
+    )
+
+
+@router.get("/campaigns/{campaign_id}/hypervolume", response_model=HypervolumeOut)
+def campaign_hypervolume(
+    campaign: CampaignDep,
+    session: SessionDep,
+    reference_point: Annotated[
+        str | None,
+        Query(max_length=2000, description="comma-separated, one value per objective, raw units"),
+    ] = None,
+) -> HypervolumeOut:
+    if reference_point is not None:
+        point = _parse_reference_point(reference_point, campaign.n_objectives)
+        source = "user"
+    else:
+        point, source = campaign.reference_point, campaign.reference_point_source
+    points = front(session, campaign.id)
+    value = 0.0
+    if point is not None and points:
+        senses = campaign.objective_senses
+        value = hypervolume(
+            to_maximization(np.array([p.objectives for p in points]), senses),
+            to_maximization(np.array(point, dtype=float), senses),
+        )
+    return HypervolumeOut(
+        campaign_id=campaign.id,
+        hypervolume=value,
+        reference_point=point,
+        reference_point_source=source,
+        objectives=[_objective(campaign, i) for i in range(campaign.n_objectives)],
+        front_size=len(points),
+    )
+
+
+@router.get("/campaigns/{campaign_id}/history", response_model=HistoryOut)
+def campaign_history(campaign: CampaignDep, session: SessionDep) -> HistoryOut:
+    return HistoryOut(
+        campaign_id=campaign.id,
+        budget_unit=campaign.budget_unit,
+        reference_point=campaign.reference_point,
+        reference_point_source=campaign.reference_point_source,
+        points=[
+            HistoryPoint(
+                seq=s.seq,
+                n_evaluations=s.n_evaluations,
+                budget_used=s.budget_used,
+                hypervolume=s.hypervolume,
+                front_size=s.front_size,
+                wall_seconds=s.wall_seconds,
+                extras=s.extras or {},
+            )
+            for s in history(session, campaign.id)
+        ],
+    )
+
+
+@router.get("/compare", response_model=CompareOut)
+def compare(
+    session: SessionDep,
+    campaigns: Annotated[str, Query(max_length=2000, description="comma-separated ids")],
+    reference_point: Annotated[str | None, Query(max_length=2000)] = None,
+) -> CompareOut:
+    """Each campaign's HV under one reference point: the one given, else the published
+    point the campaigns share, else the DESIGN.md rule over the union of their fronts."""
+    chosen = [_campaign_for_compare(session, part) for part in _split(campaigns, "campaigns")]
+    first = chosen[0]
+    signature = (first.objective_names, first.objective_senses)
+    for other in chosen[1:]:
+        if (other.objective_names, other.objective_senses) != signature:
+            raise _query_error("campaigns", (
+                f"campaign {other.id} has objectives {other.objective_names}; campaign "
+                f"{first.id} has {first.objective_names}: compare campaigns on the same problem"
+            ))
+    senses = first.objective_senses
+    fronts = [
+        to_maximization(np.array([p.objectives for p in front(session, c.id)], dtype=float)
+                        .reshape(-1, first.n_objectives), senses)
+        for c in chosen
+    ]
+    point_raw, source = _common_reference_point(chosen, fronts, reference_point)
+    point_max = to_maximization(np.array(point_raw, dtype=float), senses)
+    return CompareOut(
+        objectives=[_objective(first, i) for i in range(first.n_objectives)],
+        reference_point=point_raw,
+        reference_point_source=source,
+        campaigns=[
+            CompareEntry(
+                campaign_id=c.id,
+                name=c.name,
+                algorithm=c.algorithm,
+                status=c.status,
+                hypervolume=hypervolume(f, point_max) if len(f) else 0.0,
+                front_size=len(f),
+                n_evaluations=c.n_evaluations,
+                budget_used=c.budget_used,
+            )
+            for c, f in zip(chosen, fronts)
+        ],
+    )
+
+
+def _common_reference_point(
+    chosen: list[Any], fronts: list[np.ndarray], given: str | None
+) -> tuple[list[float], str]:
+    first = chosen[0]
+    if given is not None:
+        return _parse_reference_point(given, first.n_objectives), "user"
+    published = {tuple(c.reference_point) for c in chosen
+                 if c.reference_point_source == "published" and c.reference_point}
+    if len(published) == 1 and all(c.reference_point_source == "published" for c in chosen):
+        return list(published.pop()), "published"
+    union = np.vstack([f for f in fronts if len(f)] or [np.empty((0, first.n_objectives))])
+    if len(union) == 0:
+        raise _query_error("campaigns", "none of these campaigns has evaluations yet")
+    point_max = default_reference_point(union)
+    return [float(v) for v in to_maximization(point_max, first.objective_senses)], "nadir"
+
+
+def _campaign_for_compare(session: Any, part: str) -> Any:
+    if not part.isdigit():
+        raise _query_error("campaigns", f"{part!r} is not a campaign id (a positive integer)")
+    campaign = get_campaign(session, int(part))
+    if campaign is None:
+        raise HTTPException(404, f"campaign {part} does not exist")
+    return campaign
+
+
+def _objective_indices(campaign: Any, names: str | None) -> list[int] | None:
+    if names is None:
+        return None
+    indices = []
+    for name in _split(names, "objectives"):
+        if name not in campaign.objective_names:
+            raise _query_error("objectives", (
+                f"unknown objective {name!r}; campaign {campaign.id} has "
+                f"{', '.join(campaign.objective_names)}"
+            ))
+        indices.append(campaign.objective_names.index(name))
+    if len(set(indices)) != len(indices):
+        raise _query_error("objectives", "each objective may be named once")
+    return indices
+
+
+def _parse_reference_point(text: str, n_objectives: int) -> list[float]:
+    try:
+        values = [float(part) for part in _split(text, "reference_point")]
+    except ValueError:
+        raise _query_error(
+            "reference_point", f"{text!r} is not a comma-separated list of numbers"
+        ) from None
+    if len(values) != n_objectives:
+        raise _query_error("reference_point", (
+            f"reference_point has {len(values)} values; the campaign has {n_objectives} objectives"
+        ))
+    if not all(np.isfinite(values)):
+        raise _query_error("reference_point", "reference_point values must be finite numbers")
+    return values
+
+
+def _split(text: str, field: str) -> list[str]:
+    parts = [part.strip() for part in text.split(",")]
+    if not parts or any(part == "" for part in parts):
+        raise _query_error(field, f"{field} must be a comma-separated list with no empty items")
+    return parts
+
+
+def _objective(campaign: Any, index: int) -> ObjectiveOut:
+    return ObjectiveOut(
+        name=campaign.objective_names[index], sense=campaign.objective_senses[index]
+    )
+
+
+def _query_error(field: str, message: str) -> HTTPException:
+    return HTTPException(422, [{"loc": ["query", field], "msg": message, "type": "value_error"}])

@@ -1,0 +1,182 @@
+"""Response schemas of the REST API, kept apart from the ORM models in ``storage``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class ObjectiveOut(BaseModel):
+    name: str
+    sense: Literal["minimize", "maximize"]
+
+
+class BudgetOut(BaseModel):
+    unit: str
+    amount: float
+    used: float
+
+
+class CampaignOut(BaseModel):
+    id: int
+    name: str | None
+    algorithm: str
+    problem: dict[str, Any]
+    params: dict[str, Any]
+    seed: int
+    status: Status
+    progress: float
+    budget: BudgetOut
+    message: str | None
+    error: str | None
+    objectives: list[ObjectiveOut]
+    reference_point: list[float] | None
+    reference_point_source: str | None
+    conventions: dict[str, Any]
+    n_evaluations: int
+    front_size: int
+    hypervolume: float | None
+    attempts: int
+    max_attempts: int
+    worker: str | None
+    device: str | None
+    code_version: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, campaign: Any) -> CampaignOut:
+        return cls(
+            id=campaign.id,
+            name=campaign.name,
+            algorithm=campaign.algorithm,
+            problem=campaign.problem,
+            params=campaign.params,
+            seed=campaign.seed,
+            status=campaign.status,
+            progress=campaign.progress,
+            budget=BudgetOut(
+                unit=campaign.budget_unit, amount=campaign.budget, used=campaign.budget_used
+            ),
+            message=campaign.message,
+            error=campaign.error,
+            objectives=[
+                ObjectiveOut(name=name, sense=sense)
+                for name, sense in zip(campaign.objective_names, campaign.objective_senses)
+            ],
+            reference_point=campaign.reference_point,
+            reference_point_source=campaign.reference_point_source,
+            conventions=campaign.conventions or {},
+            n_evaluations=campaign.n_evaluations,
+            front_size=campaign.front_size,
+            hypervolume=campaign.hypervolume,
+            attempts=campaign.attempts,
+            max_attempts=campaign.max_attempts,
+            worker=campaign.worker,
+            device=campaign.device,
+            code_version=campaign.code_version,
+            created_at=campaign.created_at,
+            started_at=campaign.started_at,
+            finished_at=campaign.finished_at,
+        )
+
+
+class CampaignPage(BaseModel):
+    items: list[CampaignOut]
+    total: int
+
+
+class EvaluationOut(BaseModel):
+    id: int
+    campaign_id: int
+    seq: int
+    kind: str
+    objectives: list[float]
+    params: dict[str, Any]
+    budget_used: float
+    on_front: bool
+    artifact_id: int | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, evaluation: Any) -> EvaluationOut:
+        return cls(
+            id=evaluation.id,
+            campaign_id=evaluation.campaign_id,
+            seq=evaluation.seq,
+            kind=evaluation.kind,
+            objectives=evaluation.objectives,
+            params=evaluation.params,
+            budget_used=evaluation.budget_used,
+            on_front=evaluation.on_front,
+            artifact_id=evaluation.artifact_id,
+            created_at=evaluation.created_at,
+        )
+
+
+class EvaluationPage(BaseModel):
+    items: list[EvaluationOut]
+    total: int
+
+
+class FrontPoint(BaseModel):
+    evaluation_id: int
+    seq: int
+    objectives: list[float]
+    params: dict[str, Any]
+
+
+class FrontOut(BaseModel):
+    campaign_id: int
+    objectives: list[ObjectiveOut]
+    points: list[FrontPoint]
+
+
+class HypervolumeOut(BaseModel):
+    campaign_id: int
+    hypervolume: float
+    reference_point: list[float] | None
+    reference_point_source: str | None
+    objectives: list[ObjectiveOut]
+    front_size: int
+
+
+class HistoryPoint(BaseModel):
+    seq: int
+    n_evaluations: int
+    budget_used: float
+    hypervolume: float | None
+    front_size: int
+    wall_seconds: float | None
+    extras: dict[str, Any]
+
+
+class HistoryOut(BaseModel):
+    campaign_id: int
+    budget_unit: str
+    reference_point: list[float] | None
+    reference_point_source: str | None
+    points: list[HistoryPoint]
+
+
+class CompareEntry(BaseModel):
+    campaign_id: int
+    name: str | None
+    algorithm: str
+    status: Status
+    hypervolume: float
+    front_size: int
+    n_evaluations: int
+    budget_used: float
+
+
+class CompareOut(BaseModel):
+    objectives: list[ObjectiveOut]
+    reference_point: list[float]
+    reference_point_source: str
+    campaigns: list[CompareEntry]

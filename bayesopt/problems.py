@@ -1,0 +1,359 @@
+"""Built-in test problems (kind ``"test-function"``): BoTorch's multi-objective test functions.
+
+Each catalogue entry names one class of ``botorch.test_functions.multi_objective`` and
+implements :class:`jobs.protocol.ProblemDefinition`: a pydantic ``config`` of the
+problem's parameters (``dim``, ``num_objectives`` where BoTorch takes them, with
+BoTorch's rules as field constraints), ``info(config)`` and ``build(config)``.
+
+Evaluation is BoTorch's own code, never a re-implementation: ``build`` imports BoTorch
+lazily, constructs the class with ``negate=False`` and calls it on a float64 tensor. With
+``negate=False`` every objective is minimised, as the problems are published, so every
+objective is declared ``"minimize"`` and the reference point is BoTorch's ``_ref_point``
+as it stands (``problem.ref_point`` with ``negate=False``). The metadata (objective
+names, bounds, reference points, maximum hypervolumes) is written out here so that
+``info`` — and with it the registry and the submit-time checks — needs no torch;
+``tests/bayesopt/test_problem_catalogue.py`` compares it with live BoTorch objects so
+that a BoTorch upgrade that changes a value fails a test instead of drifting silently.
+
+Left out on purpose: BoTorch's DTLZ4 (its ``_alpha`` is never used, so it evaluates
+exactly DTLZ2), the constrained problems (the ``Problem`` contract has no way yet to
+return constraint slacks), and the robust-optimisation problems (DH1-4, ToyRobust),
+which are only meaningful under input noise.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from jobs.protocol import Objective, Parameter, ProblemInfo
+
+KIND = "test-function"
+
+# Service limits, not BoTorch's: beyond them exact hypervolume and the viewer give up.
+MAX_DIM = 1000
+MAX_OBJECTIVES = 10
+
+
+# ---- configs ------------------------------------------------------------------------
+
+
+class ProblemConfig(BaseModel):
+    """Parameters every test function takes; fixed-size problems take nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    evaluation_delay: float = Field(
+        0.0,
+        ge=0,
+        le=60,
+        description="simulated seconds per evaluation, for demos and scheduling tests",
+    )
+
+
+class ZDTConfig(ProblemConfig):
+    """ZDT problems: two objectives, any input dimension of at least 2."""
+
+    num_objectives: Literal[2] = Field(2, description="ZDT problems have two objectives")
+    dim: int = Field(4, ge=2, le=MAX_DIM, description="input dimension (at least 2)")
+
+
+class DTLZConfig(ProblemConfig):
+    """DTLZ problems: M objectives over a d-dimensional unit cube, with d > M."""
+
+    num_objectives: int = Field(
+        2, ge=2, le=MAX_OBJECTIVES, description="number of objectives M"
+    )
+    dim: int = Field(
+        6,
+        ge=3,
+        le=MAX_DIM,
+        validate_default=True,
+        description="input dimension d; must be greater than num_objectives",
+    )
+
+    @field_validator("dim")
+    @classmethod
+    def _dim_exceeds_num_objectives(cls, dim: int, info: ValidationInfo) -> int:
+        num_objectives = info.data.get("num_objectives")
+        if num_objectives is not None and dim <= num_objectives:
+            raise ValueError(
+                f"DTLZ needs dim > num_objectives, got dim={dim} and "
+                f"num_objectives={num_objectives}; set dim to at least {num_objectives + 1}"
+            )
+        return dim
+
+
+class GMMConfig(ProblemConfig):
+    """The Gaussian-mixture problem: 2-D input, 2 to 4 objectives."""
+
+    num_objectives: int = Field(2, ge=2, le=4, description="number of objectives (2 to 4)")
+
+
+# ---- the built problem --------------------------------------------------------------
+
+
+class InvalidCandidates(ValueError):
+    """The points handed to ``evaluate`` have the wrong shape or leave the box."""
+
+
+class BoTorchProblem:
+    """A built test function: ``evaluate`` maps ``n x d`` parameters to ``n x m`` objectives."""
+
+    def __init__(self, info: ProblemInfo, function: Any, evaluation_delay: float) -> None:
+        self.info = info
+        self.evaluation_delay = evaluation_delay
+        self._function = function  # a BoTorch MultiObjectiveTestProblem, negate=False
+        self._low = np.array([p.low for p in info.parameters])
+        self._high = np.array([p.high for p in info.parameters])
+
+    def evaluate(self, x: Any) -> np.ndarray:
+        import torch
+
+        points = np.ascontiguousarray(x, dtype=np.float64)
+        self._check(points)
+        n = points.shape[0]
+        if self.evaluation_delay > 0:
+            time.sleep(self.evaluation_delay * n)
+        if n == 0:
+            return np.empty((0, self.info.n_objectives), dtype=np.float64)
+        with torch.no_grad():
+            values = self._function(torch.from_numpy(points))
+        return values.to(torch.float64).numpy().copy()  # n x m
+
+    def _check(self, points: np.ndarray) -> None:
+        d = len(self.info.parameters)
+        if points.ndim != 2 or points.shape[1] != d:
+            raise InvalidCandidates(
+                f"{self.info.id} expects an n x {d} array of parameters, got shape "
+                f"{points.shape}"
+            )
+        if not np.isfinite(points).all():
+            raise InvalidCandidates(f"{self.info.id}: parameters must be finite")
+        outside = (points < self._low) | (points > self._high)
+        if outside.any():
+            row, col = np.argwhere(outside)[0]
+            parameter = self.info.parameters[col]
+            raise InvalidCandidates(
+                f"{self.info.id}: {parameter.name}={points[row, col]!r} in row {row} is "
+                f"outside its bounds [{parameter.low}, {parameter.high}]"
+            )
+
+
+# ---- catalogue entries --------------------------------------------------------------
+
+Bounds = list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class TestFunctionDefinition:
+    """One catalogue entry; the callables read the validated config."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    id: str
+    summary: str
+    config: type[ProblemConfig]
+    botorch_class: str  # name in botorch.test_functions.multi_objective
+    objective_names: Callable[[Any], tuple[str, ...]]
+    bounds: Callable[[Any], Bounds]
+    reference_point: Callable[[Any], tuple[float, ...]]
+    max_hypervolume: Callable[[Any], float | None]
+
+    def parse(self, config: Any = None) -> ProblemConfig:
+        """Accept a config of this entry's type, a mapping of its fields, or None (defaults)."""
+        if config is None:
+            return self.config()
+        if isinstance(config, self.config):
+            return config
+        if isinstance(config, Mapping):
+            return self.config.model_validate(dict(config))
+        raise TypeError(
+            f"{self.id} takes a {self.config.__name__} or a mapping of its fields, "
+            f"not {type(config).__name__}"
+        )
+
+    def info(self, config: Any = None) -> ProblemInfo:
+        cfg = self.parse(config)
+        return ProblemInfo(
+            kind=KIND,
+            id=self.id,
+            objectives=tuple(Objective(n, "minimize") for n in self.objective_names(cfg)),
+            parameters=tuple(
+                Parameter(f"x{i}", low, high) for i, (low, high) in enumerate(self.bounds(cfg))
+            ),
+            reference_point=self.reference_point(cfg),
+            reference_point_source=f"BoTorch test function {self.botorch_class}",
+            known_max_hypervolume=self.max_hypervolume(cfg),
+            constraints=0,
+        )
+
+    def build(self, config: Any = None) -> BoTorchProblem:
+        import torch
+        from botorch.test_functions import multi_objective
+
+        cfg = self.parse(config)
+        function_class = getattr(multi_objective, self.botorch_class)
+        function = function_class(
+            negate=False, **cfg.model_dump(exclude={"evaluation_delay"})
+        ).to(torch.float64)  # some classes (GMM) keep float32 buffers otherwise
+        return BoTorchProblem(self.info(cfg), function, cfg.evaluation_delay)
+
+
+def _fixed(
+    problem_id: str,
+    summary: str,
+    botorch_class: str,
+    objective_names: tuple[str, ...],
+    bounds: Bounds,
+    reference_point: tuple[float, ...],
+    max_hypervolume: float | None,
+) -> TestFunctionDefinition:
+    return TestFunctionDefinition(
+        id=problem_id,
+        summary=summary,
+        config=ProblemConfig,
+        botorch_class=botorch_class,
+        objective_names=lambda cfg: objective_names,
+        bounds=lambda cfg: list(bounds),
+        reference_point=lambda cfg: reference_point,
+        max_hypervolume=lambda cfg: max_hypervolume,
+    )
+
+
+def _numbered(cfg: Any) -> tuple[str, ...]:
+    return tuple(f"f{i + 1}" for i in range(cfg.num_objectives))
+
+
+def _unit_cube(cfg: Any) -> Bounds:
+    return [(0.0, 1.0)] * cfg.dim
+
+
+def _zdt(problem_id: str, summary: str, botorch_class: str, max_hv: float) -> TestFunctionDefinition:
+    # Reference point (11, 11) from Yang et al. (2019); the maximum does not depend on dim.
+    return TestFunctionDefinition(
+        id=problem_id,
+        summary=summary,
+        config=ZDTConfig,
+        botorch_class=botorch_class,
+        objective_names=_numbered,
+        bounds=_unit_cube,
+        reference_point=lambda cfg: (11.0, 11.0),
+        max_hypervolume=lambda cfg: max_hv,
+    )
+
+
+def _dtlz(
+    problem_id: str,
+    summary: str,
+    botorch_class: str,
+    reference_value: float,
+    max_hv: Callable[[int], float] | None,
+) -> TestFunctionDefinition:
+    return TestFunctionDefinition(
+        id=problem_id,
+        summary=summary,
+        config=DTLZConfig,
+        botorch_class=botorch_class,
+        objective_names=_numbered,
+        bounds=_unit_cube,
+        reference_point=lambda cfg: (reference_value,) * cfg.num_objectives,
+        max_hypervolume=lambda cfg: None if max_hv is None else max_hv(cfg.num_objectives),
+    )
+
+
+def _dtlz1_max_hv(m: int) -> float:
+    # BoTorch's formula, kept so the drift test holds. The region the linear front
+    # sum(f) = 1/2 leaves undominated is a simplex of volume 0.5^m / m!, not 0.5^m, so
+    # BoTorch's value is low by 0.5^m (1 - 1/m!): 0.125 for m = 2, 1e-9 of the volume.
+    return 400.0**m - 0.5**m
+
+
+def _spherical_max_hv(reference_value: float) -> Callable[[int], float]:
+    # The box minus the positive orthant of the unit ball (DTLZ2 and DTLZ3).
+    def max_hv(m: int) -> float:
+        return reference_value**m - math.pi ** (m / 2) / math.gamma(m / 2 + 1) / 2**m
+
+    return max_hv
+
+
+_ENTRIES: tuple[TestFunctionDefinition, ...] = (
+    _fixed(
+        "branin-currin",
+        "Branin and Currin functions, 2 inputs, 2 objectives (Belakaria et al., NeurIPS 2019)",
+        "BraninCurrin",
+        ("branin", "currin"),
+        [(0.0, 1.0), (0.0, 1.0)],
+        (18.0, 6.0),
+        59.36011874867746,  # BoTorch: approximated with NSGA-II
+    ),
+    _zdt("zdt1", "ZDT1, convex front, 2 objectives (Zitzler, Deb & Thiele, 2000)", "ZDT1",
+         120 + 2 / 3),
+    _zdt("zdt2", "ZDT2, concave front, 2 objectives (Zitzler, Deb & Thiele, 2000)", "ZDT2",
+         120 + 1 / 3),
+    _zdt("zdt3", "ZDT3, disconnected front, 2 objectives (Zitzler, Deb & Thiele, 2000)",
+         "ZDT3", 128.77811613069076),
+    _dtlz("dtlz1", "DTLZ1, linear front behind many local fronts (Deb et al., 2005)",
+          "DTLZ1", 400.0, _dtlz1_max_hv),
+    _dtlz("dtlz2", "DTLZ2, spherical concave front (Deb et al., 2005)",
+          "DTLZ2", 1.1, _spherical_max_hv(1.1)),
+    _dtlz("dtlz3", "DTLZ3, spherical front behind many local fronts (Deb et al., 2005)",
+          "DTLZ3", 10000.0, _spherical_max_hv(10000.0)),
+    _dtlz("dtlz5", "DTLZ5, degenerate curve-shaped front (Deb et al., 2005)",
+          "DTLZ5", 10.0, None),
+    _dtlz("dtlz7", "DTLZ7, front in 2^(M-1) disconnected regions (Deb et al., 2005)",
+          "DTLZ7", 15.0, None),
+    TestFunctionDefinition(
+        id="gmm",
+        summary="Gaussian-mixture objectives on the unit square, 2 to 4 objectives "
+        "(Daulton et al., ICML 2022)",
+        config=GMMConfig,
+        botorch_class="GMM",
+        objective_names=_numbered,
+        bounds=lambda cfg: [(0.0, 1.0), (0.0, 1.0)],
+        reference_point=lambda cfg: (-0.2338, -0.2211, -0.5180, -0.1866)[: cfg.num_objectives],
+        max_hypervolume=lambda cfg: None,
+    ),
+    _fixed(
+        "vehicle-safety",
+        "Vehicle crash-worthiness design, 5 inputs, 3 objectives (Liao et al., 2008; "
+        "Tanabe & Ishibuchi, 2020)",
+        "VehicleSafety",
+        ("mass", "acceleration", "toe_board_intrusion"),
+        [(1.0, 3.0)] * 5,
+        (1864.72022, 11.81993945, 0.2903999384),
+        246.81607081187002,
+    ),
+    _fixed(
+        "car-side-impact",
+        "Car side-impact design, 7 inputs, 4 objectives (Jain & Deb, 2014; "
+        "Tanabe & Ishibuchi, 2020)",
+        "CarSideImpact",
+        ("weight", "pubic_force", "v_pillar_velocity", "constraint_violation"),
+        [(0.5, 1.5), (0.45, 1.35), (0.5, 1.5), (0.5, 1.5), (0.875, 2.625), (0.4, 1.2),
+         (0.4, 1.2)],
+        (45.4872, 4.5114, 13.3394, 10.3942),
+        484.72654347642793,
+    ),
+    _fixed(
+        "penicillin",
+        "Penicillin fermentation simulator, 7 inputs, 3 objectives (Liang & Lai, 2021)",
+        "Penicillin",
+        ("negative_yield", "co2", "time"),
+        [(60.0, 120.0), (0.05, 18.0), (293.0, 303.0), (0.05, 18.0), (0.01, 0.5),
+         (500.0, 700.0), (5.0, 6.5)],
+        (25.935, 57.612, 935.5),
+        2183455.909507436,
+    ),
+)
+
+
+def catalogue() -> dict[str, TestFunctionDefinition]:
+    """The built-in test functions by id, in a stable order."""
+    return {entry.id: entry for entry in _ENTRIES}

@@ -1,0 +1,139 @@
+"""The contract between algorithms and the service.
+
+Algorithms (``morl/``, ``bayesopt/``) implement :class:`Algorithm` and talk to the
+service only through a :class:`Recorder`; they never import ``storage`` or ``api``.
+A problem is described by :class:`ProblemInfo` plus an ``evaluate`` callable. This
+module imports nothing of ours but ``pareto``, so algorithms can depend on it freely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+Sense = Literal["minimize", "maximize"]
+
+
+class Cancelled(Exception):
+    """Raised by :meth:`Recorder.record` once the campaign has been cancelled."""
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    sense: Sense = "maximize"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One continuous decision variable with its box bounds (in the problem's units)."""
+
+    name: str
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class ProblemInfo:
+    """What a campaign needs to know about a problem before running it."""
+
+    kind: str
+    id: str
+    objectives: tuple[Objective, ...]
+    parameters: tuple[Parameter, ...] = ()
+    reference_point: tuple[float, ...] | None = None  # raw units, problem's own senses
+    reference_point_source: str | None = None  # where the published point comes from
+    known_max_hypervolume: float | None = None
+    constraints: int = 0
+
+    @property
+    def n_objectives(self) -> int:
+        return len(self.objectives)
+
+    @property
+    def senses(self) -> list[Sense]:
+        return [o.sense for o in self.objectives]
+
+
+@dataclass
+class Evaluated:
+    """One evaluated candidate or policy, as an algorithm hands it to the recorder.
+
+    ``objectives`` are raw values in the problem's own senses and objective order.
+    ``cost`` is the budget this item consumed (1 evaluation, or its env steps).
+    """
+
+    objectives: Sequence[float]
+    params: dict[str, Any] = field(default_factory=dict)
+    kind: Literal["candidate", "policy"] = "candidate"
+    cost: float = 1.0
+    artifact: bytes | None = None
+    artifact_content_type: str = "application/octet-stream"
+
+
+@runtime_checkable
+class Recorder(Protocol):
+    """How an algorithm reports to the service.
+
+    ``record`` persists a batch at once (each item gets the next ``seq``), updates
+    progress and raises :class:`Cancelled` when the campaign was cancelled. A resumed
+    campaign calls ``restore`` first; the seqs recorded after the restored checkpoint are
+    re-assigned identically, and re-recording an already stored seq is a no-op.
+    """
+
+    @property
+    def budget(self) -> float: ...
+
+    @property
+    def budget_used(self) -> float: ...
+
+    def record(self, items: Sequence[Evaluated]) -> None: ...
+
+    def progress(self, budget_used: float, message: str | None = None) -> None: ...
+
+    def checkpoint(self, state: dict[str, Any]) -> None: ...
+
+    def restore(self) -> dict[str, Any] | None: ...
+
+    def log(self, **values: float) -> None:
+        """Attach per-iteration diagnostics (e.g. fit_seconds) to the campaign history."""
+        ...
+
+
+class Algorithm(Protocol):
+    """``run`` drives one campaign to the end of its budget (or until Cancelled)."""
+
+    def __call__(
+        self,
+        problem: Any,
+        params: dict[str, Any],
+        seed: int,
+        device: str,
+        recorder: Recorder,
+    ) -> None: ...
+
+
+class Problem(Protocol):
+    """A built problem: ``evaluate`` maps a ``n x d`` array of parameters (problem units)
+    to a ``n x m`` array of raw objective values (the problem's own senses)."""
+
+    info: ProblemInfo
+
+    def evaluate(self, x: Any) -> Any: ...
+
+
+class ProblemDefinition(Protocol):
+    """An entry of a problem catalogue: its parameter schema and how to build it.
+
+    ``config`` is a pydantic model (extra="forbid") of the problem's parameters, e.g.
+    ``dim`` and ``num_objectives``. ``info`` must not import torch; ``build`` may.
+    """
+
+    id: str
+    summary: str
+    config: Any
+
+    def info(self, config: Any) -> ProblemInfo: ...
+
+    def build(self, config: Any) -> Problem: ...

@@ -1,0 +1,139 @@
+"""The algorithms and problems mofront knows, by import path, loaded lazily.
+
+Nothing here imports an algorithm module until it is asked for, so the API can list
+the registry and validate specs without importing torch: each algorithm's ``config``
+(a pydantic model of its parameters) lives in a module that is light to import.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from jobs.protocol import ProblemDefinition
+
+
+class UnknownName(LookupError):
+    """An algorithm, problem kind or problem id that is not registered."""
+
+    def __init__(self, what: str, name: str, known: list[str]):
+        self.what, self.name, self.known = what, name, known
+        super().__init__(f"unknown {what} {name!r}; known: {', '.join(sorted(known))}")
+
+
+@dataclass(frozen=True)
+class AlgorithmEntry:
+    name: str
+    summary: str
+    run: str  # "module:function" implementing jobs.protocol.Algorithm
+    config: str  # "module:Model", a pydantic model of the parameters (extra="forbid")
+    problem_kinds: tuple[str, ...]
+    budget_units: tuple[str, ...]
+
+    def load(self) -> Callable[..., None]:
+        return _load(self.run)
+
+    def config_model(self) -> type[BaseModel]:
+        return _load(self.config)
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    kind: str
+    summary: str
+    catalogue: str  # "module:function" returning dict[id, ProblemDefinition]
+
+    def definitions(self) -> dict[str, ProblemDefinition]:
+        return _load(self.catalogue)()
+
+
+ALGORITHMS: dict[str, AlgorithmEntry] = {
+    entry.name: entry
+    for entry in [
+        AlgorithmEntry(
+            name="sobol",
+            summary="Scrambled Sobol quasi-random search (the random baseline)",
+            run="bayesopt.sobol:run",
+            config="bayesopt.sobol:SobolConfig",
+            problem_kinds=("test-function",),
+            budget_units=("evaluations",),
+        ),
+    ]
+}
+
+PROBLEM_KINDS: dict[str, ProblemKind] = {
+    entry.kind: entry
+    for entry in [
+        ProblemKind(
+            kind="test-function",
+            summary="Synthetic multi-objective test functions (BoTorch's implementations)",
+            catalogue="bayesopt.problems:catalogue",
+        ),
+    ]
+}
+
+
+def algorithm(name: str) -> AlgorithmEntry:
+    try:
+        return ALGORITHMS[name]
+    except KeyError:
+        raise UnknownName("algorithm", name, list(ALGORITHMS)) from None
+
+
+def problem_kind(kind: str) -> ProblemKind:
+    try:
+        return PROBLEM_KINDS[kind]
+    except KeyError:
+        raise UnknownName("problem kind", kind, list(PROBLEM_KINDS)) from None
+
+
+def problem_definition(kind: str, problem_id: str) -> ProblemDefinition:
+    definitions = problem_kind(kind).definitions()
+    try:
+        return definitions[problem_id]
+    except KeyError:
+        raise UnknownName(f"{kind} problem", problem_id, list(definitions)) from None
+
+
+def describe() -> dict[str, Any]:
+    """The registry as JSON: what ``GET /api/v1/registry`` serves to forms and clients."""
+    algorithms = [
+        {
+            "name": entry.name,
+            "summary": entry.summary,
+            "problem_kinds": list(entry.problem_kinds),
+            "budget_units": list(entry.budget_units),
+            "params_schema": entry.config_model().model_json_schema(),
+        }
+        for entry in ALGORITHMS.values()
+    ]
+    problems = []
+    for kind in PROBLEM_KINDS.values():
+        for definition in kind.definitions().values():
+            default_info = definition.info(definition.config())
+            problems.append(
+                {
+                    "kind": kind.kind,
+                    "id": definition.id,
+                    "summary": definition.summary,
+                    "params_schema": definition.config.model_json_schema(),
+                    "objectives": [
+                        {"name": o.name, "sense": o.sense} for o in default_info.objectives
+                    ],
+                    "reference_point": (
+                        list(default_info.reference_point)
+                        if default_info.reference_point is not None
+                        else None
+                    ),
+                }
+            )
+    return {"algorithms": algorithms, "problems": problems}
+
+
+def _load(path: str) -> Any:
+    module_name, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)

@@ -1,0 +1,179 @@
+"""The scheduler inside ``mofront serve``: launches queued campaigns on the executor,
+watches their workers, and resumes or fails the ones that die.
+
+A worker is dead when its process exits while the campaign is still ``running``, or
+when its heartbeat is older than ``heartbeat_timeout`` and this server has no live
+process for it (a worker left by a previous server). A dead campaign goes back to
+``queued`` and resumes from its last checkpoint, up to ``max_attempts`` launches;
+then it is ``failed`` with the reason. On start, campaigns left ``running`` by a
+server that is gone are resumed; a restart does not count against their attempts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs.executors import Executor
+from storage import Campaign, get_campaign
+
+log = logging.getLogger("mofront.scheduler")
+
+
+class Scheduler:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        executor: Executor,
+        *,
+        poll_seconds: float = 0.5,
+        heartbeat_timeout: float = 30.0,
+    ):
+        self._sessions = sessions
+        self._executor = executor
+        self._poll_seconds = poll_seconds
+        self._heartbeat_timeout = timedelta(seconds=heartbeat_timeout)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self.resume_orphans()
+        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        """Stop launching, stop this server's workers and queue their campaigns again."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        with self._lock:
+            running = self._executor.running()
+            self._executor.shutdown()
+            self._executor.reap()
+            with self._sessions() as session:
+                for campaign_id in running:
+                    campaign = get_campaign(session, campaign_id)
+                    if campaign is not None and campaign.status == "running":
+                        self._requeue(campaign, "server stopped", counts=False)
+                session.commit()
+
+    def stop_campaign(self, campaign_id: int) -> None:
+        with self._lock:
+            self._executor.stop(campaign_id)
+
+    def tick(self) -> None:
+        """One round: reap ended workers, detect silent deaths, launch queued work."""
+        with self._lock, self._sessions() as session:
+            for campaign_id, code in self._executor.reap():
+                campaign = get_campaign(session, campaign_id)
+                if campaign is not None and campaign.status == "running":
+                    self._worker_died(campaign, f"worker exited with code {code}")
+            self._detect_silent_deaths(session)
+            self._launch_queued(session)
+            session.commit()
+
+    def resume_orphans(self) -> None:
+        """Campaigns left ``running`` by a server that is gone go back to the queue."""
+        with self._lock, self._sessions() as session:
+            for campaign in session.scalars(select(Campaign).where(Campaign.status == "running")):
+                if _worker_is_gone(campaign) or self._heartbeat_is_stale(campaign):
+                    self._requeue(campaign, "resumed after a server restart", counts=False)
+            session.commit()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._poll_seconds):
+            try:
+                self.tick()
+            except Exception:  # the database may be briefly away: try again next round
+                log.exception("scheduler round failed")
+
+    def _detect_silent_deaths(self, session: Session) -> None:
+        mine = self._executor.running()
+        for campaign in session.scalars(select(Campaign).where(Campaign.status == "running")):
+            if campaign.id in mine:
+                continue
+            if _worker_is_gone(campaign) or self._heartbeat_is_stale(campaign):
+                self._worker_died(campaign, "worker stopped sending heartbeats")
+
+    def _launch_queued(self, session: Session) -> None:
+        free = self._executor.capacity()
+        if free <= 0:
+            return
+        queued = session.scalars(
+            select(Campaign)
+            .where(Campaign.status == "queued")
+            .order_by(Campaign.id)
+            .limit(free)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for campaign in queued:
+            campaign.status = "running"
+            campaign.attempts += 1
+            campaign.worker = None
+            campaign.heartbeat_at = _now()
+            session.flush()
+            session.commit()
+            gpus = int((campaign.spec or {}).get("resources", {}).get("gpus", 0))
+            self._executor.launch(campaign.id, gpus)
+            log.info("campaign %s launched (attempt %s)", campaign.id, campaign.attempts)
+
+    def _worker_died(self, campaign: Campaign, reason: str) -> None:
+        if campaign.cancel_requested:
+            campaign.status = "cancelled"
+            campaign.finished_at = _now()
+        elif campaign.attempts >= campaign.max_attempts:
+            last_error = f": {campaign.error}" if campaign.error else ""
+            campaign.status = "failed"
+            campaign.error = f"{reason} after {campaign.attempts} attempts{last_error}"
+            campaign.finished_at = _now()
+            log.warning("campaign %s failed: %s", campaign.id, campaign.error)
+        else:
+            self._requeue(campaign, reason, counts=True)
+
+    def _requeue(self, campaign: Campaign, reason: str, *, counts: bool) -> None:
+        if not counts:
+            campaign.attempts = max(0, campaign.attempts - 1)
+        campaign.status = "queued"
+        campaign.message = f"resuming from the last checkpoint ({reason})"
+        log.info("campaign %s queued again: %s", campaign.id, reason)
+
+    def _heartbeat_is_stale(self, campaign: Campaign) -> bool:
+        beat = campaign.heartbeat_at
+        if beat is None:
+            return True
+        if beat.tzinfo is None:
+            beat = beat.replace(tzinfo=UTC)
+        return _now() - beat > self._heartbeat_timeout
+
+
+def _worker_is_gone(campaign: Campaign) -> bool:
+    """True when the campaign's worker ran on this host and its process no longer exists."""
+    host, _, pid = (campaign.worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return _is_zombie(int(pid))
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

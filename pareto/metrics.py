@@ -1,0 +1,92 @@
+"""Quality indicators of a front (maximisation convention).
+
+Expected utility and sparsity follow PGMORL (Xu et al., ICML 2020) and MORL-Baselines
+(Felten et al., NeurIPS 2023); IGD and IGD+ (Ishibuchi et al., EMO 2015) come from
+moocore; R2 is the standard R2 indicator with the weighted Tchebycheff utility
+(Hansen & Jaszkiewicz 1998; Brockhoff, Wagner & Trautmann, GECCO 2012).
+None of them filters its input: pass the front you want measured.
+"""
+
+from __future__ import annotations
+
+import moocore
+import numpy as np
+from numpy.typing import ArrayLike
+
+from pareto._arrays import as_points, as_vector, same_width
+
+# Bound on the (weights x points x objectives) block built at once by r2.
+_R2_BLOCK_ELEMENTS = 4_000_000
+
+
+def _non_empty(points: ArrayLike, name: str) -> np.ndarray:
+    array = as_points(points, name)
+    if len(array) == 0:
+        raise ValueError(f"{name} is empty; the indicator needs at least one point")
+    return array
+
+
+def expected_utility(front: ArrayLike, weights: ArrayLike) -> float:
+    """Expected utility ``EU = mean over w of max over p in front of w . p``.
+
+    ``front`` is ``(n, m)``, ``weights`` is ``(k, m)`` (typically
+    :func:`pareto.weights.equally_spaced_weights`): the linear utility an agent picking
+    its best policy for each preference would get, averaged over preferences.
+    """
+    points = _non_empty(front, "front")
+    preferences = _non_empty(weights, "weights")
+    same_width(points, preferences, ("front", "weights"))
+    return float(np.mean(np.max(preferences @ points.T, axis=1)))
+
+
+def sparsity(front: ArrayLike) -> float:
+    """Sparsity: mean squared gap between neighbours along each objective.
+
+    ``S = 1/(n-1) * sum over objectives j of sum over i of (P~_j[i+1] - P~_j[i])^2``
+    where ``P~_j`` is objective ``j`` of the front sorted. 0.0 for fewer than 2 points.
+    Lower means a denser front.
+    """
+    points = as_points(front, "front")
+    if len(points) < 2:
+        return 0.0
+    gaps = np.diff(np.sort(points, axis=0), axis=0)
+    return float(np.sum(gaps**2) / (len(points) - 1))
+
+
+def igd(front: ArrayLike, reference_front: ArrayLike) -> float:
+    """Inverted generational distance: mean over reference points of the Euclidean
+    distance to the nearest front point (Coello & Reyes Sierra 2004). Lower is better."""
+    points = _non_empty(front, "front")
+    reference = _non_empty(reference_front, "reference_front")
+    same_width(points, reference, ("front", "reference_front"))
+    return float(moocore.igd(points, ref=reference, maximise=True))
+
+
+def igd_plus(front: ArrayLike, reference_front: ArrayLike) -> float:
+    """IGD+ (Ishibuchi et al. 2015), maximisation-aware: mean over reference points z of
+    ``min over p of sqrt(sum_i max(z_i - p_i, 0)^2)`` — only the amount by which a
+    front point falls short of z counts. Weakly Pareto-compliant. Lower is better."""
+    points = _non_empty(front, "front")
+    reference = _non_empty(reference_front, "reference_front")
+    same_width(points, reference, ("front", "reference_front"))
+    return float(moocore.igd_plus(points, ref=reference, maximise=True))
+
+
+def r2(front: ArrayLike, weights: ArrayLike, ideal: ArrayLike) -> float:
+    """R2 indicator with the Tchebycheff utility with respect to the ideal point z*:
+
+    ``R2 = mean over w of min over p in front of max_i w_i * (z*_i - p_i)``.
+
+    ``front`` is ``(n, m)``, ``weights`` ``(k, m)``, ``ideal`` ``(m,)``. Lower is better.
+    """
+    points = _non_empty(front, "front")
+    preferences = _non_empty(weights, "weights")
+    same_width(points, preferences, ("front", "weights"))
+    shortfall = as_vector(ideal, points.shape[1], "ideal") - points  # (n, m)
+    block = max(1, _R2_BLOCK_ELEMENTS // shortfall.size)
+    best = np.empty(len(preferences))
+    for start in range(0, len(preferences), block):
+        chunk = preferences[start : start + block]  # (b, m)
+        tchebycheff = np.max(chunk[:, None, :] * shortfall[None, :, :], axis=2)  # (b, n)
+        best[start : start + block] = np.min(tchebycheff, axis=1)
+    return float(np.mean(best))
