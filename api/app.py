@@ -13,7 +13,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Histogram
 
@@ -21,6 +23,7 @@ from api.routes import campaigns, evaluations, fronts, health, registry
 from api.settings import Settings
 from jobs.executors.local import LocalExecutor, visible_gpu_ids
 from jobs.scheduler import Scheduler
+from jobs.spec import explain
 from storage import database_url, make_engine, make_sessionmaker, upgrade
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.request_metrics = CollectorRegistry()
     _measure_requests(app)
+    app.exception_handler(RequestValidationError)(_validation_error)
     for router in (campaigns.router, evaluations.router, fronts.router, registry.router,
                    health.router):
         app.include_router(router, prefix="/api/v1")
@@ -97,3 +101,15 @@ def _measure_requests(app: FastAPI) -> None:
         path = getattr(route, "path", "unmatched")
         latency.labels(request.method, path).observe(time.perf_counter() - started)
         return response
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, with 'unknown field' messages that list the allowed fields."""
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in exc.errors():
+        loc = list(error.get("loc", ()))
+        if loc[:1] == ["body"] and error.get("type") == "extra_forbidden":
+            error = {**error, "msg": explain({**error, "loc": loc[1:]})}
+        errors.append({key: error[key] for key in ("loc", "msg", "type") if key in error})
+    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})

@@ -50,7 +50,7 @@ class ProblemConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     evaluation_delay: float = Field(
-        0.0,
+        default=0.0,
         ge=0,
         le=60,
         description="simulated seconds per evaluation, for demos and scheduling tests",
@@ -60,18 +60,18 @@ class ProblemConfig(BaseModel):
 class ZDTConfig(ProblemConfig):
     """ZDT problems: two objectives, any input dimension of at least 2."""
 
-    num_objectives: Literal[2] = Field(2, description="ZDT problems have two objectives")
-    dim: int = Field(4, ge=2, le=MAX_DIM, description="input dimension (at least 2)")
+    num_objectives: Literal[2] = Field(default=2, description="ZDT problems have two objectives")
+    dim: int = Field(default=4, ge=2, le=MAX_DIM, description="input dimension (at least 2)")
 
 
 class DTLZConfig(ProblemConfig):
     """DTLZ problems: M objectives over a d-dimensional unit cube, with d > M."""
 
     num_objectives: int = Field(
-        2, ge=2, le=MAX_OBJECTIVES, description="number of objectives M"
+        default=2, ge=2, le=MAX_OBJECTIVES, description="number of objectives M"
     )
     dim: int = Field(
-        6,
+        default=6,
         ge=3,
         le=MAX_DIM,
         validate_default=True,
@@ -93,7 +93,7 @@ class DTLZConfig(ProblemConfig):
 class GMMConfig(ProblemConfig):
     """The Gaussian-mixture problem: 2-D input, 2 to 4 objectives."""
 
-    num_objectives: int = Field(2, ge=2, le=4, description="number of objectives (2 to 4)")
+    num_objectives: int = Field(default=2, ge=2, le=4, description="number of objectives (2 to 4)")
 
 
 # ---- the built problem --------------------------------------------------------------
@@ -131,8 +131,7 @@ class BoTorchProblem:
         d = len(self.info.parameters)
         if points.ndim != 2 or points.shape[1] != d:
             raise InvalidCandidates(
-                f"{self.info.id} expects an n x {d} array of parameters, got shape "
-                f"{points.shape}"
+                f"{self.info.id} expects an n x {d} array of parameters, got shape {points.shape}"
             )
         if not np.isfinite(points).all():
             raise InvalidCandidates(f"{self.info.id}: parameters must be finite")
@@ -141,7 +140,7 @@ class BoTorchProblem:
             row, col = np.argwhere(outside)[0]
             parameter = self.info.parameters[col]
             raise InvalidCandidates(
-                f"{self.info.id}: {parameter.name}={points[row, col]!r} in row {row} is "
+                f"{self.info.id}: {parameter.name}={float(points[row, col])!r} in row {row} is "
                 f"outside its bounds [{parameter.low}, {parameter.high}]"
             )
 
@@ -200,9 +199,9 @@ class TestFunctionDefinition:
 
         cfg = self.parse(config)
         function_class = getattr(multi_objective, self.botorch_class)
-        function = function_class(
-            negate=False, **cfg.model_dump(exclude={"evaluation_delay"})
-        ).to(torch.float64)  # some classes (GMM) keep float32 buffers otherwise
+        arguments = cfg.model_dump(exclude={"evaluation_delay"})
+        # .to(): some classes (GMM) keep float32 buffers otherwise.
+        function = function_class(negate=False, **arguments).to(torch.float64)
         return BoTorchProblem(self.info(cfg), function, cfg.evaluation_delay)
 
 
@@ -235,7 +234,9 @@ def _unit_cube(cfg: Any) -> Bounds:
     return [(0.0, 1.0)] * cfg.dim
 
 
-def _zdt(problem_id: str, summary: str, botorch_class: str, max_hv: float) -> TestFunctionDefinition:
+def _zdt(
+    problem_id: str, summary: str, botorch_class: str, max_hv: float
+) -> TestFunctionDefinition:
     # Reference point (11, 11) from Yang et al. (2019); the maximum does not depend on dim.
     return TestFunctionDefinition(
         id=problem_id,
@@ -293,22 +294,53 @@ _ENTRIES: tuple[TestFunctionDefinition, ...] = (
         (18.0, 6.0),
         59.36011874867746,  # BoTorch: approximated with NSGA-II
     ),
-    _zdt("zdt1", "ZDT1, convex front, 2 objectives (Zitzler, Deb & Thiele, 2000)", "ZDT1",
-         120 + 2 / 3),
-    _zdt("zdt2", "ZDT2, concave front, 2 objectives (Zitzler, Deb & Thiele, 2000)", "ZDT2",
-         120 + 1 / 3),
-    _zdt("zdt3", "ZDT3, disconnected front, 2 objectives (Zitzler, Deb & Thiele, 2000)",
-         "ZDT3", 128.77811613069076),
-    _dtlz("dtlz1", "DTLZ1, linear front behind many local fronts (Deb et al., 2005)",
-          "DTLZ1", 400.0, _dtlz1_max_hv),
-    _dtlz("dtlz2", "DTLZ2, spherical concave front (Deb et al., 2005)",
-          "DTLZ2", 1.1, _spherical_max_hv(1.1)),
-    _dtlz("dtlz3", "DTLZ3, spherical front behind many local fronts (Deb et al., 2005)",
-          "DTLZ3", 10000.0, _spherical_max_hv(10000.0)),
-    _dtlz("dtlz5", "DTLZ5, degenerate curve-shaped front (Deb et al., 2005)",
-          "DTLZ5", 10.0, None),
-    _dtlz("dtlz7", "DTLZ7, front in 2^(M-1) disconnected regions (Deb et al., 2005)",
-          "DTLZ7", 15.0, None),
+    _zdt(
+        "zdt1",
+        "ZDT1, convex front, 2 objectives (Zitzler, Deb & Thiele, 2000)",
+        "ZDT1",
+        120 + 2 / 3,
+    ),
+    _zdt(
+        "zdt2",
+        "ZDT2, concave front, 2 objectives (Zitzler, Deb & Thiele, 2000)",
+        "ZDT2",
+        120 + 1 / 3,
+    ),
+    _zdt(
+        "zdt3",
+        "ZDT3, disconnected front, 2 objectives (Zitzler, Deb & Thiele, 2000)",
+        "ZDT3",
+        128.77811613069076,
+    ),
+    _dtlz(
+        "dtlz1",
+        "DTLZ1, linear front behind many local fronts (Deb et al., 2005)",
+        "DTLZ1",
+        400.0,
+        _dtlz1_max_hv,
+    ),
+    _dtlz(
+        "dtlz2",
+        "DTLZ2, spherical concave front (Deb et al., 2005)",
+        "DTLZ2",
+        1.1,
+        _spherical_max_hv(1.1),
+    ),
+    _dtlz(
+        "dtlz3",
+        "DTLZ3, spherical front behind many local fronts (Deb et al., 2005)",
+        "DTLZ3",
+        10000.0,
+        _spherical_max_hv(10000.0),
+    ),
+    _dtlz("dtlz5", "DTLZ5, degenerate curve-shaped front (Deb et al., 2005)", "DTLZ5", 10.0, None),
+    _dtlz(
+        "dtlz7",
+        "DTLZ7, front in 2^(M-1) disconnected regions (Deb et al., 2005)",
+        "DTLZ7",
+        15.0,
+        None,
+    ),
     TestFunctionDefinition(
         id="gmm",
         summary="Gaussian-mixture objectives on the unit square, 2 to 4 objectives "
@@ -336,8 +368,7 @@ _ENTRIES: tuple[TestFunctionDefinition, ...] = (
         "Tanabe & Ishibuchi, 2020)",
         "CarSideImpact",
         ("weight", "pubic_force", "v_pillar_velocity", "constraint_violation"),
-        [(0.5, 1.5), (0.45, 1.35), (0.5, 1.5), (0.5, 1.5), (0.875, 2.625), (0.4, 1.2),
-         (0.4, 1.2)],
+        [(0.5, 1.5), (0.45, 1.35), (0.5, 1.5), (0.5, 1.5), (0.875, 2.625), (0.4, 1.2), (0.4, 1.2)],
         (45.4872, 4.5114, 13.3394, 10.3942),
         484.72654347642793,
     ),
@@ -346,8 +377,15 @@ _ENTRIES: tuple[TestFunctionDefinition, ...] = (
         "Penicillin fermentation simulator, 7 inputs, 3 objectives (Liang & Lai, 2021)",
         "Penicillin",
         ("negative_yield", "co2", "time"),
-        [(60.0, 120.0), (0.05, 18.0), (293.0, 303.0), (0.05, 18.0), (0.01, 0.5),
-         (500.0, 700.0), (5.0, 6.5)],
+        [
+            (60.0, 120.0),
+            (0.05, 18.0),
+            (293.0, 303.0),
+            (0.05, 18.0),
+            (0.01, 0.5),
+            (500.0, 700.0),
+            (5.0, 6.5),
+        ],
         (25.935, 57.612, 935.5),
         2183455.909507436,
     ),

@@ -45,10 +45,10 @@ class SobolConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     batch_size: int = Field(
-        10, ge=1, le=10000, description="points evaluated and recorded per batch"
+        default=10, ge=1, le=10000, description="points evaluated and recorded per batch"
     )
     scramble: bool = Field(
-        True, description="randomise the sequence with the seed (unscrambled: seed ignored)"
+        default=True, description="randomise the sequence with the seed (unscrambled: seed ignored)"
     )
 
 

@@ -183,16 +183,20 @@ def _error(loc: tuple[Any, ...], message: str) -> dict[str, Any]:
 def _pydantic_errors(
     exc: ValidationError, prefix: tuple[Any, ...], model: type[BaseModel]
 ) -> list[dict[str, Any]]:
-    errors = []
-    for error in exc.errors(include_url=False, include_context=False):
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            message = f"unknown field {error['loc'][-1]!r}"
-            allowed = _allowed_fields(model, error["loc"][:-1])
-            if allowed:
-                message += f"; allowed: {', '.join(allowed)}"
-        errors.append({"loc": [*prefix, *error["loc"]], "msg": message, "type": error["type"]})
-    return errors
+    return [
+        {"loc": [*prefix, *error["loc"]], "msg": explain(error, model), "type": error["type"]}
+        for error in exc.errors(include_url=False, include_context=False)
+    ]
+
+
+def explain(error: dict[str, Any], model: type[BaseModel] = CampaignSpec) -> str:
+    """A pydantic error's message, with the allowed names added to 'unknown field'."""
+    if error["type"] != "extra_forbidden":
+        return str(error["msg"])
+    loc = tuple(error["loc"])
+    message = f"unknown field {loc[-1]!r}"
+    allowed = _allowed_fields(model, loc[:-1])
+    return f"{message}; allowed: {', '.join(allowed)}" if allowed else message
 
 
 def _allowed_fields(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:

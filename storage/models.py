@@ -10,7 +10,7 @@ alembic migration in ``storage/migrations/versions`` (a test compares the two).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -87,7 +87,7 @@ BigIntegerId = BigInteger().with_variant(Integer, "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         dict[str, Any]: JSON,
         list[Any]: JSON,
         list[float]: JSON,
@@ -156,7 +156,12 @@ class Campaign(Base):
 
     @property
     def problem_id(self) -> str | None:
+        """The problem's id (``problem["id"]``), the key campaigns are compared by."""
         return self.problem.get("id") if isinstance(self.problem, dict) else None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
 
     def __repr__(self) -> str:
         return f"Campaign(id={self.id!r}, name={self.name!r}, status={self.status!r})"

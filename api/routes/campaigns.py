@@ -27,7 +27,7 @@ def submit(spec: CampaignSpec, session: SessionDep) -> CampaignOut:
     info = resolved.info
     campaign = create_campaign(
         session,
-        name=spec.name,
+        name=spec.name or f"{spec.algorithm}-{info.id}",
         algorithm=spec.algorithm,
         problem={"kind": info.kind, "id": info.id, **resolved.problem_params},
         spec=spec.model_dump(mode="json", exclude_none=True),

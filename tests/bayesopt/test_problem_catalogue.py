@@ -101,8 +101,10 @@ def test_info_matches_the_live_botorch_object(case: tuple[str, dict[str, Any]]) 
 
 def test_botorch_negates_the_reference_point_with_the_objectives() -> None:
     entry = catalogue()["branin-currin"]
+    reference_point = entry.info().reference_point
+    assert reference_point is not None
     negated = _botorch_function(entry, {}, negate=True)
-    assert negated.ref_point.tolist() == [-v for v in entry.info().reference_point]
+    assert negated.ref_point.tolist() == [-v for v in reference_point]
 
 
 @pytest.mark.parametrize(

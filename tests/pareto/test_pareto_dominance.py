@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pareto_brute_force import brute_dominates, brute_non_dominated_mask, grid_points
 
 from pareto.dominance import dominates, non_dominated, non_dominated_mask, update_front
+from tests.pareto.pareto_brute_force import brute_dominates, brute_non_dominated_mask, grid_points
 
 
 @settings(max_examples=200, deadline=None)

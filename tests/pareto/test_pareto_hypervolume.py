@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pareto_brute_force import (
+
+from pareto.hypervolume import hv_contributions, hypervolume
+from tests.pareto.pareto_brute_force import (
     grid_points,
     hypervolume_cell_count,
     hypervolume_inclusion_exclusion,
     hypervolume_sweep_2d,
     real_points,
 )
-
-from pareto.hypervolume import hv_contributions, hypervolume
 
 reference_2d = st.tuples(st.floats(-12, 5), st.floats(-12, 5)).map(np.array)
 

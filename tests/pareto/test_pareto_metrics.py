@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pareto_brute_force import grid_points, real_points
 
 from pareto.metrics import expected_utility, igd, igd_plus, r2, sparsity
 from pareto.weights import simplex_grid
+from tests.pareto.pareto_brute_force import grid_points, real_points
 
 objectives = st.integers(1, 4)
 

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pareto_brute_force import brute_non_dominated_mask, grid_points, real_points
 
 from pareto.reference import (
     check_reference_point,
     default_reference_point,
     resolve_reference_point,
 )
+from tests.pareto.pareto_brute_force import brute_non_dominated_mask, grid_points, real_points
 
 
 @settings(max_examples=200, deadline=None)

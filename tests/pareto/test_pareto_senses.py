@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pareto_brute_force import real_points
 
 from pareto.senses import from_maximization, to_maximization, validate_objectives
+from tests.pareto.pareto_brute_force import real_points
 
 senses_strategy = st.lists(st.sampled_from(["minimize", "maximize"]), min_size=1, max_size=5)
 

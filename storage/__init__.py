@@ -1,0 +1,75 @@
+"""The mofront store: it owns the database schema (SQLAlchemy 2.0 typed models for
+campaigns, append-only evaluations with their raw objective vectors and a maintained
+``on_front`` flag, artifacts, metric snapshots and checkpoints), the engine and
+session setup for SQLite (WAL, ``BEGIN IMMEDIATE`` writers) and PostgreSQL (row
+locks), the alembic migrations shipped in ``storage/migrations``, and the
+intention-named queries the workers and the API need (``append_evaluations``,
+``front``, ``history``…). Query functions take a ``Session`` and leave the commit to
+the caller, except :func:`append_evaluations`, which commits its own transaction when
+given a fresh session. Of mofront's packages it imports only ``pareto``.
+"""
+
+from storage.artifacts import get_artifact, store_artifact
+from storage.campaigns import (
+    create_campaign,
+    delete_campaign,
+    get_campaign,
+    list_campaigns,
+    request_cancel,
+)
+from storage.checkpoints import load_checkpoint, save_checkpoint
+from storage.engine import database_url, make_engine, make_sessionmaker, upgrade
+from storage.evaluations import (
+    AppendResult,
+    CampaignNotFound,
+    NewEvaluation,
+    append_evaluations,
+    front,
+    front_hypervolume,
+    get_evaluation,
+    list_evaluations,
+)
+from storage.metrics import history
+from storage.models import (
+    CAMPAIGN_STATUSES,
+    FINISHED_STATUSES,
+    Artifact,
+    Base,
+    Campaign,
+    Checkpoint,
+    Evaluation,
+    MetricSnapshot,
+)
+
+__all__ = [
+    "CAMPAIGN_STATUSES",
+    "FINISHED_STATUSES",
+    "AppendResult",
+    "Artifact",
+    "Base",
+    "Campaign",
+    "CampaignNotFound",
+    "Checkpoint",
+    "Evaluation",
+    "MetricSnapshot",
+    "NewEvaluation",
+    "append_evaluations",
+    "create_campaign",
+    "database_url",
+    "delete_campaign",
+    "front",
+    "front_hypervolume",
+    "get_artifact",
+    "get_campaign",
+    "get_evaluation",
+    "history",
+    "list_campaigns",
+    "list_evaluations",
+    "load_checkpoint",
+    "make_engine",
+    "make_sessionmaker",
+    "request_cancel",
+    "save_checkpoint",
+    "store_artifact",
+    "upgrade",
+]
