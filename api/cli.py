@@ -166,6 +166,11 @@ def _call(action: Any) -> Any:
 
 
 def _print_table(header: list[str], rows: list[list[Any]]) -> None:
+    """A rich table on a terminal; tab-separated lines when piped, for scripts."""
+    if not sys.stdout.isatty():
+        for row in [header, *rows]:
+            print("\t".join(map(str, row)))
+        return
     from rich.console import Console
     from rich.table import Table
 
