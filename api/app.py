@@ -38,6 +38,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(url)
         upgrade(engine)
         app.state.sessions = make_sessionmaker(engine)
+        # Sessions that read and then write take SQLite's write lock at BEGIN, so they
+        # wait for other writers instead of failing with 'database is locked' midway.
+        app.state.write_sessions = make_sessionmaker(
+            engine.execution_options(sqlite_immediate=True)
+        )
         app.state.scheduler = None
         if settings.run_scheduler:
             app.state.scheduler = _scheduler(settings, url, app)
@@ -78,7 +83,7 @@ def _scheduler(settings: Settings, url: str, app: FastAPI) -> Scheduler:
     workers = settings.workers or max(1, len(gpu_ids))
     executor = LocalExecutor(url, workers=workers, gpu_ids=gpu_ids, log_dir=settings.log_dir)
     return Scheduler(
-        app.state.sessions,
+        app.state.write_sessions,
         executor,
         poll_seconds=settings.poll_seconds,
         heartbeat_timeout=settings.heartbeat_timeout,

@@ -16,12 +16,22 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A session for a request that writes (see ``api.app``: BEGIN IMMEDIATE on SQLite)."""
+    with request.app.state.write_sessions() as session:
+        yield session
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+CampaignId = Annotated[int, Path(ge=1, le=2**62)]
 
 
-def campaign_or_404(
-    session: SessionDep, campaign_id: Annotated[int, Path(ge=1, le=2**62)]
-) -> Any:
+def campaign_or_404(session: SessionDep, campaign_id: CampaignId) -> Any:
+    return existing_campaign(session, campaign_id)
+
+
+def existing_campaign(session: Session, campaign_id: int) -> Any:
     campaign = get_campaign(session, campaign_id)
     if campaign is None:
         raise HTTPException(404, f"campaign {campaign_id} does not exist")

@@ -76,7 +76,7 @@ class StoreRecorder:
                 ))
             session.commit()
         with self._sessions() as session:
-            append_evaluations(
+            result = append_evaluations(
                 session,
                 self._campaign_id,
                 rows,
@@ -86,7 +86,8 @@ class StoreRecorder:
         self._extras = {}
         self._next_seq += len(rows)
         self._budget_used = budget_used
-        self._raise_if_cancelled()
+        if result.cancel_requested:
+            raise Cancelled(f"campaign {self._campaign_id} was cancelled")
 
     def progress(self, budget_used: float, message: str | None = None) -> None:
         self._budget_used = float(budget_used)

@@ -11,7 +11,9 @@ to the scheduler, which also catches deaths that leave no trace (SIGKILL, OOM).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
+import signal
 import socket
 import sys
 import threading
@@ -28,6 +30,7 @@ from storage import get_campaign, make_engine, make_sessionmaker
 
 HEARTBEAT_SECONDS = float(os.environ.get("MOFRONT_HEARTBEAT_SECONDS", "2"))
 EXIT_FAILED = 3
+PR_SET_PDEATHSIG = 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,8 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", required=True, help="database URL")
     parser.add_argument("--campaign", type=int, required=True, help="campaign id")
     args = parser.parse_args(argv)
+    _die_with_server()
     _limit_threads()
-    sessions = make_sessionmaker(make_engine(args.db))
+    # Every session of a worker writes: on SQLite, take the write lock at BEGIN so a
+    # read-then-write transaction never fails with 'database is locked' midway.
+    sessions = make_sessionmaker(make_engine(args.db).execution_options(sqlite_immediate=True))
     return run_campaign(sessions, args.campaign)
 
 
@@ -67,7 +73,7 @@ def run_campaign(sessions: sessionmaker[Session], campaign_id: int) -> int:
     except Cancelled:
         _finish(sessions, campaign_id, "cancelled")
         return 0
-    except Exception as exc:  # the campaign's failure, not the worker's: report and exit
+    except Exception as exc:  # noqa: BLE001 -- the campaign's failure, not the worker's: report and exit
         traceback.print_exc()
         _note_error(sessions, campaign_id, f"{type(exc).__name__}: {exc}")
         return EXIT_FAILED
@@ -110,7 +116,7 @@ def _start_heartbeat(sessions: sessionmaker[Session], campaign_id: int) -> Any:
                         return
                     campaign.heartbeat_at = _now()
                     session.commit()
-            except Exception:  # a missed beat is retried; the scheduler tolerates a few
+            except Exception:  # noqa: BLE001 -- a missed beat is retried; the scheduler tolerates a few
                 traceback.print_exc()
 
     thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
@@ -121,6 +127,19 @@ def _start_heartbeat(sessions: sessionmaker[Session], campaign_id: int) -> Any:
         thread.join(timeout=HEARTBEAT_SECONDS + 5)
 
     return stop_and_join
+
+
+def _die_with_server() -> None:
+    """Ask Linux to SIGTERM this worker when the server that launched it dies, so a
+    killed server leaves no orphan writing to the store. Done here rather than in a
+    ``preexec_fn``, which is unsafe in the server's multi-threaded process."""
+    server_pid = os.environ.get("MOFRONT_SERVER_PID")
+    if server_pid is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(server_pid):  # the server died before the request took effect
+        sys.exit(EXIT_FAILED)
 
 
 def _limit_threads() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from pareto import check_reference_point
@@ -104,7 +104,7 @@ def list_campaigns(
     ``status`` is one status or several; ``problem`` is a problem id, matched against
     ``problem["id"]``.
     """
-    criteria = []
+    criteria: list[ColumnElement[bool]] = []
     if status is not None:
         statuses = [status] if isinstance(status, str) else list(status)
         criteria.append(Campaign.status.in_(statuses))

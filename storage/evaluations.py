@@ -31,13 +31,14 @@ import math
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from pareto import (
+    Sense,
     check_reference_point,
     default_reference_point,
     from_maximization,
@@ -51,6 +52,8 @@ from storage.models import EVALUATION_KINDS, Campaign, Evaluation, MetricSnapsho
 
 # Bound on the number of bound parameters in one IN (...) list.
 _IN_CHUNK = 500
+
+_EVALUATIONS = cast(Table, Evaluation.__table__)
 
 
 class CampaignNotFound(LookupError):
@@ -178,11 +181,11 @@ def _append(
 
     now = utcnow()
     session.execute(
-        insert(Evaluation),
+        insert(_EVALUATIONS),  # Core insert: one executemany, no ORM bookkeeping
         [
             {
                 "campaign_id": campaign_id,
-                "seq": item.seq,
+                "seq": int(item.seq),
                 "kind": item.kind,
                 "objectives": objectives,
                 "params": item.params,
@@ -217,7 +220,7 @@ def _append(
     session.add(
         MetricSnapshot(
             campaign_id=campaign_id,
-            seq=max(item.seq for item in new_items),
+            seq=max(int(item.seq) for item in new_items),
             n_evaluations=campaign.n_evaluations,
             budget_used=campaign.budget_used,
             hypervolume=current_hypervolume,
@@ -370,6 +373,14 @@ def front(
     full front that merely ties a front row on S adds no new point to the projected
     front; it is not returned.)
     """
+    columns: list[int] | None = None
+    senses: list[Sense] = []
+    if objectives is not None:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            return []
+        columns = _objective_indices(objectives, campaign)
+        senses = [campaign.objective_senses[index] for index in columns]
     rows = list(
         session.scalars(
             select(Evaluation)
@@ -377,12 +388,8 @@ def front(
             .order_by(Evaluation.seq)
         ).all()
     )
-    if objectives is None or not rows:
+    if columns is None or not rows:
         return rows
-    campaign = session.get(Campaign, campaign_id)
-    assert campaign is not None  # rows exist, so does their campaign
-    columns = _objective_indices(objectives, campaign)
-    senses = [campaign.objective_senses[index] for index in columns]
     projected = to_maximization(
         np.array([row.objectives for row in rows], dtype=np.float64)[:, columns], senses
     )

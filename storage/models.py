@@ -33,6 +33,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from pareto import Sense
+
 # Constraint names are spelled out so that migrations name them identically on every
 # database (SQLite and PostgreSQL would otherwise pick different names).
 NAMING_CONVENTION = {
@@ -122,7 +124,7 @@ class Campaign(Base):
     error: Mapped[str | None] = mapped_column(Text)
     n_objectives: Mapped[int] = mapped_column(Integer)
     objective_names: Mapped[list[str]]
-    objective_senses: Mapped[list[str]]
+    objective_senses: Mapped[list[Sense]] = mapped_column(JSON)
     reference_point: Mapped[list[float] | None]
     reference_point_source: Mapped[str | None] = mapped_column(String(16))
     seed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

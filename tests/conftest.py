@@ -26,7 +26,7 @@ def _postgres_reason() -> str | None:
 
         with psycopg.connect(PG_URL, connect_timeout=3):
             return None
-    except Exception as exc:  # any failure to connect means: no PostgreSQL here
+    except Exception as exc:  # noqa: BLE001 -- any failure to connect means: no PostgreSQL here
         return f"PostgreSQL not reachable at {PG_URL}: {exc}"
 
 

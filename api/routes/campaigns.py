@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from api.deps import CampaignDep, SessionDep
+from api.deps import CampaignDep, CampaignId, SessionDep, WriteSessionDep, existing_campaign
 from api.schemas import CampaignOut, CampaignPage, Status
 from jobs.spec import CampaignSpec, SpecError, resolve
 from storage import create_campaign, delete_campaign, list_campaigns, request_cancel
@@ -19,7 +18,7 @@ FINISHED = ("succeeded", "failed", "cancelled")
 
 
 @router.post("/campaigns", status_code=201, response_model=CampaignOut)
-def submit(spec: CampaignSpec, session: SessionDep) -> CampaignOut:
+def submit(spec: CampaignSpec, session: WriteSessionDep) -> CampaignOut:
     try:
         resolved = resolve(spec)
     except SpecError as exc:
@@ -70,26 +69,25 @@ def get(campaign: CampaignDep) -> CampaignOut:
 
 
 @router.post("/campaigns/{campaign_id}/cancel", response_model=CampaignOut)
-def cancel(campaign: CampaignDep, session: SessionDep) -> CampaignOut:
+def cancel(campaign_id: CampaignId, session: WriteSessionDep) -> CampaignOut:
+    campaign = existing_campaign(session, campaign_id)
     if campaign.status in FINISHED:
         raise HTTPException(409, f"campaign {campaign.id} already {campaign.status}")
-    request_cancel(session, campaign.id)
-    if campaign.status == "queued":
-        campaign.status = "cancelled"
-        campaign.finished_at = datetime.now(UTC)
+    campaign = request_cancel(session, campaign.id)
     session.commit()
     return CampaignOut.of(campaign)
 
 
 @router.delete("/campaigns/{campaign_id}", status_code=204)
-def delete(campaign: CampaignDep, session: SessionDep, request: Request) -> Response:
-    scheduler = getattr(request.app.state, "scheduler", None)
+def delete(campaign_id: CampaignId, session: WriteSessionDep, request: Request) -> Response:
+    campaign = existing_campaign(session, campaign_id)
     if campaign.status == "running":
         request_cancel(session, campaign.id)
         session.commit()
+        scheduler = getattr(request.app.state, "scheduler", None)
         if scheduler is not None:
             scheduler.stop_campaign(campaign.id)
-    delete_campaign(session, campaign.id)
+    delete_campaign(session, campaign_id)
     session.commit()
     return Response(status_code=204)
 

@@ -3,21 +3,17 @@
 Each worker is ``python -m jobs.worker`` in its own process, so a crashing campaign
 (segfault, OOM, SIGKILL) never takes the server down. When the machine has GPUs, a
 worker that asks for them gets its own through ``CUDA_VISIBLE_DEVICES``. On Linux the
-worker is told to die with the server (``PR_SET_PDEATHSIG``), so a server that is
-killed leaves no orphan writing to the store; the next server resumes the campaign
-from its checkpoint.
+worker asks to die with the server (``PR_SET_PDEATHSIG``, see ``jobs.worker``), so a
+server that is killed leaves no orphan writing to the store; the next server resumes
+the campaign from its checkpoint.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
-
-PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -33,7 +29,7 @@ class LocalExecutor:
         return max(0, self.workers - len(self._processes))
 
     def launch(self, campaign_id: int, gpus: int) -> None:
-        env = dict(os.environ)
+        env = dict(os.environ, MOFRONT_SERVER_PID=str(os.getpid()))
         held = self._take_gpus(gpus)
         env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, held)) if held else ""
         if not self.gpu_ids:
@@ -46,7 +42,7 @@ class LocalExecutor:
                    "--campaign", str(campaign_id)]
         self._processes[campaign_id] = subprocess.Popen(
             command, env=env, stdout=output, stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent, close_fds=True,
+            close_fds=True,
         )
         if output is not subprocess.DEVNULL:
             output.close()
@@ -91,12 +87,6 @@ class LocalExecutor:
         if count == 0 and free:
             return free[:1]  # a worker on a GPU machine uses one GPU unless told otherwise
         return free[:count]
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def visible_gpu_ids() -> list[int]:

@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pareto import to_maximization
+from pareto import Sense, to_maximization
 from storage import Evaluation, get_campaign, history
 from tests.storage.store_helpers import brute_force_front_mask
 
@@ -23,7 +23,7 @@ N_BATCHES, BATCH_SIZE = 20, 25
 def test_two_processes_append_to_one_campaign(
     store_url: str, sessions: sessionmaker[Session], new_campaign: Callable[..., int]
 ) -> None:
-    senses = ["maximize", "minimize", "maximize"]
+    senses: list[Sense] = ["maximize", "minimize", "maximize"]
     campaign_id = new_campaign(senses=senses)
     workers = [
         subprocess.Popen(

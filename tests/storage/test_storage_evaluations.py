@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pareto import default_reference_point, from_maximization, hypervolume, to_maximization
+from pareto import Sense, default_reference_point, from_maximization, hypervolume, to_maximization
 from storage import (
     Campaign,
     CampaignNotFound,
@@ -81,6 +81,7 @@ def check_against_brute_force(sessions: Sessions, campaign_id: int) -> None:
                 if on_front and on_subset
             ]
     if rows:
+        assert campaign.reference_point is not None
         reference = to_maximization(campaign.reference_point, senses)
         assert campaign.hypervolume == pytest.approx(hypervolume(points[expected], reference))
 
@@ -156,6 +157,8 @@ def test_retried_and_overlapping_batches_are_idempotent(
     sessions: Sessions, new_campaign: Callable[..., int]
 ) -> None:
     campaign_id = new_campaign()
+    empty = append(sessions, campaign_id, [])
+    assert (empty.inserted, empty.skipped, empty.n_evaluations) == (0, 0, 0)
     first = batch(0, [[i, 10 - i] for i in range(10)])
     assert append(sessions, campaign_id, first).inserted == 10
     again = append(sessions, campaign_id, first)
@@ -268,7 +271,7 @@ def test_front_queries_read_only_front_rows(
 def test_reference_point_is_fixed_at_the_first_snapshot(
     sessions: Sessions, new_campaign: Callable[..., int]
 ) -> None:
-    senses = ["maximize", "minimize"]
+    senses: list[Sense] = ["maximize", "minimize"]
     campaign_id = new_campaign(senses=senses)
     first = [[1.0, 5.0], [3.0, 9.0], [2.0, 7.0]]
     append(sessions, campaign_id, batch(0, first))
@@ -276,7 +279,7 @@ def test_reference_point_is_fixed_at_the_first_snapshot(
     expected = from_maximization(default_reference_point(to_maximization(first, senses)), senses)
     assert campaign.reference_point == pytest.approx(expected.tolist())
     assert campaign.reference_point_source == "nadir"
-    fixed = list(campaign.reference_point)
+    fixed = list(campaign.reference_point or [])
     append(sessions, campaign_id, batch(3, [[10.0, -3.0], [-50.0, 100.0]]))
     _, campaign = stored(sessions, campaign_id)
     assert campaign.reference_point == fixed
@@ -307,6 +310,8 @@ def test_front_hypervolume_in_raw_units(
     sessions: Sessions, new_campaign: Callable[..., int]
 ) -> None:
     campaign_id = new_campaign(senses=["maximize", "minimize"])
+    with sessions() as session, pytest.raises(ValueError, match="out of range"):
+        front(session, campaign_id, [0, 2])  # checked even before anything is stored
     append(sessions, campaign_id, batch(0, [[1.0, 3.0], [2.0, 5.0], [0.5, 6.0]]))
     with sessions() as session:
         campaign = get_campaign(session, campaign_id)
@@ -334,7 +339,8 @@ def test_history_snapshots(sessions: Sessions, new_campaign: Callable[..., int])
         assert [s.front_size for s in snapshots] == [2, 3, 3]
         assert [s.wall_seconds for s in snapshots] == [1.5, None, 9.0]  # never started
         assert [s.extras for s in snapshots] == [{"fit_seconds": 0.5}, {}, {}]
-        assert snapshots[0].hypervolume < snapshots[1].hypervolume == snapshots[2].hypervolume
+        volumes = [s.hypervolume or 0.0 for s in snapshots]
+        assert 0.0 < volumes[0] < volumes[1] == volumes[2]
         assert all(s.created_at.tzinfo is not None for s in snapshots)
         campaign = get_campaign(session, campaign_id)
         assert campaign is not None
@@ -372,6 +378,7 @@ def test_objectives_round_trip_exactly(
 ) -> None:
     campaign_id = new_campaign(senses=["minimize", "maximize", "minimize"])
     values = [0.1 + 0.2, 1e-300, -123456.789012345678]
-    append(sessions, campaign_id, [NewEvaluation(0, values)])
+    append(sessions, campaign_id, [NewEvaluation(np.int64(0), np.array(values))])  # type: ignore[arg-type]
     rows, _ = stored(sessions, campaign_id)
     assert rows[0].objectives == values
+    assert all(type(value) is float for value in rows[0].objectives)
