@@ -75,7 +75,7 @@ class CampaignSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     seed: int = Field(0, ge=0, le=2**32 - 1)
     reference_point: list[FiniteFloat] | None = Field(None, min_length=1, max_length=64)
-    resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
+    resources: ResourcesSpec = Field(default_factory=lambda: ResourcesSpec.model_validate({}))
     max_attempts: int = Field(3, ge=1, le=10)
 
 
@@ -184,7 +184,7 @@ def _pydantic_errors(
     exc: ValidationError, prefix: tuple[Any, ...], model: type[BaseModel]
 ) -> list[dict[str, Any]]:
     return [
-        {"loc": [*prefix, *error["loc"]], "msg": explain(error, model), "type": error["type"]}
+        {"loc": [*prefix, *error["loc"]], "msg": explain(dict(error), model), "type": error["type"]}
         for error in exc.errors(include_url=False, include_context=False)
     ]
 

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from typing import IO
 
 
 @dataclass
@@ -34,19 +35,20 @@ class LocalExecutor:
         env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, held)) if held else ""
         if not self.gpu_ids:
             env.pop("CUDA_VISIBLE_DEVICES")
-        output = subprocess.DEVNULL
-        if self.log_dir is not None:
-            os.makedirs(self.log_dir, exist_ok=True)
-            output = open(os.path.join(self.log_dir, f"campaign-{campaign_id}.log"), "ab")  # noqa: SIM115
         command = [sys.executable, "-m", "jobs.worker", "--db", self.database_url,
                    "--campaign", str(campaign_id)]
-        self._processes[campaign_id] = subprocess.Popen(
-            command, env=env, stdout=output, stderr=subprocess.STDOUT,
-            close_fds=True,
-        )
-        if output is not subprocess.DEVNULL:
-            output.close()
+        with self._log_file(campaign_id) as output:
+            self._processes[campaign_id] = subprocess.Popen(
+                command, env=env, stdout=output, stderr=subprocess.STDOUT, close_fds=True
+            )
         self._gpus_held[campaign_id] = held
+
+    def _log_file(self, campaign_id: int) -> IO[bytes]:
+        """The worker's stdout/stderr: a file per campaign under ``log_dir``, or nowhere."""
+        if self.log_dir is None:
+            return open(os.devnull, "wb")
+        os.makedirs(self.log_dir, exist_ok=True)
+        return open(os.path.join(self.log_dir, f"campaign-{campaign_id}.log"), "ab")
 
     def running(self) -> set[int]:
         return set(self._processes)
