@@ -155,6 +155,17 @@ def delete_campaign(session: Session, campaign_id: int) -> bool:
     return True
 
 
+def lock_campaign(session: Session, campaign_id: int) -> Campaign | None:
+    """Read the campaign row afresh and lock it until the transaction ends: ``FOR
+    UPDATE`` on PostgreSQL; on SQLite the transaction's write lock does the same."""
+    return session.execute(
+        select(Campaign)
+        .where(Campaign.id == campaign_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
 def request_cancel(session: Session, campaign_id: int) -> Campaign | None:
     """Ask for a campaign to stop; returns it, or None if there is no such campaign.
 
@@ -164,12 +175,7 @@ def request_cancel(session: Session, campaign_id: int) -> Campaign | None:
     a finished one is left as it is. The row is locked (``FOR UPDATE`` on PostgreSQL)
     so this does not race a scheduler claiming the campaign.
     """
-    campaign = session.execute(
-        select(Campaign)
-        .where(Campaign.id == campaign_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    campaign = lock_campaign(session, campaign_id)
     if campaign is None or campaign.status in FINISHED_STATUSES:
         return campaign
     campaign.cancel_requested = True

@@ -48,6 +48,7 @@ from pareto import (
     update_front,
     validate_objectives,
 )
+from storage.campaigns import lock_campaign
 from storage.models import EVALUATION_KINDS, Campaign, Evaluation, MetricSnapshot, utcnow
 
 # Bound on the number of bound parameters in one IN (...) list.
@@ -136,12 +137,7 @@ def _append(
     extras: Mapping[str, Any] | None,
     wall_seconds: float | None,
 ) -> AppendResult:
-    campaign = session.execute(
-        select(Campaign)
-        .where(Campaign.id == campaign_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    campaign = lock_campaign(session, campaign_id)
     if campaign is None:
         raise CampaignNotFound(f"campaign {campaign_id} does not exist")
     items = list(items)
