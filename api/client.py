@@ -13,7 +13,7 @@ It depends on httpx, pandas and numpy only (no torch), so it installs anywhere.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Self
 
 import httpx
@@ -73,6 +73,51 @@ class Client:
         table = pd.DataFrame(result["campaigns"])
         table.attrs["reference_point"] = result["reference_point"]
         return table
+
+    def optimize(
+        self,
+        fn: Callable[..., Any],
+        parameters: dict[str, tuple[float, float]] | Sequence[dict[str, Any]],
+        objectives: dict[str, str] | Sequence[dict[str, Any]],
+        budget: int,
+        *,
+        algorithm: str = "qlognehvi",
+        batch_size: int = 1,
+        params: dict[str, Any] | None = None,
+        seed: int = 0,
+        name: str | None = None,
+        reference_point: Sequence[float] | None = None,
+    ) -> Campaign:
+        """Optimise a local Python function through ask/tell: ``fn(**x)`` returns the
+        objective values (a sequence in ``objectives`` order, or a mapping by name).
+
+            client.optimize(lambda temp, time: (yield_of(temp, time), cost(temp, time)),
+                            parameters={"temp": (20, 90), "time": (1, 10)},
+                            objectives={"yield": "maximize", "cost": "minimize"},
+                            budget=30)
+        """
+        if isinstance(parameters, dict):
+            parameters = [{"name": k, "low": lo, "high": hi} for k, (lo, hi) in parameters.items()]
+        if isinstance(objectives, dict):
+            objectives = [{"name": k, "sense": sense} for k, sense in objectives.items()]
+        spec: dict[str, Any] = {
+            "algorithm": algorithm,
+            "problem": {"kind": "external", "parameters": list(parameters),
+                        "objectives": list(objectives)},
+            "budget": {"evaluations": budget},
+            "params": params or {},
+            "seed": seed,
+        }
+        if name is not None:
+            spec["name"] = name
+        if reference_point is not None:
+            spec["reference_point"] = list(reference_point)
+        campaign = self.submit(spec)
+        while campaign.refresh().status == "running":
+            for suggestion in campaign.ask(batch_size):
+                values = fn(**suggestion["params"])
+                campaign.tell([{"suggestion_id": suggestion["id"], "objectives": _values(values)}])
+        return campaign
 
     def close(self) -> None:
         self._http.close()
@@ -169,6 +214,21 @@ class Campaign:
     def delete(self) -> None:
         self._client.request("DELETE", f"/campaigns/{self.id}")
 
+    def ask(self, n: int = 1) -> list[dict[str, Any]]:
+        """``n`` suggestions (``{"id", "params", "expires_at"}``) for an ask/tell campaign;
+        fewer when the budget left is smaller."""
+        answer = self._client.request("POST", f"/campaigns/{self.id}/ask", params={"n": n})
+        return list(answer["suggestions"])
+
+    def tell(self, results: Sequence[dict[str, Any]] | dict[str, Any]) -> dict[str, Any]:
+        """Store results: ``{"suggestion_id": id, "objectives": [...]}`` for a suggestion,
+        or ``{"params": {...}, "objectives": [...]}`` for a point you chose."""
+        batch = [results] if isinstance(results, dict) else list(results)
+        answer = self._client.request("POST", f"/campaigns/{self.id}/tell",
+                                      json={"results": [_jsonable(r) for r in batch]})
+        self.data["status"] = answer["status"]
+        return dict(answer)
+
     def download_policy(self, evaluation_id: int) -> bytes:
         return bytes(self._client.request("GET", f"/evaluations/{evaluation_id}/artifact"))
 
@@ -200,6 +260,24 @@ class _ProgressBar:
 
     def close(self) -> None:
         self._progress.stop()
+
+
+def _values(values: Any) -> Any:
+    if isinstance(values, dict):
+        return {key: float(value) for key, value in values.items()}
+    if isinstance(values, (int, float)):
+        return [float(values)]
+    return [float(value) for value in values]
+
+
+def _jsonable(result: dict[str, Any]) -> dict[str, Any]:
+    converted = dict(result)
+    for key in ("objectives", "constraints"):
+        if converted.get(key) is not None:
+            converted[key] = _values(converted[key])
+    if converted.get("params") is not None:
+        converted["params"] = {k: float(v) for k, v in converted["params"].items()}
+    return converted
 
 
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,7 @@ class CampaignOut(BaseModel):
     hypervolume: float | None
     attempts: int
     max_attempts: int
+    runs_on: Literal["worker", "client"]
     worker: str | None
     device: str | None
     code_version: str | None
@@ -77,6 +78,7 @@ class CampaignOut(BaseModel):
             hypervolume=campaign.hypervolume,
             attempts=campaign.attempts,
             max_attempts=campaign.max_attempts,
+            runs_on=campaign.runs_on,
             worker=campaign.worker,
             device=campaign.device,
             code_version=campaign.code_version,
@@ -98,6 +100,9 @@ class EvaluationOut(BaseModel):
     kind: str
     objectives: list[float]
     params: dict[str, Any]
+    meta: dict[str, Any]
+    constraints: list[float] | None
+    feasible: bool
     budget_used: float
     on_front: bool
     artifact_id: int | None
@@ -112,6 +117,9 @@ class EvaluationOut(BaseModel):
             kind=evaluation.kind,
             objectives=evaluation.objectives,
             params=evaluation.params,
+            meta=evaluation.meta or {},
+            constraints=evaluation.constraints,
+            feasible=evaluation.feasible,
             budget_used=evaluation.budget_used,
             on_front=evaluation.on_front,
             artifact_id=evaluation.artifact_id,
@@ -180,3 +188,31 @@ class CompareOut(BaseModel):
     reference_point: list[float]
     reference_point_source: str
     campaigns: list[CompareEntry]
+
+
+class SuggestionOut(BaseModel):
+    id: int
+    params: dict[str, float]
+    expires_at: datetime
+
+
+class AskOut(BaseModel):
+    campaign_id: int
+    suggestions: list[SuggestionOut]
+    pending: int
+    remaining: int
+
+
+class ToldEvaluation(BaseModel):
+    evaluation_id: int
+    seq: int
+    suggestion_id: int | None
+    on_front: bool
+
+
+class TellOut(BaseModel):
+    campaign_id: int
+    status: Status
+    evaluations: list[ToldEvaluation]
+    n_evaluations: int
+    remaining: int

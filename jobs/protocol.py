@@ -61,6 +61,11 @@ class Evaluated:
     """One evaluated candidate or policy, as an algorithm hands it to the recorder.
 
     ``objectives`` are raw values in the problem's own senses and objective order.
+    ``params`` is what was evaluated: the decision variables by name (problem units),
+    or a policy's preference vector. ``meta`` says where it came from (``iteration``,
+    ``batch``, ``stage``, ``parent``…). ``constraints`` are the outcome-constraint
+    slacks ``g(x)`` of a constrained problem: feasible iff every one is ``>= 0``; an
+    infeasible item is stored but never on the front.
     ``cost`` is the budget this item consumed (1 evaluation, or its env steps).
     """
 
@@ -68,8 +73,14 @@ class Evaluated:
     params: dict[str, Any] = field(default_factory=dict)
     kind: Literal["candidate", "policy"] = "candidate"
     cost: float = 1.0
+    meta: dict[str, Any] = field(default_factory=dict)
+    constraints: Sequence[float] | None = None
     artifact: bytes | None = None
     artifact_content_type: str = "application/octet-stream"
+
+    @property
+    def feasible(self) -> bool:
+        return self.constraints is None or all(value >= 0 for value in self.constraints)
 
 
 @runtime_checkable
@@ -116,11 +127,47 @@ class Algorithm(Protocol):
 
 class Problem(Protocol):
     """A built problem: ``evaluate`` maps a ``n x d`` array of parameters (problem units)
-    to a ``n x m`` array of raw objective values (the problem's own senses)."""
+    to a ``n x m`` array of raw objective values (the problem's own senses). A problem
+    with ``info.constraints = c > 0`` also has ``constraint_slacks(x) -> n x c``, the
+    outcome constraints ``g(x)``, feasible iff all ``>= 0``."""
 
     info: ProblemInfo
 
     def evaluate(self, x: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Observations:
+    """What an ask/tell campaign knows when asked for suggestions.
+
+    ``x``: ``n x d`` evaluated points (problem units); ``objectives``: ``n x m`` raw
+    values; ``constraints``: ``n x c`` slacks or None; ``pending``: ``k x d`` points
+    suggested and not yet told (to condition on, so no duplicates are suggested);
+    ``n_suggested``: how many suggestions were ever made (a quasi-random sequence
+    continues from there).
+    """
+
+    x: Any
+    objectives: Any
+    constraints: Any = None
+    pending: Any = None
+    n_suggested: int = 0
+
+
+class Suggest(Protocol):
+    """The ask half of an ask/tell algorithm: ``n`` new points (``n x d``, problem units)
+    for ``problem`` given what was observed. Stateless: the service rebuilds the
+    observations from the store on every ask."""
+
+    def __call__(
+        self,
+        problem: ProblemInfo,
+        params: dict[str, Any],
+        seed: int,
+        observations: Observations,
+        n: int,
+        device: str,
+    ) -> Any: ...
 
 
 class ProblemDefinition(Protocol):

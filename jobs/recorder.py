@@ -73,6 +73,8 @@ class StoreRecorder:
                     kind=item.kind,
                     budget_used=budget_used,
                     artifact_id=artifact_id,
+                    meta=item.meta,
+                    constraints=item.constraints,
                 ))
             session.commit()
         with self._sessions() as session:

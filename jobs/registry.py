@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from jobs.protocol import ProblemDefinition
 
@@ -33,9 +33,15 @@ class AlgorithmEntry:
     config: str  # "module:Model", a pydantic model of the parameters (extra="forbid")
     problem_kinds: tuple[str, ...]
     budget_units: tuple[str, ...]
+    suggest: str | None = None  # "module:function" implementing jobs.protocol.Suggest
 
     def load(self) -> Callable[..., None]:
         return _load(self.run)
+
+    def load_suggest(self) -> Callable[..., Any]:
+        if self.suggest is None:
+            raise UnknownName("ask/tell algorithm", self.name, _ask_tell_algorithms())
+        return _load(self.suggest)
 
     def config_model(self) -> type[BaseModel]:
         return _load(self.config)
@@ -73,6 +79,11 @@ PROBLEM_KINDS: dict[str, ProblemKind] = {
             summary="Synthetic multi-objective test functions (BoTorch's implementations)",
             catalogue="bayesopt.problems:catalogue",
         ),
+        ProblemKind(
+            kind="external",
+            summary="A black box you evaluate yourself, through ask/tell",
+            catalogue="bayesopt.external:catalogue",
+        ),
     ]
 }
 
@@ -99,6 +110,10 @@ def problem_definition(kind: str, problem_id: str) -> ProblemDefinition:
         raise UnknownName(f"{kind} problem", problem_id, list(definitions)) from None
 
 
+def _ask_tell_algorithms() -> list[str]:
+    return [entry.name for entry in ALGORITHMS.values() if entry.suggest is not None]
+
+
 def describe() -> dict[str, Any]:
     """The registry as JSON: what ``GET /api/v1/registry`` serves to forms and clients."""
     algorithms = [
@@ -107,6 +122,7 @@ def describe() -> dict[str, Any]:
             "summary": entry.summary,
             "problem_kinds": list(entry.problem_kinds),
             "budget_units": list(entry.budget_units),
+            "ask_tell": entry.suggest is not None,
             "params_schema": entry.config_model().model_json_schema(),
         }
         for entry in ALGORITHMS.values()
@@ -114,24 +130,27 @@ def describe() -> dict[str, Any]:
     problems = []
     for kind in PROBLEM_KINDS.values():
         for definition in kind.definitions().values():
-            default_info = definition.info(definition.config())
-            problems.append(
-                {
-                    "kind": kind.kind,
-                    "id": definition.id,
-                    "summary": definition.summary,
-                    "params_schema": definition.config.model_json_schema(),
-                    "objectives": [
-                        {"name": o.name, "sense": o.sense} for o in default_info.objectives
-                    ],
-                    "reference_point": (
-                        list(default_info.reference_point)
-                        if default_info.reference_point is not None
-                        else None
-                    ),
-                }
-            )
+            problems.append({
+                "kind": kind.kind,
+                "id": definition.id,
+                "summary": definition.summary,
+                "params_schema": definition.config.model_json_schema(),
+                **_default_objectives(definition),
+            })
     return {"algorithms": algorithms, "problems": problems}
+
+
+def _default_objectives(definition: ProblemDefinition) -> dict[str, Any]:
+    """Objectives and reference point with default parameters; none for a problem whose
+    objectives the user declares (an external problem)."""
+    try:
+        info = definition.info(definition.config())
+    except ValidationError:
+        return {"objectives": None, "reference_point": None}
+    return {
+        "objectives": [{"name": o.name, "sense": o.sense} for o in info.objectives],
+        "reference_point": list(info.reference_point) if info.reference_point else None,
+    }
 
 
 def _load(path: str) -> Any:

@@ -7,6 +7,7 @@ process for it (a worker left by a previous server). A dead campaign goes back t
 ``queued`` and resumes from its last checkpoint, up to ``max_attempts`` launches;
 then it is ``failed`` with the reason. On start, campaigns left ``running`` by a
 server that is gone are resumed; a restart does not count against their attempts.
+Ask/tell campaigns (``runs_on = "client"``) are driven by their user, never launched.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from jobs.executors import Executor
 from storage import Campaign, get_campaign
 
 log = logging.getLogger("mofront.scheduler")
+
+_RUNNING_ON_WORKERS = select(Campaign).where(
+    Campaign.status == "running", Campaign.runs_on == "worker"
+)
 
 
 class Scheduler:
@@ -82,7 +87,7 @@ class Scheduler:
     def resume_orphans(self) -> None:
         """Campaigns left ``running`` by a server that is gone go back to the queue."""
         with self._lock, self._sessions() as session:
-            for campaign in session.scalars(select(Campaign).where(Campaign.status == "running")):
+            for campaign in session.scalars(_RUNNING_ON_WORKERS):
                 if _worker_is_gone(campaign) or self._heartbeat_is_stale(campaign):
                     self._requeue(campaign, "resumed after a server restart", counts=False)
             session.commit()
@@ -96,7 +101,7 @@ class Scheduler:
 
     def _detect_silent_deaths(self, session: Session) -> None:
         mine = self._executor.running()
-        for campaign in session.scalars(select(Campaign).where(Campaign.status == "running")):
+        for campaign in session.scalars(_RUNNING_ON_WORKERS):
             if campaign.id in mine:
                 continue
             if _worker_is_gone(campaign) or self._heartbeat_is_stale(campaign):
@@ -108,7 +113,7 @@ class Scheduler:
             return
         queued = session.scalars(
             select(Campaign)
-            .where(Campaign.status == "queued")
+            .where(Campaign.status == "queued", Campaign.runs_on == "worker")
             .order_by(Campaign.id)
             .limit(free)
             .with_for_update(skip_locked=True)

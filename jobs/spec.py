@@ -47,12 +47,13 @@ class BudgetSpec(BaseModel):
 
 
 class ProblemSpec(BaseModel):
-    """``kind`` and ``id`` pick the problem; any other key is one of its parameters."""
+    """``kind`` and ``id`` pick the problem (``id`` may be left out for a kind with a
+    single problem, e.g. ``external``); any other key is one of its parameters."""
 
     model_config = ConfigDict(extra="allow")
 
     kind: str = Field(min_length=1, max_length=64)
-    id: str = Field(min_length=1, max_length=128)
+    id: str | None = Field(None, min_length=1, max_length=128)
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -113,7 +114,7 @@ def resolve(spec: CampaignSpec) -> ResolvedCampaign:
     except registry.UnknownName as exc:
         raise SpecError([_error(("algorithm",), str(exc))]) from None
     try:
-        definition = registry.problem_definition(spec.problem.kind, spec.problem.id)
+        definition = registry.problem_definition(spec.problem.kind, _problem_id(spec.problem))
     except registry.UnknownName as exc:
         field = "kind" if exc.what == "problem kind" else "id"
         raise SpecError([_error(("problem", field), str(exc))]) from None
@@ -155,6 +156,16 @@ def resolve(spec: CampaignSpec) -> ResolvedCampaign:
         reference_point=reference_point,
         reference_point_source=source,
     )
+
+
+def _problem_id(problem: ProblemSpec) -> str:
+    if problem.id is not None:
+        return problem.id
+    known = list(registry.problem_kind(problem.kind).definitions())
+    if len(known) == 1:
+        return known[0]
+    raise SpecError([_error(("problem", "id"),
+                            f"give the problem id; known: {', '.join(sorted(known))}")])
 
 
 def validate(document: dict[str, Any]) -> ResolvedCampaign:

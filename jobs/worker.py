@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_campaign(sessions: sessionmaker[Session], campaign_id: int) -> int:
-    device = _device()
+    device = detect_device()
     with sessions() as session:
         campaign = get_campaign(session, campaign_id)
         if campaign is None:
@@ -152,7 +152,8 @@ def _limit_threads() -> None:
     torch.set_num_threads(1)
 
 
-def _device() -> str:
+def detect_device() -> str:
+    """'cuda' when torch sees a GPU, else 'cpu' (imports torch)."""
     try:
         import torch
     except ImportError:

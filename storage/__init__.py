@@ -15,6 +15,7 @@ from storage.campaigns import (
     delete_campaign,
     get_campaign,
     list_campaigns,
+    lock_campaign,
     request_cancel,
 )
 from storage.checkpoints import load_checkpoint, save_checkpoint
@@ -39,6 +40,15 @@ from storage.models import (
     Checkpoint,
     Evaluation,
     MetricSnapshot,
+    Suggestion,
+)
+from storage.suggestions import (
+    add_suggestions,
+    all_evaluations,
+    count_suggestions,
+    expire_suggestions,
+    pending_suggestions,
+    suggestions_by_id,
 )
 
 __all__ = [
@@ -53,10 +63,15 @@ __all__ = [
     "Evaluation",
     "MetricSnapshot",
     "NewEvaluation",
+    "Suggestion",
+    "add_suggestions",
+    "all_evaluations",
     "append_evaluations",
+    "count_suggestions",
     "create_campaign",
     "database_url",
     "delete_campaign",
+    "expire_suggestions",
     "front",
     "front_hypervolume",
     "get_artifact",
@@ -66,10 +81,13 @@ __all__ = [
     "list_campaigns",
     "list_evaluations",
     "load_checkpoint",
+    "lock_campaign",
     "make_engine",
     "make_sessionmaker",
+    "pending_suggestions",
     "request_cancel",
     "save_checkpoint",
     "store_artifact",
+    "suggestions_by_id",
     "upgrade",
 ]

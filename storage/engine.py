@@ -24,6 +24,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+import orjson
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -58,6 +59,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     :func:`sqlalchemy.create_engine`."""
     url = database_url(url)
     backend = make_url(url).get_backend_name()
+    # orjson: objective vectors and params are JSON; decoding them is most of a front query
+    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if backend == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
         connect_args.update(kwargs.pop("connect_args", {}))
@@ -68,6 +72,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
     return create_engine(url, **kwargs)
+
+
+def _json_dumps(value: Any) -> str:
+    options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    return orjson.dumps(value, option=options).decode()
 
 
 def _configure_sqlite(engine: Engine) -> None:

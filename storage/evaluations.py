@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Row, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from pareto import (
@@ -65,7 +65,8 @@ class CampaignNotFound(LookupError):
 class NewEvaluation:
     """One evaluated item to append. ``objectives`` are raw values (the campaign's
     senses and objective order); ``budget_used`` is the campaign's budget used once
-    this item is counted."""
+    this item is counted. ``constraints`` are outcome-constraint slacks: the item is
+    feasible iff every one is ``>= 0``, and only feasible items can be on the front."""
 
     seq: int
     objectives: Sequence[float]
@@ -73,6 +74,12 @@ class NewEvaluation:
     kind: str = "candidate"
     budget_used: float = 0.0
     artifact_id: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    constraints: Sequence[float] | None = None
+
+    @property
+    def feasible(self) -> bool:
+        return self.constraints is None or all(float(v) >= 0 for v in self.constraints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +171,10 @@ def _append(
         senses,
     )
     new_max = to_maximization(new_raw, senses)
-    keep, joins = update_front(front_max, new_max)
+    feasible = np.array([item.feasible for item in new_items], dtype=bool)
+    keep, feasible_joins = update_front(front_max, new_max[feasible])
+    joins = np.zeros(len(new_items), dtype=bool)
+    joins[feasible] = feasible_joins
 
     dominated_ids = [front_ids[index] for index in np.flatnonzero(~keep)]
     for start in range(0, len(dominated_ids), _IN_CHUNK):
@@ -187,6 +197,11 @@ def _append(
                 "params": item.params,
                 "budget_used": float(item.budget_used),
                 "on_front": on_front,
+                "meta": item.meta,
+                "constraints": (
+                    None if item.constraints is None else [float(v) for v in item.constraints]
+                ),
+                "feasible": item.feasible,
                 "artifact_id": item.artifact_id,
                 "created_at": now,
             }
@@ -197,13 +212,15 @@ def _append(
     )
 
     front_now = np.vstack([front_max[keep], new_max[joins]])
-    if campaign.reference_point is None:
+    if campaign.reference_point is None and len(front_now):
+        # fixed at the first snapshot with a feasible point, then never changed
         reference_max = default_reference_point(front_now)
         campaign.reference_point = from_maximization(reference_max, senses).tolist()
         campaign.reference_point_source = "nadir"
-    else:
+    current_hypervolume = 0.0
+    if campaign.reference_point is not None:
         reference_max = to_maximization(campaign.reference_point, senses)
-    current_hypervolume = hypervolume(front_now, reference_max)
+        current_hypervolume = hypervolume(front_now, reference_max)
 
     campaign.n_evaluations = (campaign.n_evaluations or 0) + len(new_items)
     campaign.front_size = len(front_now)
@@ -350,10 +367,25 @@ def get_evaluation(session: Session, evaluation_id: int) -> Evaluation | None:
     return session.get(Evaluation, evaluation_id)
 
 
+# A front query returns plain rows of these columns, not ORM objects: building an
+# object per front point cost more than the query itself at thousands of points.
+_FRONT_COLUMNS = (
+    Evaluation.id,
+    Evaluation.seq,
+    Evaluation.kind,
+    Evaluation.objectives,
+    Evaluation.params,
+    Evaluation.meta,
+    Evaluation.budget_used,
+    Evaluation.artifact_id,
+)
+
+
 def front(
     session: Session, campaign_id: int, objectives: Sequence[int] | None = None
-) -> list[Evaluation]:
-    """The campaign's non-dominated evaluations, ordered by seq.
+) -> list[Row[Any]]:
+    """The campaign's non-dominated evaluations, ordered by seq, as rows with the
+    attributes ``id, seq, kind, objectives, params, meta, budget_used, artifact_id``.
 
     Without ``objectives``: the rows flagged ``on_front`` (read through the partial
     index; weakly non-dominated, so exact duplicates of a front point are all there).
@@ -378,8 +410,8 @@ def front(
         columns = _objective_indices(objectives, campaign)
         senses = [campaign.objective_senses[index] for index in columns]
     rows = list(
-        session.scalars(
-            select(Evaluation)
+        session.execute(
+            select(*_FRONT_COLUMNS)
             .where(Evaluation.campaign_id == campaign_id, Evaluation.on_front)
             .order_by(Evaluation.seq)
         ).all()

@@ -28,6 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -148,6 +149,8 @@ class Campaign(Base):
     finished_at: Mapped[datetime | None]
     code_version: Mapped[str] = mapped_column(String(100), default="")
     message: Mapped[str | None] = mapped_column(Text)
+    # "worker": the scheduler runs it; "client": an ask/tell campaign the user drives
+    runs_on: Mapped[str] = mapped_column(String(16), default="worker", server_default="worker")
 
     @property
     def progress(self) -> float:
@@ -190,7 +193,10 @@ class Evaluation(Base):
     """One evaluated candidate (BO) or policy (MORL). Append-only.
 
     ``objectives`` are the raw values as the user sees them, in the campaign's
-    objective order and senses. ``budget_used`` is the campaign's budget used once
+    objective order and senses. ``params`` is what was evaluated (x by name, or a
+    preference), ``meta`` where it came from (iteration, stage…). ``constraints`` are
+    outcome-constraint slacks (feasible iff all >= 0); an infeasible row is never on
+    the front. ``budget_used`` is the campaign's budget used once
     this item was recorded. ``on_front`` is True exactly for the rows that no other
     row of the campaign dominates; it is maintained on insert, and the partial index
     ``ix_evaluations_front`` holds only those rows, so front queries never scan the
@@ -224,6 +230,9 @@ class Evaluation(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     budget_used: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     on_front: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    meta: Mapped[dict[str, Any] | None] = mapped_column(default=dict)
+    constraints: Mapped[list[float] | None]
+    feasible: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     artifact_id: Mapped[int | None] = mapped_column(
         ForeignKey("artifacts.id", ondelete="SET NULL")
     )
@@ -277,3 +286,31 @@ class Checkpoint(Base):
 
     def __repr__(self) -> str:
         return f"Checkpoint(campaign_id={self.campaign_id!r}, next_seq={self.next_seq!r})"
+
+
+SUGGESTION_STATUSES = ("pending", "told", "expired")
+
+
+class Suggestion(Base):
+    """A point handed out by ``ask`` for an external (ask/tell) campaign.
+
+    ``pending`` until a result is told for it (``told``, with the evaluation it became)
+    or until ``expires_at`` passes (``expired``). Pending suggestions are conditioned
+    on, so the campaign never suggests the same point twice while results are out.
+    """
+
+    __tablename__ = "suggestions"
+    __table_args__ = (Index("ix_suggestions_campaign_id_status", "campaign_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    params: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    evaluation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("evaluations.id", ondelete="SET NULL")
+    )
+
+    def __repr__(self) -> str:
+        return f"Suggestion(id={self.id!r}, campaign_id={self.campaign_id!r}, {self.status})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
@@ -24,6 +25,7 @@ def submit(spec: CampaignSpec, session: WriteSessionDep) -> CampaignOut:
     except SpecError as exc:
         raise HTTPException(422, [{**e, "loc": ["body", *e["loc"]]} for e in exc.errors]) from None
     info = resolved.info
+    driven_by_client = info.kind == "external"
     campaign = create_campaign(
         session,
         name=spec.name or f"{spec.algorithm}-{info.id}",
@@ -31,7 +33,9 @@ def submit(spec: CampaignSpec, session: WriteSessionDep) -> CampaignOut:
         problem={"kind": info.kind, "id": info.id, **resolved.problem_params},
         spec=spec.model_dump(mode="json", exclude_none=True),
         params=resolved.params,
-        status="queued",
+        status="running" if driven_by_client else "queued",
+        runs_on="client" if driven_by_client else "worker",
+        started_at=datetime.now(UTC) if driven_by_client else None,
         n_objectives=info.n_objectives,
         objective_names=[o.name for o in info.objectives],
         objective_senses=[o.sense for o in info.objectives],
@@ -73,7 +77,10 @@ def cancel(campaign_id: CampaignId, session: WriteSessionDep) -> CampaignOut:
     campaign = existing_campaign(session, campaign_id)
     if campaign.status in FINISHED:
         raise HTTPException(409, f"campaign {campaign.id} already {campaign.status}")
-    campaign = request_cancel(session, campaign.id)
+    request_cancel(session, campaign.id)
+    if campaign.runs_on == "client":  # no worker to notice: an ask/tell campaign stops now
+        campaign.status = "cancelled"
+        campaign.finished_at = datetime.now(UTC)
     session.commit()
     return CampaignOut.of(campaign)
 

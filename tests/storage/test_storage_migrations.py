@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
 from storage import Base, database_url, make_engine, upgrade
+from storage.engine import alembic_config
 
 REPO = Path(__file__).resolve().parents[2]
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def test_migrations_match_models(engine: Engine) -> None:
@@ -31,7 +34,7 @@ def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
     upgrade(engine)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert [row[0] for row in versions] == ["0001"]
+    assert [row[0] for row in versions] == [HEAD]
     tables = set(inspect(engine).get_table_names())
     assert {"campaigns", "evaluations", "artifacts", "metric_snapshots", "checkpoints"} <= tables
 
@@ -54,7 +57,7 @@ def test_two_processes_upgrade_at_once(store_url: str) -> None:
     try:
         with engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-        assert [row[0] for row in versions] == ["0001"]
+        assert [row[0] for row in versions] == [HEAD]
     finally:
         engine.dispose()
 

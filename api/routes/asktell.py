@@ -1,0 +1,275 @@
+"""Ask/tell for external problems: the user evaluates, mofront suggests and stores.
+
+``ask`` fits the campaign's algorithm on everything told so far, conditioned on the
+suggestions still pending, and hands out new ones; ``tell`` stores results — for
+suggestions, or for any point the user evaluated on their own — exactly like a
+worker's evaluations. The campaign succeeds when its budget of results is told.
+Suggesting can take seconds (a GP fit), so it runs outside any database transaction,
+one ask at a time per campaign; the budget is then re-checked under the lock.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import defaultdict
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, NoReturn, cast
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.deps import CampaignId, SessionDep, WriteSessionDep, existing_campaign
+from api.schemas import AskOut, Status, SuggestionOut, TellOut, ToldEvaluation
+from jobs import registry
+from jobs.protocol import Observations, ProblemInfo
+from jobs.worker import detect_device
+from storage import (
+    NewEvaluation,
+    add_suggestions,
+    all_evaluations,
+    append_evaluations,
+    count_suggestions,
+    expire_suggestions,
+    lock_campaign,
+    pending_suggestions,
+    suggestions_by_id,
+)
+
+router = APIRouter(tags=["ask/tell"])
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+_ask_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+
+
+class Result(BaseModel):
+    """One evaluated point: for a suggestion (``suggestion_id``) or for any point the
+    user chose (``params``). Objectives (and constraint values, if the problem declares
+    constraints) as a list in the campaign's order, or as a mapping by name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    suggestion_id: int | None = Field(None, ge=1)
+    params: dict[str, FiniteFloat] | None = None
+    objectives: list[FiniteFloat] | dict[str, FiniteFloat]
+    constraints: list[FiniteFloat] | dict[str, FiniteFloat] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Result:
+        if (self.suggestion_id is None) == (self.params is None):
+            raise ValueError("give either suggestion_id (a result for a suggestion) or "
+                             "params (a point you chose), not both and not neither")
+        return self
+
+
+class TellIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    results: list[Result] = Field(min_length=1, max_length=1000)
+
+
+@router.post("/campaigns/{campaign_id}/ask", response_model=AskOut)
+def ask(
+    campaign_id: CampaignId,
+    session: SessionDep,
+    write_session: WriteSessionDep,
+    n: Annotated[int, Query(ge=1, le=100, description="how many suggestions")] = 1,
+) -> AskOut:
+    with _ask_locks[campaign_id]:
+        campaign = existing_campaign(session, campaign_id)
+        _require_open_ask_tell(campaign)
+        with write_session.begin():
+            expire_suggestions(write_session, campaign_id)
+        info = _problem_info(campaign)
+        evaluated = all_evaluations(session, campaign_id)
+        pending = pending_suggestions(session, campaign_id)
+        remaining = int(campaign.budget) - len(evaluated) - len(pending)
+        if remaining <= 0:
+            raise HTTPException(409, (
+                f"campaign {campaign_id} has no budget left to suggest: {len(evaluated)} told, "
+                f"{len(pending)} pending of {int(campaign.budget)}"))
+        count = min(n, remaining)
+        points = _suggest(campaign, info, evaluated, pending,
+                          count_suggestions(session, campaign_id), count)
+
+        with write_session.begin():
+            lock_campaign(write_session, campaign_id)
+            ttl = float(campaign.problem.get("suggestion_ttl_seconds", 3600.0))
+            suggestions = add_suggestions(
+                write_session, campaign_id,
+                [dict(zip([p.name for p in info.parameters], map(float, row))) for row in points],
+                expires_at=datetime.now(UTC) + timedelta(seconds=ttl),
+            )
+            answer = AskOut(
+                campaign_id=campaign_id,
+                suggestions=[SuggestionOut(id=s.id, params=s.params, expires_at=s.expires_at)
+                             for s in suggestions],
+                pending=len(pending) + len(suggestions),
+                remaining=remaining - len(suggestions),
+            )
+        return answer
+
+
+@router.post("/campaigns/{campaign_id}/tell", response_model=TellOut)
+def tell(campaign_id: CampaignId, body: TellIn, session: WriteSessionDep) -> TellOut:
+    with session.begin():
+        campaign = lock_campaign(session, campaign_id)
+        if campaign is None:
+            raise HTTPException(404, f"campaign {campaign_id} does not exist")
+        _require_open_ask_tell(campaign)
+        expire_suggestions(session, campaign_id)
+        info = _problem_info(campaign)
+        suggestions = suggestions_by_id(
+            session, campaign_id, [r.suggestion_id for r in body.results if r.suggestion_id])
+        rows = _checked_results(body.results, info, suggestions)
+        left = int(campaign.budget) - campaign.n_evaluations
+        if len(rows) > left:
+            raise HTTPException(409, (
+                f"campaign {campaign_id} takes {left} more result(s) (budget "
+                f"{int(campaign.budget)}, {campaign.n_evaluations} told); got {len(rows)}"))
+
+        first_seq = campaign.n_evaluations
+        items = [
+            NewEvaluation(seq=first_seq + i, objectives=objectives, params=params,
+                          budget_used=float(first_seq + i + 1), constraints=constraints,
+                          meta={"source": "ask" if suggestion_id else "user",
+                                "suggestion_id": suggestion_id})
+            for i, (suggestion_id, params, objectives, constraints) in enumerate(rows)
+        ]
+        append_evaluations(session, campaign_id, items)
+        stored = {e.seq: e for e in all_evaluations(session, campaign_id)[first_seq:]}
+        for item in items:
+            suggestion_id = item.meta["suggestion_id"]
+            if suggestion_id is not None:
+                suggestions[suggestion_id].status = "told"
+                suggestions[suggestion_id].evaluation_id = stored[item.seq].id
+        if campaign.n_evaluations >= campaign.budget:
+            campaign.status = "succeeded"
+            campaign.finished_at = datetime.now(UTC)
+        answer = TellOut(
+            campaign_id=campaign_id,
+            status=cast(Status, campaign.status),
+            evaluations=[
+                ToldEvaluation(evaluation_id=stored[item.seq].id, seq=item.seq,
+                               suggestion_id=item.meta["suggestion_id"],
+                               on_front=stored[item.seq].on_front)
+                for item in items
+            ],
+            n_evaluations=campaign.n_evaluations,
+            remaining=int(campaign.budget) - campaign.n_evaluations,
+        )
+    return answer
+
+
+def _require_open_ask_tell(campaign: Any) -> None:
+    if campaign.runs_on != "client":
+        raise HTTPException(409, (
+            f"campaign {campaign.id} runs on a worker; ask/tell is for campaigns on an "
+            "external problem"))
+    if campaign.status != "running":
+        raise HTTPException(409, f"campaign {campaign.id} is {campaign.status}")
+
+
+def _problem_info(campaign: Any) -> ProblemInfo:
+    problem = dict(campaign.problem)
+    definition = registry.problem_definition(problem.pop("kind"), problem.pop("id"))
+    info = definition.info(definition.config.model_validate(problem))
+    if campaign.reference_point is not None and campaign.reference_point_source == "user":
+        info = replace(info, reference_point=tuple(campaign.reference_point))
+    return info
+
+
+def _suggest(campaign: Any, info: ProblemInfo, evaluated: list[Any], pending: list[Any],
+             n_suggested: int, n: int) -> np.ndarray:
+    names = [p.name for p in info.parameters]
+    d, m = len(names), info.n_objectives
+    observations = Observations(
+        x=np.array([[e.params[name] for name in names] for e in evaluated]).reshape(-1, d),
+        objectives=np.array([e.objectives for e in evaluated]).reshape(-1, m),
+        constraints=(
+            np.array([e.constraints for e in evaluated]).reshape(-1, info.constraints)
+            if info.constraints else None
+        ),
+        pending=np.array([[s.params[name] for name in names] for s in pending]).reshape(-1, d),
+        n_suggested=n_suggested,
+    )
+    suggest = registry.algorithm(campaign.algorithm).load_suggest()
+    points = np.asarray(suggest(info, dict(campaign.params), campaign.seed, observations, n,
+                                detect_device()), dtype=float).reshape(-1, d)
+    low = np.array([p.low for p in info.parameters])
+    high = np.array([p.high for p in info.parameters])
+    return np.clip(points, low, high)
+
+
+def _checked_results(
+    results: list[Result], info: ProblemInfo, suggestions: dict[int, Any]
+) -> list[tuple[int | None, dict[str, float], list[float], list[float] | None]]:
+    """Every result checked against the problem; 422/409 naming the first bad field."""
+    objective_names = [o.name for o in info.objectives]
+    constraint_count = info.constraints
+    seen: set[int] = set()
+    rows = []
+    for index, result in enumerate(results):
+        where = ["body", "results", index]
+        if result.suggestion_id is not None:
+            suggestion = suggestions.get(result.suggestion_id)
+            if suggestion is None:
+                _refuse(422, [*where, "suggestion_id"],
+                        f"unknown suggestion {result.suggestion_id} for this campaign")
+            if suggestion.status == "told" or result.suggestion_id in seen:
+                _refuse(409, [*where, "suggestion_id"],
+                        f"suggestion {result.suggestion_id} was already told")
+            seen.add(result.suggestion_id)
+            params = dict(suggestion.params)
+        else:
+            params = _checked_params(result.params or {}, info, [*where, "params"])
+        objectives = _as_vector(result.objectives, objective_names, [*where, "objectives"])
+        constraints = None
+        if constraint_count or result.constraints is not None:
+            if result.constraints is None:
+                _refuse(422, [*where, "constraints"],
+                        f"the problem declares {constraint_count} constraint(s); give their values")
+            constraints = _as_vector(result.constraints, [f"c{i}" for i in range(constraint_count)],
+                                     [*where, "constraints"])
+        rows.append((result.suggestion_id, params, objectives, constraints))
+    return rows
+
+
+def _checked_params(params: dict[str, float], info: ProblemInfo, where: list[Any]) -> dict[str, float]:
+    names = [p.name for p in info.parameters]
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        _refuse(422, [*where, unknown[0]],
+                f"unknown parameter {unknown[0]!r}; the problem has {', '.join(names)}")
+    for parameter in info.parameters:
+        if parameter.name not in params:
+            _refuse(422, [*where, parameter.name], f"missing parameter {parameter.name!r}")
+        value = params[parameter.name]
+        if not parameter.low <= value <= parameter.high:
+            _refuse(422, [*where, parameter.name], (
+                f"{parameter.name} = {value} is outside its bounds "
+                f"[{parameter.low}, {parameter.high}]"))
+    return {name: float(params[name]) for name in names}
+
+
+def _as_vector(values: list[float] | dict[str, float], names: list[str],
+               where: list[Any]) -> list[float]:
+    if isinstance(values, dict):
+        if sorted(values) != sorted(names):
+            _refuse(422, where, f"expected values for {', '.join(names)}; got "
+                                f"{', '.join(values) or 'none'}")
+        values = [values[name] for name in names]
+    if len(values) != len(names):
+        _refuse(422, where, f"got {len(values)} values; expected {len(names)} "
+                            f"({', '.join(names)})")
+    if not all(math.isfinite(v) for v in values):
+        _refuse(422, where, "values must be finite numbers")
+    return [float(v) for v in values]
+
+
+def _refuse(status: int, loc: list[Any], message: str) -> NoReturn:
+    raise HTTPException(status, [{"loc": loc, "msg": message, "type": "value_error"}])
+
+

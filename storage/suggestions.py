@@ -1,0 +1,82 @@
+"""Suggestions of ask/tell campaigns: hand out, expire, look up, mark told.
+
+A suggestion is ``pending`` from ``ask`` until a result is told for it (``told``) or
+its ``expires_at`` passes (``expired``, set lazily by :func:`expire_suggestions` on
+the next ask or tell). Callers hold the campaign's lock (``lock_campaign``) while they
+change suggestions, so two clients never hand out or tell the same one twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Evaluation, Suggestion, utcnow
+
+
+def add_suggestions(
+    session: Session, campaign_id: int, points: Sequence[dict[str, Any]], expires_at: datetime
+) -> list[Suggestion]:
+    now = utcnow()
+    suggestions = [
+        Suggestion(campaign_id=campaign_id, params=params, status="pending", created_at=now,
+                   expires_at=expires_at)
+        for params in points
+    ]
+    session.add_all(suggestions)
+    session.flush()
+    return suggestions
+
+
+def expire_suggestions(session: Session, campaign_id: int, now: datetime | None = None) -> int:
+    """Mark the campaign's pending suggestions past their expiry as expired."""
+    result = session.execute(
+        update(Suggestion)
+        .where(
+            Suggestion.campaign_id == campaign_id,
+            Suggestion.status == "pending",
+            Suggestion.expires_at <= (now or utcnow()),
+        )
+        .values(status="expired"),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def pending_suggestions(session: Session, campaign_id: int) -> list[Suggestion]:
+    return list(session.scalars(
+        select(Suggestion)
+        .where(Suggestion.campaign_id == campaign_id, Suggestion.status == "pending")
+        .order_by(Suggestion.id)
+    ))
+
+
+def count_suggestions(session: Session, campaign_id: int) -> int:
+    """How many suggestions the campaign ever handed out (any status)."""
+    return int(session.scalar(
+        select(func.count()).select_from(Suggestion).where(Suggestion.campaign_id == campaign_id)
+    ) or 0)
+
+
+def suggestions_by_id(
+    session: Session, campaign_id: int, ids: Iterable[int]
+) -> dict[int, Suggestion]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(Suggestion).where(Suggestion.campaign_id == campaign_id, Suggestion.id.in_(wanted))
+    )
+    return {row.id: row for row in rows}
+
+
+def all_evaluations(session: Session, campaign_id: int) -> list[Evaluation]:
+    """Every evaluation of a campaign in seq order: what a model is fitted on. Meant
+    for ask/tell campaigns, whose budgets are in the hundreds, not for MORL archives."""
+    return list(session.scalars(
+        select(Evaluation).where(Evaluation.campaign_id == campaign_id).order_by(Evaluation.seq)
+    ))

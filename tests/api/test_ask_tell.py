@@ -1,0 +1,207 @@
+"""Ask/tell campaigns on external problems: suggestions, results, pending and expiry,
+and every bad result refused with nothing stored."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import moocore
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.client import Client
+from api.settings import Settings
+
+PROBLEM = {
+    "kind": "external",
+    "parameters": [{"name": "temp", "low": 20, "high": 90}, {"name": "time", "low": 1, "high": 10}],
+    "objectives": [{"name": "yield", "sense": "maximize"}, {"name": "cost", "sense": "minimize"}],
+}
+
+
+def lab(temp: float, time: float) -> tuple[float, float]:
+    """A stand-in for a lab experiment: yield peaks at 70 degrees, cost grows with both."""
+    return 100 - (temp - 70) ** 2 / 20 - (time - 6) ** 2, temp * 0.1 + time
+
+
+@pytest.fixture
+def http(database: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=database, run_scheduler=False))) as client:
+        yield client
+
+
+def submit(http: TestClient, budget: int = 10, **problem_changes: object) -> dict:
+    response = http.post("/api/v1/campaigns", json={
+        "algorithm": "sobol", "problem": PROBLEM | problem_changes,
+        "budget": {"evaluations": budget}, "seed": 4})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_client_optimize_drives_a_local_function_to_its_budget(sqlite_database, make_server):
+    server = make_server(sqlite_database).start()
+    with Client(server.url) as client:
+        campaign = client.optimize(lab, parameters={"temp": (20, 90), "time": (1, 10)},
+                                   objectives={"yield": "maximize", "cost": "minimize"},
+                                   budget=12, algorithm="sobol", batch_size=5)
+        campaign.refresh()
+        assert campaign.status == "succeeded"
+        assert campaign.data["runs_on"] == "client"
+        assert campaign.data["worker"] is None and campaign.data["attempts"] == 0
+        evaluations = campaign.evaluations()
+        assert len(evaluations) == 12 and list(evaluations["seq"]) == list(range(12))
+        for _, row in evaluations.iterrows():
+            assert (row["yield"], row["cost"]) == pytest.approx(lab(row["param.temp"],
+                                                                    row["param.time"]))
+        values = np.column_stack([-evaluations["yield"], evaluations["cost"]])
+        front = campaign.front()
+        assert set(front["evaluation_id"]) == set(
+            evaluations["evaluation_id"][moocore.is_nondominated(values, keep_weakly=True)])
+
+
+def test_ask_conditions_on_pending_and_tell_stores_results(http):
+    campaign = submit(http, budget=8)
+    assert campaign["status"] == "running" and campaign["runs_on"] == "client"
+    cid = campaign["id"]
+    first = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 3}).json()
+    second = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 3}).json()
+    assert second["pending"] == 6 and second["remaining"] == 2
+    points = [tuple(s["params"].values()) for s in first["suggestions"] + second["suggestions"]]
+    assert len(set(points)) == 6
+    for s in first["suggestions"] + second["suggestions"]:
+        assert 20 <= s["params"]["temp"] <= 90 and 1 <= s["params"]["time"] <= 10
+
+    results = [{"suggestion_id": s["id"], "objectives": list(lab(**s["params"]))}
+               for s in first["suggestions"]]
+    told = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": results}).json()
+    assert told["n_evaluations"] == 3 and told["remaining"] == 5
+    assert [e["seq"] for e in told["evaluations"]] == [0, 1, 2]
+
+    mine = {"params": {"temp": 70.0, "time": 6.0}, "objectives": {"cost": 13.0, "yield": 100.0}}
+    told = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [mine]}).json()
+    assert told["evaluations"][0]["on_front"] is True
+
+    items = http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]
+    assert [i["meta"]["source"] for i in items] == ["ask", "ask", "ask", "user"]
+    assert items[3]["objectives"] == [100.0, 13.0]  # a mapping is stored in objective order
+    assert items[0]["params"] == first["suggestions"][0]["params"]
+
+    # 3 pending + 4 told = 7 of 8: one more suggestion at most
+    third = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 5}).json()
+    assert len(third["suggestions"]) == 1 and third["remaining"] == 0
+    refused = http.post(f"/api/v1/campaigns/{cid}/ask")
+    assert refused.status_code == 409 and "no budget left" in refused.json()["detail"]
+
+    rest = [{"suggestion_id": s["id"], "objectives": list(lab(**s["params"]))}
+            for s in second["suggestions"] + third["suggestions"]]
+    done = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": rest}).json()
+    assert done["status"] == "succeeded" and done["n_evaluations"] == 8
+    assert http.post(f"/api/v1/campaigns/{cid}/ask").status_code == 409
+
+
+def test_suggestions_expire_and_late_results_are_still_stored(http):
+    cid = submit(http, budget=6, suggestion_ttl_seconds=0.5)["id"]
+    early = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 4}).json()
+    assert early["pending"] == 4
+    time.sleep(0.8)
+    later = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 2}).json()
+    assert later["pending"] == 2  # the four expired: no longer conditioned on
+    late = early["suggestions"][0]
+    told = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
+        {"suggestion_id": late["id"], "objectives": list(lab(**late["params"]))}]})
+    assert told.status_code == 200, told.text
+
+
+def _bad_tells(first: dict, told: dict) -> list[tuple[dict, int, list, str]]:
+    ok = list(lab(**first["params"]))
+    return [
+        ({"suggestion_id": 9999, "objectives": ok}, 422, ["suggestion_id"], "unknown suggestion"),
+        ({"suggestion_id": told["id"], "objectives": ok}, 409, ["suggestion_id"],
+         "already told"),
+        ({"suggestion_id": first["id"], "objectives": [1.0]}, 422, ["objectives"],
+         "expected 2"),
+        ({"suggestion_id": first["id"], "objectives": {"yield": 1.0}}, 422, ["objectives"],
+         "expected values for yield, cost"),
+        ({"params": {"temp": 95.0, "time": 2.0}, "objectives": ok}, 422, ["params", "temp"],
+         "outside its bounds [20.0, 90.0]"),
+        ({"params": {"temp": 30.0}, "objectives": ok}, 422, ["params", "time"],
+         "missing parameter"),
+        ({"params": {"temp": 30.0, "time": 2.0, "pressure": 1.0}, "objectives": ok}, 422,
+         ["params", "pressure"], "unknown parameter"),
+        ({"objectives": ok}, 422, [], "either suggestion_id"),
+        ({"suggestion_id": first["id"], "params": {"temp": 30.0, "time": 2.0},
+          "objectives": ok}, 422, [], "not both"),
+    ]
+
+
+def test_bad_results_are_refused_and_nothing_changes(http):
+    cid = submit(http, budget=3)["id"]
+    first, told = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 2}).json()["suggestions"]
+    http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
+        {"suggestion_id": told["id"], "objectives": list(lab(**told["params"]))}]})
+    before = http.get(f"/api/v1/campaigns/{cid}/evaluations").json()
+
+    for result, status, loc_tail, message in _bad_tells(first, told):
+        response = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [result]})
+        assert response.status_code == status, (result, response.text)
+        detail = response.json()["detail"]
+        assert detail[0]["loc"][:3] == ["body", "results", 0], detail
+        assert detail[0]["loc"][3:] == loc_tail, detail
+        assert message in detail[0]["msg"], detail
+
+    for token in ("NaN", "Infinity"):
+        body = f'{{"results": [{{"suggestion_id": {first["id"]}, "objectives": [1, {token}]}}]}}'
+        response = http.post(f"/api/v1/campaigns/{cid}/tell", content=body,
+                             headers={"content-type": "application/json"})
+        assert response.status_code == 422, response.text
+
+    # a good result and a bad one in the same request: neither is stored
+    mixed = [{"suggestion_id": first["id"], "objectives": list(lab(**first["params"]))},
+             {"suggestion_id": 9999, "objectives": [1.0, 2.0]}]
+    assert http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": mixed}).status_code == 422
+    too_many = [{"params": {"temp": 30.0 + i, "time": 2.0}, "objectives": [1.0, 2.0]}
+                for i in range(3)]
+    response = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": too_many})
+    assert response.status_code == 409 and "takes 2 more result(s)" in response.json()["detail"]
+    assert http.get(f"/api/v1/campaigns/{cid}/evaluations").json() == before
+
+
+def test_ask_tell_only_for_external_campaigns(http):
+    worker_campaign = http.post("/api/v1/campaigns", json={
+        "algorithm": "sobol", "problem": {"kind": "test-function", "id": "zdt1"},
+        "budget": {"evaluations": 5}}).json()
+    for route in ("ask", "tell"):
+        response = http.post(f"/api/v1/campaigns/{worker_campaign['id']}/{route}",
+                             json={"results": [{"params": {}, "objectives": [1, 2]}]})
+        assert response.status_code == 409 and "runs on a worker" in response.json()["detail"]
+    assert http.post("/api/v1/campaigns/999/ask").status_code == 404
+    assert http.post("/api/v1/campaigns/999/tell", json={"results": [
+        {"params": {}, "objectives": [1]}]}).status_code == 404
+    cid = submit(http)["id"]
+    assert http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 0}).status_code == 422
+    assert http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 101}).status_code == 422
+    cancelled = http.post(f"/api/v1/campaigns/{cid}/cancel").json()
+    assert cancelled["status"] == "cancelled"
+    assert http.post(f"/api/v1/campaigns/{cid}/ask").status_code == 409
+
+
+@pytest.mark.parametrize(("problem", "loc", "message"), [
+    (PROBLEM | {"parameters": [{"name": "temp", "low": 90, "high": 20}]},
+     ["body", "problem", "parameters", 0], "must be below high"),
+    (PROBLEM | {"objectives": [{"name": "y"}, {"name": "y"}]},
+     ["body", "problem"], "names must be unique; repeated: y"),
+    (PROBLEM | {"objectives": [{"name": "y", "sense": "up"}]},
+     ["body", "problem", "objectives", 0, "sense"], "'minimize' or 'maximize'"),
+    ({"kind": "external", "objectives": PROBLEM["objectives"]},
+     ["body", "problem", "parameters"], "required"),
+])
+def test_bad_external_problems_are_refused(http, problem, loc, message):
+    response = http.post("/api/v1/campaigns", json={
+        "algorithm": "sobol", "problem": problem, "budget": {"evaluations": 5}})
+    assert response.status_code == 422, response.text
+    matching = [e for e in response.json()["detail"] if e["loc"] == loc]
+    assert matching and message in matching[0]["msg"], response.json()["detail"]
+    assert http.get("/api/v1/campaigns").json()["total"] == 0
