@@ -32,6 +32,7 @@ import gc
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -453,11 +454,24 @@ def machine_facts() -> dict[str, Any]:
 
     versions["sqlite"] = sqlite3.sqlite_version
     return {
+        "code": code_version(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu_cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
         "platform": platform.platform(), "python": platform.python_version(),
         "packages": versions,
     }
+
+
+def code_version() -> dict[str, Any]:
+    """The commit measured, and the files of the measured packages that differed from
+    it when the run started (the store is imported once, at the start)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.rstrip()
+
+    changed = git("status", "--porcelain", "--", "storage", "pareto", "api", "jobs")
+    return {"commit": git("rev-parse", "--short", "HEAD") or None,
+            "uncommitted_changes": [line[3:] for line in changed.splitlines()]}
 
 
 def postgres_version(cfg: Config) -> str | None:
@@ -505,6 +519,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
 
 def main(argv: list[str] | None = None) -> None:
     cfg = parse_args(argv)
+    code = code_version()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
@@ -523,6 +538,7 @@ def main(argv: list[str] | None = None) -> None:
         }
 
     facts = machine_facts()
+    facts["code"] = code
     if "postgres" in cfg.backends:
         facts["postgresql"] = postgres_version(cfg)
     report: dict[str, Any] = {

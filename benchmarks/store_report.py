@@ -81,6 +81,12 @@ def _ms(stats: dict[str, float] | None) -> str:
     return f"{stats['p50']:,.2f} / {stats['p99']:,.2f}" if stats else "—"
 
 
+def _code(facts: dict[str, Any]) -> str:
+    code = facts.get("code") or {}
+    dirty = code.get("uncommitted_changes") or []
+    return f"`{code.get('commit')}`" + (f" + uncommitted {', '.join(dirty)}" if dirty else "")
+
+
 def _x(row: dict[str, Any] | None, key: str) -> str:
     return f"{row[key]:,.0f}×" if row else "—"
 
@@ -89,7 +95,7 @@ def markdown(report: dict[str, Any]) -> str:
     cfg, facts = report["config"], report["machine"]
     sizes = {row["n_evaluations"]: row["front_size"] for row in report["data"]["scales"]}
     lines = [
-        f"Run of {facts['date']} on {facts['cpu_cores']} CPU cores ({facts['platform']}), "
+        f"Run of {facts['date']} (code {_code(facts)}) on {facts['cpu_cores']} CPU cores ({facts['platform']}), "
         f"Python {facts['python']}, SQLite {facts['packages']['sqlite']}, PostgreSQL "
         f"{facts.get('postgresql') or '—'}, SQLAlchemy {facts['packages']['sqlalchemy']}, "
         f"Optuna {facts['packages']['optuna']}. Data: DTLZ2, 3 objectives (minimised), "

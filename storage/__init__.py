@@ -27,6 +27,7 @@ from storage.evaluations import (
     append_evaluations,
     front,
     front_hypervolume,
+    front_objectives,
     get_evaluation,
     list_evaluations,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "expire_suggestions",
     "front",
     "front_hypervolume",
+    "front_objectives",
     "get_artifact",
     "get_campaign",
     "get_evaluation",

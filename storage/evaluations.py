@@ -375,7 +375,6 @@ _FRONT_COLUMNS = (
     Evaluation.kind,
     Evaluation.objectives,
     Evaluation.params,
-    Evaluation.meta,
     Evaluation.budget_used,
     Evaluation.artifact_id,
 )
@@ -385,7 +384,7 @@ def front(
     session: Session, campaign_id: int, objectives: Sequence[int] | None = None
 ) -> list[Row[Any]]:
     """The campaign's non-dominated evaluations, ordered by seq, as rows with the
-    attributes ``id, seq, kind, objectives, params, meta, budget_used, artifact_id``.
+    attributes ``id, seq, kind, objectives, params, budget_used, artifact_id``.
 
     Without ``objectives``: the rows flagged ``on_front`` (read through the partial
     index; weakly non-dominated, so exact duplicates of a front point are all there).
@@ -449,11 +448,17 @@ def front_hypervolume(
     strictly dominate the reference point contribute nothing. ValueError if the
     reference point has the wrong length or is not finite."""
     reference = check_reference_point(reference_point_raw, campaign.n_objectives)
+    senses = campaign.objective_senses
+    points = front_objectives(session, campaign)
+    return hypervolume(to_maximization(points, senses), to_maximization(reference, senses))
+
+
+def front_objectives(session: Session, campaign: Campaign) -> np.ndarray:
+    """The raw objective vectors of the campaign's front, ``(front size, m)``: all a
+    hypervolume or a comparison needs, without decoding params."""
     values = session.scalars(
         select(Evaluation.objectives).where(
             Evaluation.campaign_id == campaign.id, Evaluation.on_front
         )
     ).all()
-    points = np.array(values, dtype=np.float64).reshape(-1, campaign.n_objectives)
-    senses = campaign.objective_senses
-    return hypervolume(to_maximization(points, senses), to_maximization(reference, senses))
+    return np.array(values, dtype=np.float64).reshape(-1, campaign.n_objectives)

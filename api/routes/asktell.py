@@ -78,10 +78,10 @@ def ask(
     n: Annotated[int, Query(ge=1, le=100, description="how many suggestions")] = 1,
 ) -> AskOut:
     with _ask_locks[campaign_id]:
+        with write_session.begin():  # before the reads below, so their snapshot sees it
+            expire_suggestions(write_session, campaign_id)
         campaign = existing_campaign(session, campaign_id)
         _require_open_ask_tell(campaign)
-        with write_session.begin():
-            expire_suggestions(write_session, campaign_id)
         info = _problem_info(campaign)
         evaluated = all_evaluations(session, campaign_id)
         pending = pending_suggestions(session, campaign_id)

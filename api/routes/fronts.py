@@ -19,7 +19,7 @@ from api.schemas import (
     ObjectiveOut,
 )
 from pareto import default_reference_point, hypervolume, to_maximization
-from storage import front, get_campaign, history
+from storage import front, front_hypervolume, front_objectives, get_campaign, history
 
 router = APIRouter(tags=["fronts"])
 
@@ -65,21 +65,14 @@ def campaign_hypervolume(
         source = "user"
     else:
         point, source = campaign.reference_point, campaign.reference_point_source
-    points = front(session, campaign.id)
-    value = 0.0
-    if point is not None and points:
-        senses = campaign.objective_senses
-        value = hypervolume(
-            to_maximization(np.array([p.objectives for p in points]), senses),
-            to_maximization(np.array(point, dtype=float), senses),
-        )
+    value = 0.0 if point is None else front_hypervolume(session, campaign, point)
     return HypervolumeOut(
         campaign_id=campaign.id,
         hypervolume=value,
         reference_point=point,
         reference_point_source=source,
         objectives=[_objective(campaign, i) for i in range(campaign.n_objectives)],
-        front_size=len(points),
+        front_size=campaign.front_size,
     )
 
 
@@ -123,11 +116,7 @@ def compare(
                 f"{first.id} has {first.objective_names}: compare campaigns on the same problem"
             ))
     senses = first.objective_senses
-    fronts = [
-        to_maximization(np.array([p.objectives for p in front(session, c.id)], dtype=float)
-                        .reshape(-1, first.n_objectives), senses)
-        for c in chosen
-    ]
+    fronts = [to_maximization(front_objectives(session, c), senses) for c in chosen]
     point_raw, source = _common_reference_point(chosen, fronts, reference_point)
     point_max = to_maximization(np.array(point_raw, dtype=float), senses)
     return CompareOut(

@@ -41,11 +41,11 @@ def with_changes(**changes: object) -> dict:
 
 
 BAD_SPECS = [
-    pytest.param(with_changes(algorithm="sobolx"), ["body", "algorithm"], "known: sobol",
+    pytest.param(with_changes(algorithm="sobolx"), ["body", "algorithm"], "known: nsga2, qlognehvi, qnparego, sobol",
                  id="unknown-algorithm"),
     pytest.param(with_changes(problem__id="zdt9"), ["body", "problem", "id"], "known:",
                  id="unknown-problem"),
-    pytest.param(with_changes(problem__kind="gym"), ["body", "problem", "kind"], "test-function",
+    pytest.param(with_changes(problem__kind="gym"), ["body", "problem", "kind"], "known: external, test-function",
                  id="unknown-problem-kind"),
     pytest.param(with_changes(params__batch_sise=3), ["body", "params", "batch_sise"],
                  "allowed: batch_size, scramble", id="misspelled-param"),
