@@ -19,6 +19,12 @@ reproduces exactly the sequence of points an uninterrupted campaign would have d
 If the crash fell between a ``record`` and its ``checkpoint``, the batch is drawn again
 identically and re-recorded under the same seqs, which the recorder ignores.
 
+Ask/tell: :func:`suggest` returns the next ``n`` points of the same seeded sequence,
+continuing from the number of suggestions already made, so an external campaign sees
+exactly the points a built-in one would. :func:`points` is that slice of the sequence;
+the BO methods draw their initial design from it too, so at equal seed every method
+starts from the points the ``sobol`` baseline evaluates first.
+
 References:
     I. M. Sobol'. On the distribution of points in a cube and the approximate evaluation
     of integrals. USSR Comput. Math. Math. Phys. 7(4), 1967.
@@ -36,7 +42,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.stats import qmc
 
-from jobs.protocol import Evaluated, Recorder
+from jobs.protocol import Evaluated, Observations, Parameter, ProblemInfo, Recorder
 
 
 class SobolConfig(BaseModel):
@@ -66,9 +72,9 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
     names = [p.name for p in parameters]
     low = np.array([p.low for p in parameters], dtype=np.float64)
     high = np.array([p.high for p in parameters], dtype=np.float64)
-    total = _evaluations_in(recorder.budget)
+    total = evaluations_in(recorder.budget)
 
-    engine = qmc.Sobol(d=len(parameters), scramble=config.scramble, rng=seed)
+    engine = _engine(len(parameters), config.scramble, seed)
     state = recorder.restore()
     n_drawn = 0 if state is None else int(state["n_drawn"])
     if not 0 <= n_drawn <= total:
@@ -78,9 +84,7 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
 
     while n_drawn < total:
         n = min(config.batch_size, total - n_drawn)
-        unit = _draw(engine, n)  # n x d in [0, 1)
-        # Rounding in low + u (high - low) can step past high by an ulp.
-        x = np.clip(qmc.scale(unit, low, high), low, high)
+        x = _scale(_draw(engine, n), low, high)
         objectives = np.asarray(problem.evaluate(x), dtype=np.float64)  # n x m
         recorder.record(
             [
@@ -97,10 +101,58 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
         recorder.checkpoint({"n_drawn": n_drawn})
 
 
-def _evaluations_in(budget: float) -> int:
+def points(
+    parameters: tuple[Parameter, ...], seed: int, start: int, n: int, scramble: bool = True
+) -> np.ndarray:
+    """Points ``start .. start + n - 1`` of the seeded Sobol sequence, ``n x d`` in the box."""
+    if start < 0 or n < 0:
+        raise ValueError(f"need start >= 0 and n >= 0, got start={start}, n={n}")
+    low = np.array([p.low for p in parameters], dtype=np.float64)
+    high = np.array([p.high for p in parameters], dtype=np.float64)
+    if n == 0:
+        return np.empty((0, len(parameters)), dtype=np.float64)
+    engine = _engine(len(parameters), scramble, seed)
+    if start:
+        engine.fast_forward(start)
+    return _scale(_draw(engine, n), low, high)
+
+
+def suggest(
+    problem: ProblemInfo,
+    params: dict[str, Any],
+    seed: int,
+    observations: Observations,
+    n: int,
+    device: str,
+) -> np.ndarray:
+    """The ask half of ``sobol`` (:class:`jobs.protocol.Suggest`): the next ``n`` points.
+
+    The sequence continues from ``observations.n_suggested``; what was observed is not
+    looked at, and pending points need no special care, since the sequence never
+    repeats a point. ``device`` is ignored.
+    """
+    config = SobolConfig.model_validate(params)
+    if not problem.parameters:
+        raise ValueError(f"sobol needs a problem with continuous parameters; {problem.id} has none")
+    return points(problem.parameters, seed, observations.n_suggested, n, config.scramble)
+
+
+def _engine(d: int, scramble: bool, seed: int) -> qmc.Sobol:
+    return qmc.Sobol(d=d, scramble=scramble, rng=seed)
+
+
+def _scale(unit: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Map ``n x d`` points of the unit cube to the box (clipped: rounding in
+    ``low + u (high - low)`` can step past ``high`` by an ulp)."""
+    return np.clip(qmc.scale(unit, low, high), low, high)
+
+
+def evaluations_in(budget: float, algorithm: str = "sobol") -> int:
     """The whole number of evaluations a budget allows (it cannot be exceeded)."""
     if not math.isfinite(budget) or budget < 0:
-        raise ValueError(f"sobol needs a finite, non-negative evaluation budget, got {budget}")
+        raise ValueError(
+            f"{algorithm} needs a finite, non-negative evaluation budget, got {budget}"
+        )
     return math.floor(budget)
 
 

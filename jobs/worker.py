@@ -18,6 +18,7 @@ import socket
 import sys
 import threading
 import traceback
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,12 +62,19 @@ def run_campaign(sessions: sessionmaker[Session], campaign_id: int) -> int:
         session.commit()
         problem_spec = dict(campaign.problem)
         algorithm_name, params, seed = campaign.algorithm, dict(campaign.params), campaign.seed
+        user_reference_point = (
+            tuple(campaign.reference_point)
+            if campaign.reference_point_source == "user" and campaign.reference_point
+            else None
+        )
 
     stop_heartbeat = _start_heartbeat(sessions, campaign_id)
     try:
         definition = registry.problem_definition(problem_spec["kind"], problem_spec["id"])
         problem_params = {k: v for k, v in problem_spec.items() if k not in ("kind", "id")}
         problem = definition.build(definition.config.model_validate(problem_params))
+        if user_reference_point is not None:  # what the user asked to be measured against
+            problem.info = replace(problem.info, reference_point=user_reference_point)
         run = registry.algorithm(algorithm_name).load()
         recorder = StoreRecorder(sessions, campaign_id)
         run(problem, params, seed, device, recorder)

@@ -31,16 +31,22 @@ REQUIRED = {
     "dtlz2",
     "vehicle-safety",
     "car-side-impact",
+    "constrained-branin-currin",
+    "c2dtlz2",
+    "disc-brake",
+    "welded-beam",
 }
+CONSTRAINED = {"constrained-branin-currin", "c2dtlz2", "disc-brake", "welded-beam", "osy"}
 
 # Every entry at its defaults, plus the non-default shapes its config allows.
 CONFIGS: list[tuple[str, dict[str, Any]]] = [(pid, {}) for pid in catalogue()]
 CONFIGS += [(pid, {"dim": d}) for pid in ("zdt1", "zdt2", "zdt3") for d in (2, 10)]
 CONFIGS += [
     (pid, {"num_objectives": m, "dim": d})
-    for pid in ("dtlz1", "dtlz2", "dtlz3", "dtlz5", "dtlz7")
+    for pid in ("dtlz1", "dtlz2", "dtlz3", "dtlz5", "dtlz7", "c2dtlz2")
     for m, d in ((3, 6), (4, 9))
 ]
+CONFIGS += [("c2dtlz2", {"dim": 8})]
 CONFIGS += [("gmm", {"num_objectives": m}) for m in (3, 4)]
 
 
@@ -92,11 +98,13 @@ def test_info_matches_the_live_botorch_object(case: tuple[str, dict[str, Any]]) 
     # With negate=False the reference point is in minimisation units, as ours is.
     np.testing.assert_array_equal(np.array(info.reference_point), function.ref_point.numpy())
     assert info.reference_point_source == f"BoTorch test function {entry.botorch_class}"
-    if function._max_hv is None:
+    if function._max_hv is None or (pid == "c2dtlz2" and info.n_objectives != 2):
+        # BoTorch keeps C2DTLZ2's two-objective value for any M; we give none there.
         assert info.known_max_hypervolume is None
     else:
         assert info.known_max_hypervolume == pytest.approx(function._max_hv, rel=1e-12)
-    assert info.constraints == 0
+    assert info.constraints == getattr(function, "num_constraints", 0)
+    assert (info.constraints > 0) == (pid in CONSTRAINED)
 
 
 def test_botorch_negates_the_reference_point_with_the_objectives() -> None:
@@ -134,6 +142,51 @@ def test_every_entry_builds_and_evaluates_finite_values(case: tuple[str, dict[st
     assert y.shape == (len(x), problem.info.n_objectives)
     assert np.isfinite(y).all()
     assert problem.evaluate(x[:0]).shape == (0, problem.info.n_objectives)
+
+
+@pytest.mark.parametrize("case", CONFIGS, ids=_config_id)
+def test_constraint_slacks_are_botorchs_with_feasible_meaning_nonnegative(
+    case: tuple[str, dict[str, Any]],
+) -> None:
+    pid, config = case
+    entry = catalogue()[pid]
+    problem = entry.build(config)
+    x = _points_in_box(problem.info, 20)
+    slacks = problem.constraint_slacks(x)
+    assert slacks.dtype == np.float64 and slacks.shape == (len(x), problem.info.constraints)
+    assert np.isfinite(slacks).all()
+    assert problem.constraint_slacks(x[:0]).shape == (0, problem.info.constraints)
+    if problem.info.constraints:
+        import torch
+
+        function = _botorch_function(
+            entry, entry.parse(config).model_dump(exclude={"evaluation_delay"})
+        )
+        expected = function.evaluate_slack_true(torch.from_numpy(x)).numpy()
+        np.testing.assert_array_equal(slacks, entry.slack_sign * expected)
+
+
+@pytest.mark.parametrize(
+    ("pid", "x", "feasible"),
+    [
+        # the disk (x0' - 2.5)^2 + (x1' - 7.5)^2 <= 50 on Branin's box [-5, 10] x [0, 15]
+        ("constrained-branin-currin", [0.5, 0.5], True),
+        ("constrained-branin-currin", [0.0, 0.0], False),
+        # the published optimum-cost design (Ragsdell & Phillips), all constraints active
+        ("welded-beam", [0.2444, 6.2187, 8.2915, 0.2444], True),
+        ("welded-beam", [5.0, 0.1, 0.1, 0.125], False),  # thin, short, huge weld: stress fails
+        # disc brake: outer minus inner radius must be at least 20
+        ("disc-brake", [55.0, 80.0, 1500.0, 12.0], True),
+        ("disc-brake", [70.0, 80.0, 1500.0, 12.0], False),
+        # C2-DTLZ2: a point of the front inside the feasible arc near f1 = f2 ...
+        ("c2dtlz2", [0.5, 0.5, 0.5, 0.5], True),
+        # ... and one on the front between the arcs, which the constraint cuts out
+        ("c2dtlz2", [0.25, 0.5, 0.5, 0.5], False),
+    ],
+)
+def test_slack_sign_convention_on_known_designs(pid: str, x: list[float], feasible: bool) -> None:
+    slacks = catalogue()[pid].build().constraint_slacks(np.array([x]))
+    assert bool((slacks >= 0).all()) is feasible
 
 
 def test_evaluate_uses_botorch_unnegated() -> None:

@@ -1,98 +1,18 @@
-"""The ``sobol`` baseline: budget, bounds, seeds and resume after a crash.
-
-``MemoryRecorder`` is an in-memory test double of the ``jobs.protocol.Recorder``
-contract (not of our storage): seqs are assigned in order, a resumed recorder restarts
-them at the checkpoint, and re-recording a stored seq is a no-op — it also notes when a
-re-recorded item differs from the stored one, which a faithful resume must never do.
-"""
+"""The ``sobol`` baseline: budget, bounds, seeds, resume after a crash, and ask/tell."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pytest
+from memory_recorder import MemoryRecorder, MemoryStore, SimulatedCrash
 from pydantic import ValidationError
 from scipy.stats import qmc
 
 from bayesopt import sobol
 from bayesopt.problems import catalogue
-from jobs.protocol import Cancelled, Evaluated, Objective, Parameter, ProblemInfo, Recorder
-
-
-class SimulatedCrash(Exception):
-    """Stands for the worker process dying mid-campaign."""
-
-
-@dataclass
-class MemoryStore:
-    evaluations: dict[int, Evaluated] = field(default_factory=dict)
-    checkpoint: tuple[int, dict[str, Any]] | None = None  # (next seq, algorithm state)
-
-
-class MemoryRecorder:
-    def __init__(
-        self,
-        budget: float,
-        store: MemoryStore | None = None,
-        fail_on_record: int | None = None,
-        fail_on_checkpoint: int | None = None,
-        fail_with: type[Exception] = SimulatedCrash,
-    ) -> None:
-        self._budget = budget
-        self.store = store if store is not None else MemoryStore()
-        self.fail_on_record = fail_on_record
-        self.fail_on_checkpoint = fail_on_checkpoint
-        self.fail_with = fail_with
-        self.next_seq = 0
-        self.batch_sizes: list[int] = []
-        self.checkpoints: list[dict[str, Any]] = []
-        self.conflicts: list[int] = []
-
-    @property
-    def budget(self) -> float:
-        return self._budget
-
-    @property
-    def budget_used(self) -> float:
-        return sum(e.cost for s, e in self.store.evaluations.items() if s < self.next_seq)
-
-    def record(self, items: Sequence[Evaluated]) -> None:
-        if len(self.batch_sizes) + 1 == self.fail_on_record:
-            raise self.fail_with("record")
-        for item in items:
-            stored = self.store.evaluations.setdefault(self.next_seq, item)
-            if stored is not item and stored != item:
-                self.conflicts.append(self.next_seq)
-            self.next_seq += 1
-        self.batch_sizes.append(len(items))
-
-    def progress(self, budget_used: float, message: str | None = None) -> None:
-        pass
-
-    def checkpoint(self, state: dict[str, Any]) -> None:
-        if len(self.checkpoints) + 1 == self.fail_on_checkpoint:
-            raise self.fail_with("checkpoint")
-        self.checkpoints.append(copy.deepcopy(state))
-        self.store.checkpoint = (self.next_seq, copy.deepcopy(state))
-
-    def restore(self) -> dict[str, Any] | None:
-        if self.store.checkpoint is None:
-            return None
-        self.next_seq, state = self.store.checkpoint
-        return copy.deepcopy(state)
-
-    def log(self, **values: float) -> None:
-        pass
-
-    def points(self) -> np.ndarray:
-        """The stored parameters in seq order, as an n x d array."""
-        rows = [self.store.evaluations[s].params for s in sorted(self.store.evaluations)]
-        assert sorted(self.store.evaluations) == list(range(len(rows)))
-        return np.array([list(r.values()) for r in rows]).reshape(len(rows), -1)
+from jobs.protocol import Cancelled, Objective, Observations, Parameter, ProblemInfo, Recorder
 
 
 class TwoBowls:
@@ -257,3 +177,28 @@ def test_runs_on_a_built_in_problem() -> None:
     assert recorder.batch_sizes == [5, 5, 2]
     objectives = np.array([e.objectives for e in recorder.store.evaluations.values()])
     assert objectives.shape == (12, 2) and np.isfinite(objectives).all()
+
+
+def _observations(n_suggested: int) -> Observations:
+    return Observations(x=np.empty((0, 3)), objectives=np.empty((0, 2)), n_suggested=n_suggested)
+
+
+@pytest.mark.filterwarnings("ignore:The balance properties of Sobol")
+def test_suggest_continues_the_campaign_sequence_from_n_suggested() -> None:
+    campaign = _run(20, seed=4, batch_size=20).points()
+    first = sobol.suggest(TwoBowls.info, {}, 4, _observations(0), 7, "cpu")
+    rest = sobol.suggest(TwoBowls.info, {}, 4, _observations(7), 13, "cpu")
+    np.testing.assert_array_equal(np.vstack([first, rest]), campaign)
+    assert sobol.suggest(TwoBowls.info, {}, 4, _observations(3), 0, "cpu").shape == (0, 3)
+
+
+def test_points_is_a_slice_of_the_sequence() -> None:
+    whole = sobol.points(TwoBowls.info.parameters, 9, 0, 16)
+    np.testing.assert_array_equal(sobol.points(TwoBowls.info.parameters, 9, 5, 6), whole[5:11])
+    with pytest.raises(ValueError, match="start >= 0"):
+        sobol.points(TwoBowls.info.parameters, 9, -1, 2)
+
+
+def test_suggest_rejects_misnamed_params() -> None:
+    with pytest.raises(ValidationError, match="batchsize"):
+        sobol.suggest(TwoBowls.info, {"batchsize": 3}, 0, _observations(0), 2, "cpu")

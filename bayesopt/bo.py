@@ -1,0 +1,470 @@
+"""``qlognehvi`` and ``qnparego``: multi-objective Bayesian optimisation with BoTorch.
+
+One loop serves both methods; they differ only in how a batch is proposed
+(:data:`QLOGNEHVI`, :data:`QNPAREGO`). A campaign (:func:`run_qlognehvi`,
+:func:`run_qnparego`) evaluates an initial design of ``n_initial`` scrambled Sobol
+points — by default ``2 (d + 1)``, the first points of the ``sobol`` baseline's own
+sequence at the same seed — and then, until the budget is spent, repeats
+
+1. **fit** (:mod:`bayesopt.models`): one GP per objective (maximisation convention)
+   and per constraint slack, on everything observed so far;
+2. **acquire** (:mod:`bayesopt.acquisition`): qLogNEHVI, or ``q`` qLogNParEGO
+   functions with one random Chebyshev scalarisation each;
+3. **optimise**: multi-start L-BFGS-B over the problem's box (``optimize_acqf`` with
+   ``sequential=True`` — greedy sequential selection of the ``q`` candidates, each
+   conditioned on the ones before it as pending points — or ``optimize_acqf_list``,
+   which does the same across the ParEGO functions), then evaluates the batch. The last
+   batch is cut to what the budget has left.
+
+Every candidate is recorded as soon as its batch is evaluated, with ``meta``
+``{"iteration": k, "stage": "initial" | "acquisition", "batch_index": j}`` (iteration 0
+is the initial design), and each batch's ``fit_seconds``, ``acquisition_seconds``
+(building and optimising the acquisition function) and ``evaluation_seconds`` go to the
+campaign history through ``recorder.log``.
+
+Reproducibility and resume: all the randomness of iteration ``k`` (GP fitting's
+retries, the optimiser's raw samples, the MC base samples, ParEGO's weights) is seeded
+from ``(seed, k)`` inside ``torch.random.fork_rng``, so it depends neither on what ran
+before in the process nor on the global torch RNG. After each batch the campaign
+checkpoints the observations and the iteration; a resumed campaign refits on exactly
+the same data with the same seed and so proposes, on CPU, exactly the candidates an
+uninterrupted one would (a batch recorded but not checkpointed is proposed and recorded
+again, which the recorder ignores). On CUDA, floating-point reductions are not
+bit-reproducible, so neither is the run.
+
+Ask/tell (:func:`suggest_qlognehvi`, :func:`suggest_qnparego`) is the same proposal
+made statelessly from the observations the service holds, pending suggestions included
+as ``X_pending``; until ``n_initial`` points are observed or pending it hands out the
+next points of the seeded Sobol sequence instead.
+
+Everything is float64 on ``device`` ("cuda" when the worker has a GPU, else "cpu").
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from botorch.acquisition import AcquisitionFunction
+from botorch.optim.optimize import optimize_acqf, optimize_acqf_list
+from torch import Tensor
+
+from bayesopt import acquisition, sobol
+from bayesopt.config import BayesOptConfig, QLogNEHVIConfig, QNParEGOConfig
+from bayesopt.models import fit_model
+from jobs.protocol import Evaluated, Observations, ProblemInfo, Recorder
+from pareto import to_maximization
+
+# ---- one proposal: fit, acquire, optimise ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    """What an acquisition needs: the fitted model and the data it was fitted on."""
+
+    model: Any  # a fitted ModelListGP with m + c outputs
+    x: Tensor  # n x d observed inputs (problem units)
+    objectives: Tensor  # n x m, maximisation convention
+    slacks: Tensor | None  # n x c, feasible iff >= 0
+    pending: Tensor | None  # k x d points being evaluated elsewhere
+    bounds: Tensor  # 2 x d box
+    published_reference_point: Tensor | None  # m, maximisation convention
+
+    @property
+    def n_objectives(self) -> int:
+        return self.objectives.shape[-1]
+
+    @property
+    def n_constraints(self) -> int:
+        return 0 if self.slacks is None else self.slacks.shape[-1]
+
+
+Optimise = Callable[[Surrogate, int, BayesOptConfig, int], Tensor]
+
+
+def _optimiser_options(config: BayesOptConfig) -> dict[str, bool | float | int | str]:
+    return {"batch_limit": config.batch_limit, "maxiter": config.max_iter_acqf}
+
+
+def _optimise_qlognehvi(surrogate: Surrogate, n: int, config: BayesOptConfig, seed: int) -> Tensor:
+    """``n x d`` candidates maximising qLogNEHVI, chosen greedily one after another."""
+    acqf = acquisition.qlognehvi(
+        model=surrogate.model,
+        x_baseline=surrogate.x,
+        ref_point=acquisition.reference_point(
+            surrogate.objectives, surrogate.slacks, surrogate.published_reference_point
+        ),
+        n_objectives=surrogate.n_objectives,
+        n_constraints=surrogate.n_constraints,
+        x_pending=surrogate.pending,
+        mc_samples=config.mc_samples,
+        seed=seed,
+    )
+    candidates, _ = optimize_acqf(
+        acq_function=acqf,
+        bounds=surrogate.bounds,
+        q=n,
+        num_restarts=config.num_restarts,
+        raw_samples=config.raw_samples,
+        options=_optimiser_options(config),
+        sequential=True,
+    )
+    return candidates
+
+
+def _optimise_qnparego(surrogate: Surrogate, n: int, config: BayesOptConfig, seed: int) -> Tensor:
+    """``n x d`` candidates, candidate ``i`` maximising qLogNParEGO with weights ``w_i``."""
+    weights = acquisition.parego_weights(surrogate.n_objectives, n, seed, like=surrogate.x)
+    acqfs: list[AcquisitionFunction] = [
+        acquisition.qlognparego(
+            model=surrogate.model,
+            x_baseline=surrogate.x,
+            weights=w,
+            n_objectives=surrogate.n_objectives,
+            n_constraints=surrogate.n_constraints,
+            x_pending=surrogate.pending,
+            mc_samples=config.mc_samples,
+            seed=seed,
+        )
+        for w in weights
+    ]
+    # Sequential: the i-th function sees candidates 1..i-1 (and the pending points) as
+    # pending, so the batch is spread out even where two weight vectors are close.
+    candidates, _ = optimize_acqf_list(
+        acq_function_list=acqfs,
+        bounds=surrogate.bounds,
+        num_restarts=config.num_restarts,
+        raw_samples=config.raw_samples,
+        options=_optimiser_options(config),
+    )
+    return candidates
+
+
+@dataclass(frozen=True)
+class Method:
+    """A BO method: its name, its parameters, and how it optimises a batch."""
+
+    name: str
+    config: type[BayesOptConfig]
+    optimise: Optimise
+
+
+QLOGNEHVI = Method("qlognehvi", QLogNEHVIConfig, _optimise_qlognehvi)
+QNPAREGO = Method("qnparego", QNParEGOConfig, _optimise_qnparego)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    candidates: np.ndarray  # n x d, problem units
+    fit_seconds: float
+    acquisition_seconds: float
+
+
+def propose(
+    method: Method,
+    config: BayesOptConfig,
+    problem: ProblemInfo,
+    x: np.ndarray,
+    objectives: np.ndarray,
+    slacks: np.ndarray | None,
+    pending: np.ndarray | None,
+    n: int,
+    seed: int,
+    device: str,
+) -> Proposal:
+    """Fit on the observations, then optimise ``method``'s acquisition for ``n`` points.
+
+    ``x`` (``n_obs x d``), ``objectives`` (``n_obs x m``, raw, the problem's senses),
+    ``slacks`` (``n_obs x c`` or None) and ``pending`` (``k x d`` or None) are numpy
+    arrays in problem units; so is the ``n x d`` result. ``seed`` seeds all randomness.
+    """
+    tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
+    low = [p.low for p in problem.parameters]
+    high = [p.high for p in problem.parameters]
+    bounds = torch.tensor([low, high], **tkwargs)
+    maximised = torch.tensor(to_maximization(objectives, problem.senses), **tkwargs)
+    train_x = torch.tensor(x, **tkwargs)
+    train_slacks = None if slacks is None else torch.tensor(slacks, **tkwargs)
+    train_y = maximised if train_slacks is None else torch.cat([maximised, train_slacks], -1)
+    published = (
+        None
+        if problem.reference_point is None
+        else torch.tensor(to_maximization(problem.reference_point, problem.senses), **tkwargs)
+    )
+    with torch.random.fork_rng(devices=_rng_devices(tkwargs["device"])):
+        torch.manual_seed(seed)
+        started = time.perf_counter()
+        model = fit_model(train_x, train_y, bounds)
+        fitted = time.perf_counter()
+        surrogate = Surrogate(
+            model=model,
+            x=train_x,
+            objectives=maximised,
+            slacks=train_slacks,
+            pending=None
+            if pending is None or len(pending) == 0
+            else torch.tensor(pending, **tkwargs),
+            bounds=bounds,
+            published_reference_point=published,
+        )
+        candidates = method.optimise(surrogate, n, config, seed).detach()  # n x d
+        # Within the box by construction; the clamp only removes rounding residue.
+        x_new = torch.clamp(candidates, bounds[0], bounds[1]).cpu().numpy().reshape(n, -1)
+        acquired = time.perf_counter()
+    return Proposal(x_new, fitted - started, acquired - fitted)
+
+
+def _rng_devices(device: torch.device) -> list[int]:
+    """The CUDA devices whose RNG state ``fork_rng`` must save and restore."""
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+def iteration_seed(seed: int, iteration: int) -> int:
+    """A 32-bit seed for one iteration, a deterministic function of (seed, iteration)."""
+    sequence = np.random.SeedSequence([seed % 2**64, iteration])
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+# ---- the campaign loop --------------------------------------------------------------
+
+
+@dataclass
+class _Observed:
+    """The campaign's observations so far; checkpointed after each batch."""
+
+    x: list[list[float]]
+    objectives: list[list[float]]
+    constraints: list[list[float]] | None
+    iteration: int  # the last completed iteration; -1 before the initial design
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "iteration": self.iteration,
+            "x": self.x,
+            "objectives": self.objectives,
+            "constraints": self.constraints,
+        }
+
+    @classmethod
+    def restore(cls, state: dict[str, Any] | None, constrained: bool) -> _Observed:
+        if state is None:
+            return cls([], [], [] if constrained else None, -1)
+        return cls(
+            [list(map(float, row)) for row in state["x"]],
+            [list(map(float, row)) for row in state["objectives"]],
+            None
+            if state["constraints"] is None
+            else [list(map(float, row)) for row in state["constraints"]],
+            int(state["iteration"]),
+        )
+
+    def arrays(self, d: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        x = np.array(self.x, dtype=np.float64).reshape(-1, d)
+        objectives = np.array(self.objectives, dtype=np.float64).reshape(-1, m)
+        if self.constraints is None:
+            return x, objectives, None
+        slacks = np.array(self.constraints, dtype=np.float64).reshape(len(x), -1)
+        return x, objectives, slacks
+
+
+def run_loop(
+    method: Method,
+    problem: Any,
+    params: dict[str, Any],
+    seed: int,
+    device: str,
+    recorder: Recorder,
+) -> None:
+    """Drive one BO campaign on ``problem`` to ``recorder.budget`` evaluations."""
+    config = method.config.model_validate(params)
+    info: ProblemInfo = problem.info
+    d, m, c = len(info.parameters), info.n_objectives, info.constraints
+    if d == 0:
+        raise ValueError(
+            f"{method.name} needs a problem with continuous parameters; {info.id} has none"
+        )
+    total = sobol.evaluations_in(recorder.budget, method.name)
+    n_initial = min(config.initial_points(d), total)
+
+    observed = _Observed.restore(recorder.restore(), constrained=c > 0)
+    if not 0 <= len(observed.x) <= total:
+        raise ValueError(
+            f"checkpoint holds {len(observed.x)} evaluations, outside the budget 0..{total}"
+        )
+
+    while len(observed.x) < total:
+        iteration = observed.iteration + 1
+        if len(observed.x) < n_initial:
+            stage = "initial"
+            x = sobol.points(info.parameters, seed, len(observed.x), n_initial - len(observed.x))
+            fit_seconds = acquisition_seconds = 0.0
+        else:
+            stage = "acquisition"
+            n = min(config.q, total - len(observed.x))
+            x_seen, objectives_seen, slacks_seen = observed.arrays(d, m)
+            proposal = propose(
+                method, config, info, x_seen, objectives_seen, slacks_seen, None, n,
+                iteration_seed(seed, iteration), device,
+            )  # fmt: skip
+            x = proposal.candidates
+            fit_seconds, acquisition_seconds = proposal.fit_seconds, proposal.acquisition_seconds
+
+        started = time.perf_counter()
+        objectives = np.asarray(problem.evaluate(x), dtype=np.float64).reshape(len(x), m)
+        slacks = (
+            np.asarray(problem.constraint_slacks(x), dtype=np.float64).reshape(len(x), c)
+            if c > 0
+            else None
+        )
+        evaluation_seconds = time.perf_counter() - started
+
+        recorder.log(
+            fit_seconds=fit_seconds,
+            acquisition_seconds=acquisition_seconds,
+            evaluation_seconds=evaluation_seconds,
+        )
+        recorder.record(
+            _evaluated(info, x, objectives, slacks, {"iteration": iteration, "stage": stage})
+        )
+        observed.x += x.tolist()
+        observed.objectives += objectives.tolist()
+        if observed.constraints is not None and slacks is not None:
+            observed.constraints += slacks.tolist()
+        observed.iteration = iteration
+        recorder.checkpoint(observed.state())
+
+
+def _evaluated(
+    info: ProblemInfo,
+    x: np.ndarray,
+    objectives: np.ndarray,
+    slacks: np.ndarray | None,
+    meta: dict[str, Any],
+) -> list[Evaluated]:
+    names = [p.name for p in info.parameters]
+    return [
+        Evaluated(
+            objectives=[float(v) for v in objectives[j]],
+            params={name: float(v) for name, v in zip(names, x[j], strict=True)},
+            kind="candidate",
+            cost=1.0,
+            meta={**meta, "batch_index": j},
+            constraints=None if slacks is None else [float(v) for v in slacks[j]],
+        )
+        for j in range(len(x))
+    ]
+
+
+def run_qlognehvi(
+    problem: Any, params: dict[str, Any], seed: int, device: str, recorder: Recorder
+) -> None:
+    """A ``qlognehvi`` campaign (:class:`jobs.protocol.Algorithm`)."""
+    run_loop(QLOGNEHVI, problem, params, seed, device, recorder)
+
+
+def run_qnparego(
+    problem: Any, params: dict[str, Any], seed: int, device: str, recorder: Recorder
+) -> None:
+    """A ``qnparego`` campaign (:class:`jobs.protocol.Algorithm`)."""
+    run_loop(QNPAREGO, problem, params, seed, device, recorder)
+
+
+# ---- ask/tell -----------------------------------------------------------------------
+
+
+def suggest_with(
+    method: Method,
+    problem: ProblemInfo,
+    params: dict[str, Any],
+    seed: int,
+    observations: Observations,
+    n: int,
+    device: str,
+) -> np.ndarray:
+    """``n x d`` suggestions given ``observations`` (:class:`jobs.protocol.Suggest`).
+
+    Sobol points (continuing the seeded sequence from ``observations.n_suggested``)
+    while fewer than ``n_initial`` points are observed or pending, or none is observed
+    yet; then the method's acquisition, conditioned on the pending points. The
+    randomness of a model-based suggestion is seeded from ``(seed, n_suggested)``.
+    """
+    config = method.config.model_validate(params)
+    d, m, c = len(problem.parameters), problem.n_objectives, problem.constraints
+    if d == 0:
+        raise ValueError(
+            f"{method.name} needs a problem with continuous parameters; {problem.id} has none"
+        )
+    if n < 0:
+        raise ValueError(f"cannot suggest a negative number of points ({n})")
+    x, objectives, slacks, pending = _observation_arrays(observations, d, m, c)
+    if n == 0:
+        return np.empty((0, d), dtype=np.float64)
+    if len(x) == 0 or len(x) + len(pending) < config.initial_points(d):
+        return sobol.points(problem.parameters, seed, observations.n_suggested, n)
+    proposal = propose(
+        method, config, problem, x, objectives, slacks, pending, n,
+        iteration_seed(seed, observations.n_suggested), device,
+    )  # fmt: skip
+    return proposal.candidates
+
+
+def _observation_arrays(
+    observations: Observations, d: int, m: int, c: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Check the shapes of ``observations`` and return (x, objectives, slacks, pending)."""
+    x = _matrix(observations.x, d, "x")
+    objectives = _matrix(observations.objectives, m, "objectives")
+    if len(objectives) != len(x):
+        raise ValueError(f"{len(x)} observed points but {len(objectives)} objective rows")
+    slacks = None
+    if c > 0:
+        if observations.constraints is None:
+            raise ValueError(f"the problem has {c} constraints but no slacks were observed")
+        slacks = _matrix(observations.constraints, c, "constraints")
+        if len(slacks) != len(x):
+            raise ValueError(f"{len(x)} observed points but {len(slacks)} constraint rows")
+    pending = _matrix(observations.pending, d, "pending")
+    return x, objectives, slacks, pending
+
+
+def _matrix(values: Any, width: int, name: str) -> np.ndarray:
+    array = np.asarray([] if values is None else values, dtype=np.float64)
+    if array.size == 0:
+        return array.reshape(0, width)
+    if array.ndim != 2 or array.shape[1] != width:
+        raise ValueError(
+            f"observations.{name} must be an n x {width} array, got shape {array.shape}"
+        )
+    if not np.isfinite(array).all():
+        raise ValueError(f"observations.{name} must be finite")
+    return array
+
+
+def suggest_qlognehvi(
+    problem: ProblemInfo,
+    params: dict[str, Any],
+    seed: int,
+    observations: Observations,
+    n: int,
+    device: str,
+) -> np.ndarray:
+    """Ask ``qlognehvi`` for ``n`` points (:class:`jobs.protocol.Suggest`)."""
+    return suggest_with(QLOGNEHVI, problem, params, seed, observations, n, device)
+
+
+def suggest_qnparego(
+    problem: ProblemInfo,
+    params: dict[str, Any],
+    seed: int,
+    observations: Observations,
+    n: int,
+    device: str,
+) -> np.ndarray:
+    """Ask ``qnparego`` for ``n`` points (:class:`jobs.protocol.Suggest`)."""
+    return suggest_with(QNPAREGO, problem, params, seed, observations, n, device)
