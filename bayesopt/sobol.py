@@ -86,6 +86,10 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
         n = min(config.batch_size, total - n_drawn)
         x = _scale(_draw(engine, n), low, high)
         objectives = np.asarray(problem.evaluate(x), dtype=np.float64)  # n x m
+        slacks = (
+            np.asarray(problem.constraint_slacks(x), dtype=np.float64)  # n x c
+            if problem.info.constraints else [None] * n
+        )
         recorder.record(
             [
                 Evaluated(
@@ -93,8 +97,10 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
                     params={name: float(v) for name, v in zip(names, point, strict=True)},
                     kind="candidate",
                     cost=1.0,
+                    meta={"batch": n_drawn // config.batch_size, "sequence_index": n_drawn + i},
+                    constraints=None if slack is None else [float(v) for v in slack],
                 )
-                for point, row in zip(x, objectives, strict=True)
+                for i, (point, row, slack) in enumerate(zip(x, objectives, slacks, strict=True))
             ]
         )
         n_drawn += n
