@@ -1,4 +1,5 @@
-"""The FastAPI application: routers under ``/api/v1``, the viewer at ``/``, and the
+"""The FastAPI application: routers under ``/api/v1``, the viewer (``web/``) at ``/ui/``
+with ``/`` redirecting there and Plotly.js served from the ``plotly`` package, and the
 scheduler started and stopped with the server.
 
 On start the store is migrated to the current schema (``storage.upgrade``), so a new
@@ -7,15 +8,16 @@ database, or one from an older version, needs no separate step.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Histogram
 
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.get("/healthz", include_in_schema=False)(health.healthz)
     app.get("/metrics", include_in_schema=False)(health.metrics)
     if WEB_DIR.is_dir():
+        # Before the mount, which would otherwise answer every path under /ui.
+        app.get("/ui/vendor/plotly.min.js", include_in_schema=False)(plotly_js)
         app.mount("/ui", StaticFiles(directory=WEB_DIR, html=True), name="web")
 
         @app.get("/", include_in_schema=False)
@@ -76,6 +80,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return RedirectResponse("/ui/")
 
     return app
+
+
+def plotly_js() -> FileResponse:
+    """Plotly.js for the viewer, from the installed ``plotly`` Python package (no CDN:
+    the viewer works offline)."""
+    bundle = _plotly_bundle()
+    if bundle is None:
+        raise HTTPException(404, "Plotly.js is missing: install the 'plotly' Python package")
+    return FileResponse(bundle, media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _plotly_bundle() -> Path | None:
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or spec.origin is None:
+        return None
+    bundle = Path(spec.origin).parent / "package_data" / "plotly.min.js"
+    return bundle if bundle.is_file() else None
 
 
 def _scheduler(settings: Settings, url: str, app: FastAPI) -> Scheduler:

@@ -172,6 +172,17 @@ class HistoryOut(BaseModel):
     points: list[HistoryPoint]
 
 
+class CompareHistoryPoint(BaseModel):
+    """One point of a campaign's HV curve recomputed under the comparison's common
+    reference point: the front of its first ``n_evaluations`` evaluations."""
+
+    seq: int
+    n_evaluations: int
+    budget_used: float
+    hypervolume: float
+    front_size: int
+
+
 class CompareEntry(BaseModel):
     campaign_id: int
     name: str | None
@@ -181,6 +192,8 @@ class CompareEntry(BaseModel):
     front_size: int
     n_evaluations: int
     budget_used: float
+    budget_unit: str | None = None
+    history: list[CompareHistoryPoint] | None = None
 
 
 class CompareOut(BaseModel):

@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query
+from sqlalchemy import select
 
 from api.deps import CampaignDep, SessionDep
 from api.schemas import (
     CompareEntry,
+    CompareHistoryPoint,
     CompareOut,
     FrontOut,
     FrontPoint,
@@ -18,8 +20,20 @@ from api.schemas import (
     HypervolumeOut,
     ObjectiveOut,
 )
-from pareto import default_reference_point, hypervolume, to_maximization
-from storage import front, front_hypervolume, front_objectives, get_campaign, history
+from pareto import default_reference_point, hypervolume, to_maximization, update_front
+from storage import (
+    Evaluation,
+    front,
+    front_hypervolume,
+    front_objectives,
+    get_campaign,
+    history,
+)
+
+# A curve of this many points draws as smoothly as one per batch, and caps the work of
+# a comparison of long campaigns (one exact HV per point).
+COMPARE_HISTORY_POINTS = 200
+
 
 router = APIRouter(tags=["fronts"])
 
@@ -103,9 +117,15 @@ def compare(
     session: SessionDep,
     campaigns: Annotated[str, Query(max_length=2000, description="comma-separated ids")],
     reference_point: Annotated[str | None, Query(max_length=2000)] = None,
+    with_history: Annotated[bool, Query(
+        alias="history",
+        description=f"also return each campaign's HV curve under the common reference "
+        f"point (at most {COMPARE_HISTORY_POINTS} points per campaign)",
+    )] = False,
 ) -> CompareOut:
     """Each campaign's HV under one reference point: the one given, else the published
-    point the campaigns share, else the DESIGN.md rule over the union of their fronts."""
+    point the campaigns share, else the DESIGN.md rule over the union of their fronts.
+    With ``history=true``, each campaign's HV curve too, recomputed under that point."""
     chosen = [_campaign_for_compare(session, part) for part in _split(campaigns, "campaigns")]
     first = chosen[0]
     signature = (first.objective_names, first.objective_senses)
@@ -133,10 +153,56 @@ def compare(
                 front_size=len(f),
                 n_evaluations=c.n_evaluations,
                 budget_used=c.budget_used,
+                budget_unit=c.budget_unit,
+                history=_history_under(session, c, point_max) if with_history else None,
             )
             for c, f in zip(chosen, fronts)
         ],
     )
+
+
+def _history_under(
+    session: Any, campaign: Any, reference_max: np.ndarray
+) -> list[CompareHistoryPoint]:
+    """The campaign's HV after each metric snapshot (thinned to at most
+    ``COMPARE_HISTORY_POINTS``), under ``reference_max`` (maximisation convention): the
+    front of the feasible evaluations recorded up to that snapshot's seq, maintained
+    incrementally. The stored history is under each campaign's own reference point, so
+    two campaigns' stored curves are not comparable; these are."""
+    snapshots = history(session, campaign.id)
+    if len(snapshots) > COMPARE_HISTORY_POINTS:
+        keep = np.unique(np.linspace(0, len(snapshots) - 1, COMPARE_HISTORY_POINTS).round())
+        snapshots = [snapshots[int(i)] for i in keep]
+    rows = session.execute(
+        select(Evaluation.seq, Evaluation.objectives)
+        .where(Evaluation.campaign_id == campaign.id, Evaluation.feasible)
+        .order_by(Evaluation.seq)
+    ).all()
+    seqs = np.array([row.seq for row in rows], dtype=np.int64)
+    values = to_maximization(
+        np.array([row.objectives for row in rows], dtype=np.float64).reshape(
+            -1, campaign.n_objectives
+        ),
+        campaign.objective_senses,
+    )
+    current = np.empty((0, campaign.n_objectives))
+    taken = 0
+    curve = []
+    for snapshot in snapshots:
+        upto = int(np.searchsorted(seqs, snapshot.seq, side="right"))
+        if upto > taken:
+            batch = values[taken:upto]
+            keep_old, keep_new = update_front(current, batch)
+            current = np.vstack([current[keep_old], batch[keep_new]])
+            taken = upto
+        curve.append(CompareHistoryPoint(
+            seq=snapshot.seq,
+            n_evaluations=snapshot.n_evaluations,
+            budget_used=snapshot.budget_used,
+            hypervolume=hypervolume(current, reference_max) if len(current) else 0.0,
+            front_size=len(current),
+        ))
+    return curve
 
 
 def _common_reference_point(

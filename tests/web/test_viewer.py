@@ -1,0 +1,314 @@
+"""The web viewer in a real headless Chromium against a real ``mofront serve`` with real
+campaigns: the list, a campaign's front (2-D and 3-D), dominated points, a point's
+evaluation, the compare page and the submit form. Every test fails on any browser
+console error (see ``conftest.page``). The tests save the README's screenshots."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.conftest import Server, wait_for
+from tests.web.conftest import PHONE, screenshot
+
+pytestmark = pytest.mark.timeout(240)
+
+ZDT1 = {"kind": "test-function", "id": "zdt1", "dim": 4}
+BRANIN_CURRIN = {"kind": "test-function", "id": "branin-currin"}
+SPECS = {
+    "branin-currin-sobol-0": {"algorithm": "sobol", "problem": BRANIN_CURRIN,
+                              "budget": {"evaluations": 80}, "params": {"batch_size": 10},
+                              "seed": 0},
+    "branin-currin-sobol-1": {"algorithm": "sobol", "problem": BRANIN_CURRIN,
+                              "budget": {"evaluations": 60}, "params": {"batch_size": 10},
+                              "seed": 1},
+    "branin-currin-nsga2": {"algorithm": "nsga2", "problem": BRANIN_CURRIN,
+                            "budget": {"evaluations": 100}, "params": {"pop_size": 20},
+                            "seed": 0},
+    "dtlz2-3-objectives": {"algorithm": "sobol", "budget": {"evaluations": 100},
+                           "problem": {"kind": "test-function", "id": "dtlz2",
+                                       "num_objectives": 3, "dim": 6},
+                           "params": {"batch_size": 20}, "seed": 3},
+}
+COMPARED = ["branin-currin-sobol-0", "branin-currin-sobol-1", "branin-currin-nsga2"]
+# Still running while the list is looked at: 100 evaluations at 0.3 s each, 2 a batch.
+SLOW = {"name": "zdt1-live", "algorithm": "sobol",
+        "problem": {**ZDT1, "evaluation_delay": 0.3},
+        "budget": {"evaluations": 100}, "params": {"batch_size": 2}, "seed": 5}
+
+
+@pytest.fixture(scope="module")
+def campaigns(server: Server) -> dict[str, dict]:
+    """Four finished campaigns, one running, one cancelled (by name)."""
+    with server.client() as http:
+        ids = {}
+        for name, spec in SPECS.items():
+            response = http.post("/campaigns", json={"name": name, **spec})
+            assert response.status_code == 201, response.text
+            ids[name] = response.json()["id"]
+        ids[SLOW["name"]] = http.post("/campaigns", json=SLOW).json()["id"]
+        cancelled = http.post("/campaigns", json={**SLOW, "name": "cancelled-in-queue"}).json()
+        assert http.post(f"/campaigns/{cancelled['id']}/cancel").json()["status"] == "cancelled"
+        ids["cancelled-in-queue"] = cancelled["id"]
+
+        def state(name: str) -> dict:
+            return http.get(f"/campaigns/{ids[name]}").json()
+
+        for name in SPECS:
+            wait_for(lambda name=name: state(name)["status"] == "succeeded", timeout=180,
+                     what=f"campaign {name} to succeed")
+        wait_for(lambda: state(SLOW["name"])["n_evaluations"] > 0, timeout=60,
+                 what="the slow campaign to record its first batch")
+        return {name: state(name) for name in ids}
+
+
+def plot_data(page, selector: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    return page.evaluate(
+        "s => (document.querySelector(s).data || []).map(t => ({type: t.type, name: t.name,"
+        " meta: t.meta || null, n: (t.x || (t.dimensions ? t.dimensions[0].values : [])).length,"
+        " ids: t.customdata || null}))", selector)
+
+
+def count(traces: list[dict], *roles: str) -> int:
+    return sum(t["n"] for t in traces if t["meta"] and t["meta"].get("role") in roles)
+
+
+def wait_for_front(page, selector: str = "#front-plot"):  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        "s => { const d = document.querySelector(s).data;"
+        " return d && d.some(t => t.meta && t.meta.role === 'front'); }", arg=selector)
+    return plot_data(page, selector)
+
+
+def test_list_shows_campaigns_and_statuses(page, server, campaigns):
+    page.goto(f"{server.url}/")
+    assert page.url.endswith("/ui/")
+    with server.client() as http:
+        listed = http.get("/campaigns").json()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#campaigns tr').length === n", arg=listed["total"])
+    for campaign in campaigns.values():
+        row = page.locator(f"#campaigns tr[data-campaign-id='{campaign['id']}']")
+        assert row.locator("td[data-label='name']").inner_text() == campaign["name"]
+        assert row.locator("td[data-label='algorithm']").inner_text() == campaign["algorithm"]
+        problem = row.locator("td[data-label='problem']").inner_text()
+        assert problem.split()[0] == campaign["problem"]["id"]
+    statuses = {c["name"]: c["status"] for c in campaigns.values()}
+    assert statuses["cancelled-in-queue"] == "cancelled"
+    for name, status in statuses.items():
+        if name == SLOW["name"]:
+            continue
+        badge = page.locator(f"#campaigns tr[data-campaign-id='{campaigns[name]['id']}'] .status")
+        assert badge.inner_text() == status
+    finished = page.locator(f"tr[data-campaign-id='{campaigns['branin-currin-sobol-0']['id']}']")
+    assert finished.locator("td[data-label='front size']").inner_text() == str(
+        campaigns["branin-currin-sobol-0"]["front_size"])
+    assert finished.locator("progress").get_attribute("value") == "1"
+
+    # live: the running campaign's progress moves without a reload
+    slow = page.locator(f"#campaigns tr[data-campaign-id='{campaigns[SLOW['name']]['id']}']")
+    assert slow.locator(".status").inner_text() == "running"
+    before = float(slow.locator("progress").get_attribute("value"))
+    page.wait_for_function(
+        "([id, before]) => Number(document.querySelector("
+        "`#campaigns tr[data-campaign-id='${id}'] progress`).value) > before",
+        arg=[campaigns[SLOW["name"]]["id"], before], timeout=15_000)
+
+    page.select_option("#filter-status", "succeeded")
+    page.wait_for_function("() => [...document.querySelectorAll('#campaigns tr')]"
+                           ".every(tr => tr.dataset.status === 'succeeded')")
+    assert page.locator("#campaigns tr").count() == len(SPECS)
+    page.select_option("#filter-status", "")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#campaigns tr').length === n", arg=listed["total"])
+    screenshot(page, "list")
+
+    page.set_viewport_size(PHONE)  # usable at phone width: no sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_campaign_plot_has_exactly_the_front_points(page, server, campaigns):
+    campaign = campaigns["branin-currin-sobol-0"]
+    with server.client() as http:
+        front = http.get(f"/campaigns/{campaign['id']}/front").json()
+    page.goto(f"{server.url}/ui/campaign.html?id={campaign['id']}")
+    traces = wait_for_front(page)
+    assert count(traces, "front") == len(front["points"]) == campaign["front_size"]
+    front_trace = next(t for t in traces if t["meta"]["role"] == "front")
+    assert front_trace["type"] == "scatter"
+    assert sorted(front_trace["ids"]) == sorted(p["evaluation_id"] for p in front["points"])
+    assert count(traces, "reference") == 1
+    titles = page.evaluate("() => { const l = document.querySelector('#front-plot').layout;"
+                           " return [l.xaxis.title.text, l.yaxis.title.text]; }")
+    assert titles == ["branin (minimize)", "currin (minimize)"]
+    assert page.locator("#front-table tbody tr").count() == len(front["points"])
+    history = page.evaluate("document.querySelector('#history-plot').data[0].y.length")
+    assert history == len([p for p in http_get(server, f"/campaigns/{campaign['id']}/history")
+                           ["points"] if p["hypervolume"] is not None])
+
+
+def http_get(server: Server, path: str) -> dict:
+    return httpx.get(f"{server.url}/api/v1{path}", timeout=30).json()
+
+
+def test_toggling_dominated_points_shows_every_evaluation(page, server, campaigns):
+    campaign = campaigns["branin-currin-sobol-0"]
+    page.goto(f"{server.url}/ui/campaign.html?id={campaign['id']}")
+    wait_for_front(page)
+    page.get_by_label("Show dominated evaluations").check()
+    page.wait_for_function("() => document.querySelector('#front-plot').data"
+                           ".some(t => t.meta && t.meta.role === 'dominated')")
+    traces = plot_data(page, "#front-plot")
+    assert count(traces, "front", "dominated", "infeasible") == campaign["n_evaluations"] == 80
+    assert count(traces, "front") == campaign["front_size"]
+    page.get_by_label("Show dominated evaluations").uncheck()
+    page.wait_for_function("() => !document.querySelector('#front-plot').data"
+                           ".some(t => t.meta && t.meta.role === 'dominated')")
+    assert count(plot_data(page, "#front-plot"), "front", "dominated") == campaign["front_size"]
+
+
+def click_point(page, role: str, index: int) -> int:  # type: ignore[no-untyped-def]
+    """Click the index-th point of the trace with this role; return its evaluation id."""
+    target = page.evaluate(
+        """([role, index]) => {
+             const gd = document.querySelector('#front-plot');
+             const k = gd.data.findIndex(t => t.meta && t.meta.role === role);
+             const layer = gd.querySelectorAll('.scatterlayer .trace')[k];
+             const box = layer.querySelectorAll('.points path.point')[index].getBoundingClientRect();
+             return {x: box.x + box.width / 2, y: box.y + box.height / 2,
+                     id: gd.data[k].customdata[index]};
+           }""", [role, index])
+    page.mouse.move(target["x"], target["y"])
+    page.mouse.click(target["x"], target["y"])
+    return int(target["id"])
+
+
+def test_clicking_a_point_shows_its_parameters(page, server, campaigns):
+    campaign = campaigns["branin-currin-sobol-0"]
+    page.goto(f"{server.url}/ui/campaign.html?id={campaign['id']}")
+    traces = wait_for_front(page)
+    middle = next(t["n"] for t in traces if t["meta"]["role"] == "front") // 2
+    evaluation_id = click_point(page, "front", middle)
+    detail = page.locator(f"#evaluation-detail[data-evaluation-id='{evaluation_id}']")
+    detail.wait_for()
+    evaluation = http_get(server, f"/evaluations/{evaluation_id}")
+    assert f"Evaluation #{evaluation_id}" in detail.inner_text()
+    shown = {row.locator("th").inner_text(): float(row.locator("td").inner_text())
+             for row in detail.locator("#evaluation-params tbody tr").all()}
+    assert set(shown) == {"x0", "x1"} == set(evaluation["params"])
+    for name, value in evaluation["params"].items():
+        assert shown[name] == pytest.approx(value, rel=1e-6)
+    assert "currin (minimize)" in detail.inner_text()
+    row = page.locator(f"#front-table tr[data-evaluation-id='{evaluation_id}']")
+    assert "selected" in (row.get_attribute("class") or "")
+
+    page.get_by_label("Show dominated evaluations").check()
+    page.wait_for_function("() => document.querySelector('#front-plot').data"
+                           ".some(t => t.meta && t.meta.role === 'dominated')")
+    page.mouse.move(0, 0)  # no hover label in the picture
+    page.wait_for_timeout(300)  # let Plotly finish drawing before the picture
+    screenshot(page, "campaign-2d")
+
+
+def test_three_objective_campaign_and_the_objective_choice(page, server, campaigns):
+    campaign = campaigns["dtlz2-3-objectives"]
+    page.goto(f"{server.url}/ui/campaign.html?id={campaign['id']}")
+    traces = wait_for_front(page)
+    assert count(traces, "front") == len(http_get(server, f"/campaigns/{campaign['id']}/front")
+                                         ["points"])
+    assert {t["type"] for t in traces} == {"scatter3d"}
+    page.wait_for_selector("#front-plot .gl-container canvas")
+    page.wait_for_timeout(500)
+    screenshot(page, "campaign-3d")
+
+    page.get_by_label("f3 (minimize)").uncheck()  # two objectives shown: a 2-D front
+    page.wait_for_function("() => document.querySelector('#front-plot').data"
+                           ".some(t => t.meta && t.meta.role === 'front' && t.type === 'scatter')")
+    projected = http_get(server, f"/campaigns/{campaign['id']}/front?objectives=f1,f2")
+    assert count(plot_data(page, "#front-plot"), "front") == len(projected["points"])
+
+
+def test_compare_page_shows_one_trace_per_campaign(page, server, campaigns):
+    ids = [campaigns[name]["id"] for name in COMPARED]
+    page.goto(f"{server.url}/ui/compare.html")
+    option = page.locator("#compare-problem option", has_text="branin-currin").get_attribute("value")
+    page.select_option("#compare-problem", option)
+    for campaign_id in ids:
+        page.locator(f"#compare-campaigns input[value='{campaign_id}']").check()
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.wait_for_function("() => (document.querySelector('#compare-front-plot').data || [])"
+                           ".length > 0 && document.querySelector('#compare-hv-plot').data")
+    fronts = plot_data(page, "#compare-front-plot")
+    assert len(fronts) == 3
+    assert [t["meta"]["campaign_id"] for t in fronts] == ids
+    for trace, campaign_id in zip(fronts, ids):
+        assert trace["n"] == len(http_get(server, f"/campaigns/{campaign_id}/front")["points"])
+    curves = plot_data(page, "#compare-hv-plot")
+    assert [t["meta"]["campaign_id"] for t in curves] == ids
+
+    comparison = http_get(server, f"/compare?campaigns={','.join(map(str, ids))}&history=true")
+    assert comparison["reference_point"] == [18.0, 6.0]
+    assert page.locator("#common-reference").inner_text() == "(18, 6) (published)"
+    rows = page.locator("#compare-table tbody tr")
+    assert rows.count() == 3
+    for entry in comparison["campaigns"]:
+        row = page.locator(f"#compare-table tr[data-campaign-id='{entry['campaign_id']}']")
+        hv = float(row.locator("td[data-label='final hypervolume']").inner_text())
+        assert hv == pytest.approx(entry["hypervolume"], rel=1e-5)
+        assert row.locator("td[data-label='front size']").inner_text() == str(entry["front_size"])
+        assert entry["history"][-1]["hypervolume"] == pytest.approx(entry["hypervolume"])
+    assert re.search(r"campaigns=\d+,\d+,\d+", page.url)
+    page.mouse.move(0, 0)  # no hover labels or Plotly toolbar in the picture
+    page.wait_for_timeout(300)
+    screenshot(page, "compare")
+
+
+def fill_form(page, *, algorithm: str, problem: str, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    page.locator(".field[data-loc='algorithm'] select").select_option(algorithm)
+    page.locator(".field[data-loc='problem.id'] select").select_option(problem)
+    for loc, value in values.items():
+        page.locator(f".field[data-loc='{loc}'] input").fill(value)
+
+
+def test_a_bad_form_value_shows_the_api_message(page, server, console_errors, campaigns):
+    # the browser logs the refused POST as a console error: that one, and only it, is expected
+    console_errors.expect("the server responded with a status of 422")
+    page.goto(f"{server.url}/ui/submit.html")
+    fill_form(page, algorithm="sobol", problem="test-function:zdt1",
+              values={"params.batch_size": "0", "problem.dim": "1"})
+    page.get_by_role("button", name="Submit campaign").click()
+    batch_error = page.locator(".field[data-loc='params.batch_size'] .field-error")
+    batch_error.wait_for()
+    refused = httpx.post(f"{server.url}/api/v1/campaigns", json={
+        "algorithm": "sobol", "problem": {**ZDT1, "dim": 1},
+        "budget": {"evaluations": 100}, "params": {"batch_size": 0}})
+    assert refused.status_code == 422
+    messages = {tuple(e["loc"]): e["msg"] for e in refused.json()["detail"]}
+    assert batch_error.inner_text() == messages[("body", "params", "batch_size")]
+    dim_error = page.locator(".field[data-loc='problem.dim'] .field-error")
+    assert dim_error.inner_text() == messages[("body", "problem", "dim")]
+    assert page.locator(".field[data-loc='params.batch_size'] input").get_attribute(
+        "aria-invalid") == "true"
+    assert page.url.endswith("/ui/submit.html")
+
+
+def test_a_good_submission_creates_a_campaign_in_the_list(page, server, campaigns):
+    page.goto(f"{server.url}/ui/submit.html")
+    fill_form(page, algorithm="sobol", problem="test-function:zdt1",
+              values={"name": "submitted-from-the-form", "budget": "20", "seed": "7",
+                      "params.batch_size": "5"})
+    page.get_by_role("button", name="Submit campaign").click()
+    page.wait_for_url(re.compile(r"/ui/campaign\.html\?id=\d+$"))
+    campaign_id = int(page.url.rsplit("=", 1)[1])
+    created = http_get(server, f"/campaigns/{campaign_id}")
+    assert created["name"] == "submitted-from-the-form"
+    assert created["budget"]["amount"] == 20 and created["seed"] == 7
+    assert created["params"]["batch_size"] == 5 and created["problem"]["dim"] == 4
+    page.locator("#campaign-title", has_text="submitted-from-the-form").wait_for()
+
+    page.get_by_role("link", name="Campaigns").click()
+    row = page.locator(f"#campaigns tr[data-campaign-id='{campaign_id}']")
+    row.wait_for()
+    assert row.locator("td[data-label='name']").inner_text() == "submitted-from-the-form"

@@ -1,0 +1,91 @@
+// The public REST API under /api/v1, as the viewer uses it. Nothing here knows a page.
+
+export class ApiError extends Error {
+  /** status: the HTTP status (0 when the server could not be reached);
+   *  detail: the API's `detail` (a string, or FastAPI's list of {loc, msg, type}). */
+  constructor(status, detail) {
+    super(describe(status, detail));
+    this.name = "ApiError";
+    this.status = status;
+    this.detail = detail;
+  }
+
+  /** The field errors as [{loc: ["params", "batch_size"], msg}], "body" dropped. */
+  get fieldErrors() {
+    if (!Array.isArray(this.detail)) return [];
+    return this.detail.map((error) => ({
+      loc: (error.loc || []).filter((part, i) => !(i === 0 && part === "body")).map(String),
+      msg: error.msg,
+    }));
+  }
+}
+
+function describe(status, detail) {
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) {
+    return detail.map((e) => `${(e.loc || []).join(".")}: ${e.msg}`).join("; ");
+  }
+  return status ? `the server answered HTTP ${status}` : "the server could not be reached";
+}
+
+export async function request(path, { method = "GET", body } = {}) {
+  const init = { method, headers: { accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(`/api/v1${path}`, init);
+  } catch (error) {
+    throw new ApiError(0, `cannot reach the mofront server (${error.message}); is it running?`);
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let payload = null;
+  try {
+    payload = text ? JSON.parse(text) : null;
+  } catch {
+    payload = text;
+  }
+  if (!response.ok) {
+    const detail = payload && typeof payload === "object" && "detail" in payload ? payload.detail : payload;
+    throw new ApiError(response.status, detail || response.statusText);
+  }
+  return payload;
+}
+
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params || {})) {
+    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+export const api = {
+  registry: () => request("/registry"),
+  campaigns: (filters) => request(`/campaigns${query(filters)}`),
+  campaign: (id) => request(`/campaigns/${id}`),
+  submit: (spec) => request("/campaigns", { method: "POST", body: spec }),
+  cancel: (id) => request(`/campaigns/${id}/cancel`, { method: "POST" }),
+  front: (id, objectives) =>
+    request(`/campaigns/${id}/front${query({ objectives: objectives ? objectives.join(",") : null })}`),
+  history: (id) => request(`/campaigns/${id}/history`),
+  evaluations: (id, params) => request(`/campaigns/${id}/evaluations${query(params)}`),
+  evaluation: (id) => request(`/evaluations/${id}`),
+  artifactUrl: (id) => `/api/v1/evaluations/${id}/artifact`,
+  compare: (ids, { referencePoint, history } = {}) =>
+    request(`/compare${query({ campaigns: ids.join(","), reference_point: referencePoint, history })}`),
+};
+
+/** Evaluations of a campaign from `offset` on, every page (the API pages at 10 000). */
+export async function evaluationsFrom(id, offset = 0) {
+  const items = [];
+  for (;;) {
+    const page = await api.evaluations(id, { limit: 10000, offset: offset + items.length });
+    items.push(...page.items);
+    if (page.items.length === 0 || offset + items.length >= page.total) return items;
+  }
+}

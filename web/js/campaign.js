@@ -1,0 +1,317 @@
+// One campaign: its facts, the Pareto front (2-D, 3-D or parallel coordinates on the
+// objectives chosen), dominated evaluations on demand, the HV history, the table of
+// front points, one evaluation's details, Cancel and CSV export. Live while it runs.
+
+import { ApiError, api, evaluationsFrom } from "./api.js";
+import { draw, frontFigure, historyFigure } from "./plots.js";
+import {
+  ACTIVE, clearError, csvCell, dateTime, download, duration, el, markCurrentNav, number,
+  objectiveLabel, poll, problemLabel, problemParams, progressBar, shortDateTime, showError,
+  sortableTable, statusBadge, vector,
+} from "./ui.js";
+
+const REFRESH_SECONDS = 2;
+// Tables of more rows than this show the first ones (sorted) and say so.
+const TABLE_ROWS = 2000;
+
+const pageError = document.getElementById("page-error");
+const frontPlot = document.getElementById("front-plot");
+const historyPlot = document.getElementById("history-plot");
+const detail = document.getElementById("evaluation-detail");
+const showDominated = document.getElementById("show-dominated");
+const picker = document.getElementById("objective-picker");
+const exportButton = document.getElementById("export-csv");
+const cancelButton = document.getElementById("cancel-campaign");
+
+const state = {
+  id: null,
+  campaign: null,
+  shown: [], // indices of the objectives shown
+  front: null, // FrontOut for the objectives shown
+  evaluations: [], // every evaluation, loaded when dominated points are asked for
+  history: null,
+  selectedId: null,
+  clickBound: false,
+  registry: null, // to leave default problem parameters out of the facts
+};
+
+markCurrentNav("list");
+let frontTable = sortableTable(document.getElementById("front-table"), []);
+start();
+
+async function start() {
+  const raw = new URLSearchParams(location.search).get("id");
+  if (!raw || !/^\d+$/.test(raw)) {
+    showError(pageError, "No campaign given: open a campaign from the list (campaign.html?id=N).");
+    return;
+  }
+  if (typeof Plotly === "undefined") {
+    showError(pageError, "Plotly.js did not load (GET /ui/vendor/plotly.min.js): install the 'plotly' Python package on the server.");
+  }
+  state.id = Number(raw);
+  document.getElementById("compare-link").href = `compare.html?campaigns=${state.id}`;
+  try {
+    state.campaign = await api.campaign(state.id);
+  } catch (error) {
+    showError(pageError, error);
+    return;
+  }
+  state.registry = await api.registry().catch(() => null);
+  state.shown = state.campaign.objectives.map((_, i) => i);
+  buildPicker();
+  renderFacts();
+  showDominated.addEventListener("change", () => refreshPlots(false));
+  exportButton.addEventListener("click", exportCsv);
+  cancelButton.addEventListener("click", cancel);
+  await refreshPlots(true);
+  let wasActive = ACTIVE.includes(state.campaign.status);
+  if (wasActive) {
+    poll(async () => {
+      const before = state.campaign;
+      try {
+        state.campaign = await api.campaign(state.id);
+        clearError(pageError);
+      } catch (error) {
+        showError(pageError, error);
+        throw error;
+      }
+      renderFacts();
+      const changed = before.n_evaluations !== state.campaign.n_evaluations ||
+        before.status !== state.campaign.status;
+      if (changed) await refreshPlots(false);
+      wasActive = ACTIVE.includes(state.campaign.status);
+    }, REFRESH_SECONDS, () => wasActive);
+  }
+}
+
+function buildPicker() {
+  const objectives = state.campaign.objectives;
+  picker.hidden = objectives.length <= 2;
+  objectives.forEach((objective, index) => {
+    const box = el("input", { type: "checkbox", name: "objective", value: String(index), checked: true });
+    box.addEventListener("change", () => {
+      const chosen = [...picker.querySelectorAll("input:checked")].map((input) => Number(input.value));
+      if (chosen.length < 2) {
+        box.checked = true;
+        document.getElementById("front-note").textContent = "Show at least two objectives.";
+        return;
+      }
+      state.shown = chosen;
+      refreshPlots(true);
+    });
+    picker.append(el("label", {}, box, objectiveLabel(objective)));
+  });
+}
+
+function renderFacts() {
+  const c = state.campaign;
+  document.title = `${c.name || `campaign ${c.id}`} · mofront`;
+  document.getElementById("campaign-title").replaceChildren(
+    el("span", {}, c.name || `campaign ${c.id}`), el("span", { class: "muted small" }, `#${c.id}`), statusBadge(c.status));
+  cancelButton.hidden = !ACTIVE.includes(c.status);
+  const unit = c.budget.unit.replace("_", " ");
+  const params = problemParams(c.problem, state.registry);
+  const facts = [
+    ["algorithm", el("span", { title: JSON.stringify(c.params) }, c.algorithm)],
+    ["problem", `${problemLabel(c.problem)}${params ? ` (${params})` : ""}`],
+    ["progress", el("span", {}, progressBar(c.progress, "campaign progress"),
+      `${number(c.budget.used)} / ${number(c.budget.amount)} ${unit}`)],
+    ["front size", String(c.front_size)],
+    ["hypervolume", c.hypervolume === null ? "—" : number(c.hypervolume)],
+    ["reference point", c.reference_point ? `${vector(c.reference_point)} ${c.reference_point_source}` : "not fixed yet"],
+    ["seed", String(c.seed)],
+    ["started", c.started_at
+      ? el("time", { datetime: c.started_at, title: `created ${dateTime(c.created_at)}, started ${dateTime(c.started_at)}` },
+        `${shortDateTime(c.started_at)} (${duration(c.started_at, c.finished_at)})`)
+      : `queued since ${shortDateTime(c.created_at)}`],
+    ["finished", c.finished_at ? el("time", { datetime: c.finished_at, title: dateTime(c.finished_at) }, shortDateTime(c.finished_at)) : "—"],
+    ["worker", [c.worker, c.device].filter(Boolean).join(" · ") || (c.runs_on === "client" ? "ask/tell (client)" : "—")],
+    ["attempts", `${c.attempts} of ${c.max_attempts}`],
+  ];
+  for (const [key, value] of Object.entries(c.conventions || {})) facts.push([key.replaceAll("_", " "), JSON.stringify(value)]);
+  if (c.message) facts.push(["message", c.message]);
+  const list = document.getElementById("facts");
+  list.replaceChildren(...facts.map(([term, value]) => el("div", {}, el("dt", {}, term), el("dd", {}, value))));
+  if (c.error) list.append(el("div", { class: "alert", role: "alert", style: "grid-column: 1 / -1" }, `error: ${c.error}`));
+}
+
+async function refreshPlots(objectivesChanged) {
+  const c = state.campaign;
+  const subset = state.shown.length < c.objectives.length ? state.shown.map((i) => c.objectives[i].name) : null;
+  try {
+    const [front, history] = await Promise.all([api.front(state.id, subset), api.history(state.id)]);
+    state.front = front;
+    state.history = history;
+    if (showDominated.checked) {
+      state.evaluations.push(...await evaluationsFrom(state.id, state.evaluations.length));
+    }
+    clearError(pageError);
+  } catch (error) {
+    showError(pageError, error);
+    return;
+  }
+  drawFront(objectivesChanged);
+  draw(historyPlot, historyFigure(state.history));
+  const ref = state.history.reference_point;
+  document.getElementById("history-note").textContent = ref
+    ? `Exact hypervolume under the campaign's reference point ${vector(ref)} (${state.history.reference_point_source}); dotted: front size (right axis).`
+    : "The reference point is fixed at the first metric snapshot.";
+  renderTable();
+  exportButton.disabled = state.front.points.length === 0;
+}
+
+function drawFront(objectivesChanged) {
+  const c = state.campaign;
+  const objectives = state.front.objectives;
+  const indices = objectives.map((o) => c.objectives.findIndex((x) => x.name === o.name));
+  const front = state.front.points.map((p) => ({ id: p.evaluation_id, values: p.objectives }));
+  let dominated = null;
+  let infeasible = null;
+  if (showDominated.checked) {
+    const onFront = new Set(front.map((p) => p.id));
+    const rest = state.evaluations.filter((e) => !onFront.has(e.id));
+    const project = (e) => ({ id: e.id, values: indices.map((i) => e.objectives[i]) });
+    dominated = rest.filter((e) => e.feasible).map(project);
+    infeasible = rest.filter((e) => !e.feasible).map(project);
+  }
+  const reference = c.reference_point ? indices.map((i) => c.reference_point[i]) : null;
+  const figure = frontFigure({
+    objectives, front, dominated, infeasible, reference,
+    referenceSource: c.reference_point_source,
+    uirevision: `${state.id}:${indices.join(",")}`,
+  });
+  if (objectivesChanged) Plotly.purge(frontPlot);
+  draw(frontPlot, figure);
+  if (!state.clickBound || objectivesChanged) {
+    frontPlot.on("plotly_click", (event) => {
+      const point = event.points && event.points[0];
+      if (point && point.customdata !== null && point.customdata !== undefined) showEvaluation(point.customdata);
+    });
+    state.clickBound = true;
+  }
+  const kind = objectives.length === 2 ? "2-D scatter" : objectives.length === 3 ? "3-D scatter (drag to rotate)" : "parallel coordinates";
+  const parts = [`${front.length} front point${front.length === 1 ? "" : "s"} of ${c.n_evaluations} evaluations, ${kind}.`];
+  if (dominated) parts.push(`${dominated.length} dominated${infeasible.length ? ` and ${infeasible.length} infeasible` : ""} shown in grey.`);
+  if (reference) parts.push(`Reference point ${vector(reference)} (${c.reference_point_source}).`);
+  if (objectives.length > 3) parts.push("Each line is an evaluation: blue on the front, grey dominated, red the reference point. Pick an evaluation in the table to see it.");
+  else parts.push("Click a point to see its evaluation.");
+  document.getElementById("front-note").textContent = parts.join(" ");
+}
+
+function paramColumns(points) {
+  const keys = new Set();
+  let scalar = true;
+  for (const point of points) {
+    for (const [key, value] of Object.entries(point.params || {})) {
+      keys.add(key);
+      if (value !== null && typeof value === "object") scalar = false;
+    }
+  }
+  return scalar && keys.size <= 12 ? [...keys] : null;
+}
+
+function renderTable() {
+  const objectives = state.front.objectives;
+  const points = state.front.points;
+  const keys = paramColumns(points);
+  const columns = [
+    {
+      key: "evaluation", label: "evaluation", value: (p) => p.evaluation_id, numeric: true,
+      cell: (p) => el("button", { type: "button", class: "link", onclick: () => showEvaluation(p.evaluation_id),
+        "aria-label": `show evaluation ${p.evaluation_id}` }, `#${p.evaluation_id}`),
+    },
+    { key: "seq", label: "seq", value: (p) => p.seq, numeric: true },
+    ...objectives.map((o, i) => ({ key: `o${i}`, label: objectiveLabel(o), value: (p) => p.objectives[i], cell: (p) => number(p.objectives[i]), numeric: true })),
+    ...(keys
+      ? keys.map((key) => ({ key: `p:${key}`, label: key, value: (p) => p.params[key], cell: (p) => number(p.params[key]), numeric: true }))
+      : [{ key: "params", label: "params", value: (p) => JSON.stringify(p.params), sortable: false }]),
+  ];
+  frontTable = sortableTable(document.getElementById("front-table"), columns, {
+    rowAttributes: (p) => ({ dataset: { evaluationId: p.evaluation_id }, class: p.evaluation_id === state.selectedId ? "selected" : null }),
+  });
+  frontTable.setRows(points.slice(0, TABLE_ROWS));
+  document.getElementById("table-heading").textContent = `Front points (${points.length})`;
+  document.getElementById("table-note").textContent =
+    (points.length > TABLE_ROWS ? `The first ${TABLE_ROWS} of ${points.length} are listed; export the CSV for all. ` : "") +
+    "Click a column header to sort.";
+}
+
+async function showEvaluation(evaluationId) {
+  state.selectedId = evaluationId;
+  for (const row of frontTable.body.querySelectorAll("tr")) {
+    row.classList.toggle("selected", Number(row.dataset.evaluationId) === evaluationId);
+  }
+  let evaluation;
+  try {
+    evaluation = await api.evaluation(evaluationId);
+  } catch (error) {
+    detail.replaceChildren(el("div", { class: "alert", role: "alert" }, error.message));
+    return;
+  }
+  const c = state.campaign;
+  const preference = Array.isArray(evaluation.params?.preference) ? evaluation.params.preference : null;
+  const parts = [
+    el("h3", {}, `Evaluation #${evaluation.id}`),
+    el("p", { class: "small" },
+      `seq ${evaluation.seq} · ${evaluation.kind} · `,
+      el("strong", {}, evaluation.on_front ? "on the front" : "dominated"),
+      evaluation.feasible ? "" : " · infeasible",
+      ` · after ${number(evaluation.budget_used)} ${c.budget.unit.replace("_", " ")}`),
+    el("h3", {}, "Objectives"),
+    keyValueTable(c.objectives.map((o, i) => [objectiveLabel(o), number(evaluation.objectives[i], 8)]), "objective"),
+  ];
+  if (preference) {
+    parts.push(el("h3", {}, "Preference vector"), el("p", { class: "preference" }, vector(preference)));
+  }
+  const params = Object.entries(evaluation.params || {}).filter(([key]) => !(preference && key === "preference"));
+  if (params.length) {
+    parts.push(el("h3", {}, preference ? "Other parameters" : "Parameters"),
+      keyValueTable(params.map(([key, value]) => [key, typeof value === "number" ? number(value, 8) : JSON.stringify(value)]), "parameter", "evaluation-params"));
+  }
+  if (evaluation.constraints) {
+    parts.push(el("h3", {}, "Constraint slacks (feasible when ≥ 0)"),
+      keyValueTable(evaluation.constraints.map((v, i) => [`c${i}`, number(v, 8)]), "constraint"));
+  }
+  if (evaluation.meta && Object.keys(evaluation.meta).length) {
+    parts.push(el("h3", {}, "Meta"), el("pre", {}, JSON.stringify(evaluation.meta, null, 2)));
+  }
+  if (evaluation.artifact_id !== null) {
+    parts.push(el("p", {}, el("a", { class: "button secondary", href: api.artifactUrl(evaluation.id), download: "" },
+      `Download policy artifact #${evaluation.artifact_id}`)));
+  }
+  detail.dataset.evaluationId = String(evaluation.id);
+  detail.replaceChildren(...parts);
+}
+
+function keyValueTable(rows, what, id) {
+  return el("table", { id },
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, what), el("th", { scope: "col", class: "num" }, "value"))),
+    el("tbody", {}, ...rows.map(([key, value]) => el("tr", {}, el("th", { scope: "row" }, key), el("td", { class: "num" }, value)))));
+}
+
+function exportCsv() {
+  const objectives = state.front.objectives;
+  const points = state.front.points;
+  const keys = [...new Set(points.flatMap((p) => Object.keys(p.params || {})))];
+  const header = ["evaluation_id", "seq", ...objectives.map((o) => o.name), ...keys.map((k) => `param.${k}`)];
+  const lines = [header.map(csvCell).join(",")];
+  for (const p of points) {
+    lines.push([p.evaluation_id, p.seq, ...p.objectives, ...keys.map((k) => p.params[k])].map(csvCell).join(","));
+  }
+  const suffix = state.shown.length < state.campaign.objectives.length ? `-${objectives.map((o) => o.name).join("-")}` : "";
+  download(`campaign-${state.id}-front${suffix}.csv`, `${lines.join("\n")}\n`);
+}
+
+async function cancel() {
+  const c = state.campaign;
+  if (!window.confirm(`Cancel campaign ${c.id} (${c.name})? What it has recorded stays.`)) return;
+  cancelButton.disabled = true;
+  try {
+    state.campaign = await api.cancel(c.id);
+    renderFacts();
+  } catch (error) {
+    showError(pageError, error instanceof ApiError ? error : String(error));
+  } finally {
+    cancelButton.disabled = false;
+  }
+}

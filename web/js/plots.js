@@ -1,0 +1,310 @@
+// Plotly figures of the viewer: Pareto fronts (2-D, 3-D, parallel coordinates), their
+// overlays, and hypervolume curves. Pure functions from API data to {data, layout}.
+/* global Plotly */
+
+import { objectiveLabel, vector } from "./ui.js";
+
+export const FRONT_COLOUR = "#1a56b8";
+export const DOMINATED_COLOUR = "#b3bac7";
+export const INFEASIBLE_COLOUR = "#d9a3a3";
+export const REFERENCE_COLOUR = "#b3330b";
+// Okabe–Ito: distinguishable with the common colour-vision deficiencies.
+export const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#332288", "#000000"];
+
+// Above this many points a 2-D trace is drawn with WebGL.
+const WEBGL_ABOVE = 3000;
+
+export const CONFIG = {
+  responsive: true,
+  displaylogo: false,
+  modeBarButtonsToRemove: ["select2d", "lasso2d"],
+};
+
+const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 13, color: "#1d2330" };
+
+function baseLayout(extra) {
+  return {
+    font: FONT,
+    margin: { l: 70, r: 20, t: 36, b: 60 },
+    paper_bgcolor: "#fff",
+    plot_bgcolor: "#fff",
+    hovermode: "closest",
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", bgcolor: "rgba(255,255,255,0.8)" },
+    ...extra,
+  };
+}
+
+function axis(title, extra = {}) {
+  return {
+    title: { text: title },
+    zeroline: false,
+    gridcolor: "#e3e7ee",
+    linecolor: "#8b94a5",
+    automargin: true,
+    ...extra,
+  };
+}
+
+function empty(message) {
+  return {
+    xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false,
+    text: message, font: { size: 15, color: "#4f5869" },
+  };
+}
+
+/** Line shape of a 2-D front drawn as a staircase, points sorted by x ascending:
+ *  the attainment boundary runs horizontally first when x is minimised. */
+function stairs(xSense) {
+  return xSense === "minimize" ? "hv" : "vh";
+}
+
+function hoverTemplate(objectives, coords, label) {
+  const lines = objectives.map((o, i) => `${o.name}: %{${coords[i]}:.5g}`);
+  return `evaluation %{customdata}<br>${lines.join("<br>")}<extra>${label}</extra>`;
+}
+
+const COORDS = ["x", "y", "z"];
+
+/**
+ * The figure of one campaign's front on the chosen objectives.
+ * objectives: [{name, sense}] shown; front, dominated, infeasible: [{id, values}] with
+ * values in the order of `objectives`; reference: values or null.
+ */
+export function frontFigure({ objectives, front, dominated, infeasible, reference, referenceSource, uirevision }) {
+  const m = objectives.length;
+  if (m === 2 || m === 3) {
+    return scatterFigure({ objectives, front, dominated, infeasible, reference, referenceSource, uirevision });
+  }
+  return parcoordsFigure({ objectives, front, dominated: [...(dominated || []), ...(infeasible || [])], reference, uirevision });
+}
+
+function scatterFigure({ objectives, front, dominated, infeasible, reference, referenceSource, uirevision }) {
+  const three = objectives.length === 3;
+  const coords = COORDS.slice(0, objectives.length);
+  const data = [];
+  const points = (items) => Object.fromEntries(coords.map((c, i) => [c, items.map((p) => p.values[i])]));
+  const type = (n) => (three ? "scatter3d" : n > WEBGL_ABOVE ? "scattergl" : "scatter");
+
+  if (dominated && dominated.length) {
+    data.push({
+      type: type(dominated.length), mode: "markers", name: `dominated (${dominated.length})`,
+      meta: { role: "dominated" }, ...points(dominated), customdata: dominated.map((p) => p.id),
+      marker: { color: DOMINATED_COLOUR, size: three ? 3 : 6, opacity: 0.75 },
+      hovertemplate: hoverTemplate(objectives, coords, "dominated"),
+    });
+  }
+  if (infeasible && infeasible.length) {
+    data.push({
+      type: type(infeasible.length), mode: "markers", name: `infeasible (${infeasible.length})`,
+      meta: { role: "infeasible" }, ...points(infeasible), customdata: infeasible.map((p) => p.id),
+      marker: { color: INFEASIBLE_COLOUR, size: three ? 3 : 7, symbol: "x" },
+      hovertemplate: hoverTemplate(objectives, coords, "infeasible"),
+    });
+  }
+  const sorted = three ? front : [...front].sort((a, b) => a.values[0] - b.values[0]);
+  data.push({
+    type: type(sorted.length), mode: three ? "markers" : "lines+markers",
+    name: `Pareto front (${front.length})`, meta: { role: "front" },
+    ...points(sorted), customdata: sorted.map((p) => p.id),
+    marker: { color: FRONT_COLOUR, size: three ? 5 : 9, line: { color: "#ffffff", width: three ? 0 : 1 } },
+    line: three ? undefined : { color: FRONT_COLOUR, width: 1.5, shape: stairs(objectives[0].sense) },
+    hovertemplate: hoverTemplate(objectives, coords, "front"),
+  });
+  if (reference) {
+    data.push({
+      type: three ? "scatter3d" : "scatter", mode: "markers",
+      name: `reference point (${referenceSource || "?"})`, meta: { role: "reference" },
+      ...Object.fromEntries(coords.map((c, i) => [c, [reference[i]]])), customdata: [null],
+      // gl3d draws symbols from a font: a circle is the one glyph every system has
+      marker: three
+        ? { color: REFERENCE_COLOUR, size: 7, symbol: "circle" }
+        : { color: REFERENCE_COLOUR, size: 13, symbol: "x-thin-open", line: { width: 3, color: REFERENCE_COLOUR } },
+      hovertemplate: `reference point ${vector(reference)}<extra>${referenceSource || ""}</extra>`,
+    });
+  }
+  const annotations = front.length || (dominated && dominated.length) ? [] : [empty("No evaluations yet")];
+  if (three) {
+    return {
+      data,
+      layout: baseLayout({
+        uirevision,
+        margin: { l: 0, r: 0, t: 36, b: 0 },
+        scene: {
+          xaxis: axis(objectiveLabel(objectives[0])),
+          yaxis: axis(objectiveLabel(objectives[1])),
+          zaxis: axis(objectiveLabel(objectives[2])),
+          aspectmode: "cube",
+          camera: { eye: { x: 1.35, y: 1.35, z: 0.95 }, center: { x: 0, y: 0, z: -0.12 } },
+        },
+        annotations,
+      }),
+    };
+  }
+  return {
+    data,
+    layout: baseLayout({
+      uirevision,
+      xaxis: axis(objectiveLabel(objectives[0])),
+      yaxis: axis(objectiveLabel(objectives[1])),
+      annotations,
+    }),
+  };
+}
+
+function parcoordsFigure({ objectives, front, dominated, reference, uirevision }) {
+  // Draw order: dominated lines under the front, the reference point on top.
+  const rows = [
+    ...dominated.map((p) => ({ values: p.values, colour: 0 })),
+    ...front.map((p) => ({ values: p.values, colour: 0.5 })),
+    ...(reference ? [{ values: reference, colour: 1 }] : []),
+  ];
+  const dimensions = objectives.map((objective, i) => {
+    const values = rows.map((row) => row.values[i]);
+    return { label: objectiveLabel(objective), values };
+  });
+  return {
+    data: [{
+      type: "parcoords",
+      meta: { role: "parcoords", front: front.length, dominated: dominated.length, reference: Boolean(reference) },
+      dimensions,
+      line: {
+        color: rows.map((row) => row.colour), cmin: 0, cmax: 1,
+        colorscale: [[0, DOMINATED_COLOUR], [0.5, FRONT_COLOUR], [1, REFERENCE_COLOUR]],
+      },
+      labelangle: 0,
+      labelfont: { size: 12 },
+    }],
+    layout: baseLayout({ uirevision, margin: { l: 70, r: 70, t: 70, b: 30 } }),
+  };
+}
+
+function padded(values) {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (!finite.length) return [0, 1];
+  const low = Math.min(...finite);
+  const high = Math.max(...finite);
+  const pad = (high - low) * 0.05 || Math.abs(high) * 0.05 || 1;
+  return [low - pad, high + pad];
+}
+
+/**
+ * Several campaigns' fronts overlaid: exactly one trace per campaign (the reference
+ * point is an annotation, not a trace). fronts: [{label, points: [{id, values}]}].
+ */
+export function compareFrontFigure({ objectives, fronts, reference, referenceSource }) {
+  const three = objectives.length === 3;
+  const coords = COORDS.slice(0, objectives.length);
+  const data = fronts.map((entry, k) => {
+    const sorted = three ? entry.points : [...entry.points].sort((a, b) => a.values[0] - b.values[0]);
+    const colour = PALETTE[k % PALETTE.length];
+    return {
+      type: three ? "scatter3d" : sorted.length > WEBGL_ABOVE ? "scattergl" : "scatter",
+      mode: three ? "markers" : "lines+markers",
+      name: `${entry.label} (${entry.points.length})`,
+      meta: { campaign_id: entry.campaignId },
+      ...Object.fromEntries(coords.map((c, i) => [c, sorted.map((p) => p.values[i])])),
+      customdata: sorted.map((p) => p.id),
+      marker: { color: colour, size: three ? 4 : 8, symbol: three ? "circle" : ["circle", "square", "diamond", "triangle-up", "cross", "star"][k % 6] },
+      line: three ? undefined : { color: colour, width: 1.5, shape: stairs(objectives[0].sense) },
+      hovertemplate: hoverTemplate(objectives, coords, entry.label),
+    };
+  });
+  const all = fronts.flatMap((entry) => entry.points.map((p) => p.values));
+  if (reference) all.push(reference);
+  const ranges = objectives.map((_, i) => padded(all.map((values) => values[i])));
+  const note = reference ? `reference point ${vector(reference)}` : "";
+  if (three) {
+    const annotations = reference ? [{
+      x: reference[0], y: reference[1], z: reference[2], text: note, showarrow: true,
+      arrowcolor: REFERENCE_COLOUR, font: { color: REFERENCE_COLOUR }, ax: 30, ay: -30,
+    }] : [];
+    return {
+      data,
+      layout: baseLayout({
+        margin: { l: 0, r: 0, t: 36, b: 0 },
+        scene: {
+          xaxis: axis(objectiveLabel(objectives[0]), { range: ranges[0] }),
+          yaxis: axis(objectiveLabel(objectives[1]), { range: ranges[1] }),
+          zaxis: axis(objectiveLabel(objectives[2]), { range: ranges[2] }),
+          aspectmode: "cube",
+          annotations,
+        },
+      }),
+    };
+  }
+  const annotations = reference ? [{
+    x: reference[0], y: reference[1], xref: "x", yref: "y", text: note, showarrow: true,
+    arrowhead: 2, arrowcolor: REFERENCE_COLOUR, font: { color: REFERENCE_COLOUR }, ax: -40, ay: -30,
+  }] : [];
+  const shapes = reference ? [{
+    type: "circle", xref: "x", yref: "y", xsizemode: "pixel", ysizemode: "pixel",
+    xanchor: reference[0], yanchor: reference[1], x0: -6, x1: 6, y0: -6, y1: 6,
+    line: { color: REFERENCE_COLOUR, width: 2 },
+  }] : [];
+  return {
+    data,
+    layout: baseLayout({
+      xaxis: axis(objectiveLabel(objectives[0]), { range: ranges[0] }),
+      yaxis: axis(objectiveLabel(objectives[1]), { range: ranges[1] }),
+      annotations,
+      shapes,
+    }),
+  };
+}
+
+/** One campaign's HV (under its own reference point) and front size against budget used. */
+export function historyFigure(history) {
+  const points = history.points.filter((p) => p.hypervolume !== null);
+  const largestFront = Math.max(1, ...history.points.map((p) => p.front_size));
+  const unit = history.budget_unit.replace("_", " ");
+  return {
+    data: [
+      {
+        type: "scatter", mode: "lines+markers", name: "hypervolume", meta: { role: "hypervolume" },
+        x: points.map((p) => p.budget_used), y: points.map((p) => p.hypervolume),
+        line: { color: FRONT_COLOUR, width: 2, shape: "hv" }, marker: { size: 4, color: FRONT_COLOUR },
+        hovertemplate: `${unit} used: %{x}<br>hypervolume: %{y:.6g}<extra></extra>`,
+      },
+      {
+        type: "scatter", mode: "lines", name: "front size", yaxis: "y2", meta: { role: "front_size" },
+        x: history.points.map((p) => p.budget_used), y: history.points.map((p) => p.front_size),
+        line: { color: "#6b7486", width: 1.5, dash: "dot", shape: "hv" },
+        hovertemplate: `${unit} used: %{x}<br>front size: %{y}<extra></extra>`,
+      },
+    ],
+    layout: baseLayout({
+      uirevision: "history",
+      xaxis: axis(`${unit} used`),
+      yaxis: axis("hypervolume"),
+      yaxis2: axis("front size", {
+        overlaying: "y", side: "right", showgrid: false, rangemode: "tozero",
+        dtick: Math.max(1, Math.ceil(largestFront / 5)), tickformat: "d",
+      }),
+      margin: { l: 70, r: 60, t: 36, b: 55 },
+      annotations: history.points.length ? [] : [empty("No metric snapshots yet")],
+    }),
+  };
+}
+
+/** HV curves of several campaigns under the comparison's common reference point. */
+export function compareHistoryFigure(entries, labels) {
+  const unit = (entries[0]?.budget_unit || "budget").replace("_", " ");
+  return {
+    data: entries.map((entry, k) => ({
+      type: "scatter", mode: "lines", name: labels[k], meta: { campaign_id: entry.campaign_id },
+      x: (entry.history || []).map((p) => p.budget_used),
+      y: (entry.history || []).map((p) => p.hypervolume),
+      line: { color: PALETTE[k % PALETTE.length], width: 2, shape: "hv", dash: ["solid", "dash", "dot", "dashdot"][Math.floor(k / PALETTE.length) % 4] },
+      hovertemplate: `${unit} used: %{x}<br>hypervolume: %{y:.6g}<extra>${labels[k]}</extra>`,
+    })),
+    layout: baseLayout({
+      xaxis: axis(`${unit} used`),
+      yaxis: axis("hypervolume"),
+    }),
+  };
+}
+
+/** Draw (or redraw, keeping zoom and camera through `uirevision`) a figure. */
+export function draw(container, figure) {
+  return Plotly.react(container, figure.data, figure.layout, CONFIG);
+}
