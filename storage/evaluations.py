@@ -462,3 +462,17 @@ def front_objectives(session: Session, campaign: Campaign) -> np.ndarray:
         )
     ).all()
     return np.array(values, dtype=np.float64).reshape(-1, campaign.n_objectives)
+
+
+def feasible_objectives(session: Session, campaign: Campaign) -> tuple[np.ndarray, np.ndarray]:
+    """Every feasible evaluation's seq and raw objective vector, in seq order: what a
+    hypervolume curve under another reference point is recomputed from. Reads all of
+    the campaign's rows (the objectives column only)."""
+    rows = session.execute(
+        select(Evaluation.seq, Evaluation.objectives)
+        .where(Evaluation.campaign_id == campaign.id, Evaluation.feasible)
+        .order_by(Evaluation.seq)
+    ).all()
+    seqs = np.array([row.seq for row in rows], dtype=np.int64)
+    values = np.array([row.objectives for row in rows], dtype=np.float64)
+    return seqs, values.reshape(-1, campaign.n_objectives)

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import select
 
 from api.deps import CampaignDep, SessionDep
 from api.schemas import (
@@ -22,7 +21,7 @@ from api.schemas import (
 )
 from pareto import default_reference_point, hypervolume, to_maximization, update_front
 from storage import (
-    Evaluation,
+    feasible_objectives,
     front,
     front_hypervolume,
     front_objectives,
@@ -173,18 +172,8 @@ def _history_under(
     if len(snapshots) > COMPARE_HISTORY_POINTS:
         keep = np.unique(np.linspace(0, len(snapshots) - 1, COMPARE_HISTORY_POINTS).round())
         snapshots = [snapshots[int(i)] for i in keep]
-    rows = session.execute(
-        select(Evaluation.seq, Evaluation.objectives)
-        .where(Evaluation.campaign_id == campaign.id, Evaluation.feasible)
-        .order_by(Evaluation.seq)
-    ).all()
-    seqs = np.array([row.seq for row in rows], dtype=np.int64)
-    values = to_maximization(
-        np.array([row.objectives for row in rows], dtype=np.float64).reshape(
-            -1, campaign.n_objectives
-        ),
-        campaign.objective_senses,
-    )
+    seqs, raw = feasible_objectives(session, campaign)
+    values = to_maximization(raw, campaign.objective_senses)
     current = np.empty((0, campaign.n_objectives))
     taken = 0
     curve = []
