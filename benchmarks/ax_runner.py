@@ -51,7 +51,7 @@ def make_problem(problem_id: str) -> tuple[Any, list[str]]:
     return function.to(torch.float64), names
 
 
-def run(problem_id: str, seed: int, budget: int, q: int) -> dict[str, Any]:
+def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True) -> dict[str, Any]:
     torch.set_num_threads(1)
     function, names = make_problem(problem_id)
     bounds = function.bounds.tolist()  # 2 x d
@@ -72,6 +72,9 @@ def run(problem_id: str, seed: int, budget: int, q: int) -> dict[str, Any]:
             f"{name} <= {value!r}" for name, value in zip(names, reference_point, strict=True)
         ],
     )
+
+    if not centre:  # a diagnostic only: Ax's default strategy, less its centre-point trial
+        client.configure_generation_strategy(initialize_with_center=False)
 
     trials: list[dict[str, Any]] = []
     iterations: list[dict[str, Any]] = []
@@ -138,12 +141,14 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--q", type=int, default=4)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--no-centre", action="store_true",
+                        help="diagnostic: no centre-point trial (otherwise Ax's defaults)")
     args = parser.parse_args()
     for name in list(logging.root.manager.loggerDict):  # Ax logs every trial at INFO
         if name == "ax" or name.startswith("ax."):
             logging.getLogger(name).setLevel(logging.WARNING)
     started, cpu_started = time.perf_counter(), time.process_time()
-    result = run(args.problem, args.seed, args.budget, args.q)
+    result = run(args.problem, args.seed, args.budget, args.q, centre=not args.no_centre)
     result["total_seconds"] = time.perf_counter() - started
     result["cpu_seconds"] = time.process_time() - cpu_started
     with open(args.out, "w") as handle:
