@@ -4,6 +4,7 @@ read only the front rows; the reference point is fixed once; history is recorded
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -24,10 +25,13 @@ from storage import (
     append_evaluations,
     front,
     front_hypervolume,
+    front_objectives,
     get_campaign,
     get_evaluation,
     history,
     list_evaluations,
+    make_engine,
+    make_sessionmaker,
 )
 from tests.storage.store_helpers import brute_force_front_mask
 
@@ -382,3 +386,40 @@ def test_objectives_round_trip_exactly(
     rows, _ = stored(sessions, campaign_id)
     assert rows[0].objectives == values
     assert all(type(value) is float for value in rows[0].objectives)
+
+
+def test_front_rows_decode_json_as_the_engine_is_configured(
+    store_url: str, engine: Engine, sessions: Sessions, new_campaign: Callable[..., int]
+) -> None:
+    # front() reads objectives and params as text and decodes them itself (faster than
+    # the JSON type): same values as the ORM reads, with the engine's deserializer.
+    campaign_id = new_campaign()
+    params = {"x": [0.1, -2.5e-7], "name": "ünï", "nested": {"k": [1, None, True]}}
+    append(sessions, campaign_id, batch(0, [[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]], params=params))
+    with sessions() as session:
+        rows = front(session, campaign_id)
+        objects, _ = list_evaluations(session, campaign_id, on_front=True)
+        campaign = get_campaign(session, campaign_id)
+        assert campaign is not None
+        objectives = front_objectives(session, campaign)
+    assert [row._asdict() for row in rows] == [
+        {name: getattr(obj, name) for name in rows[0]._fields} for obj in objects
+    ]
+    assert rows[0].params == params
+    assert objectives.tolist() == [obj.objectives for obj in objects]
+
+    calls: list[str | bytes] = []
+
+    def counting_loads(value: str | bytes) -> Any:
+        calls.append(value)
+        return json.loads(value)
+
+    custom = make_engine(store_url, json_deserializer=counting_loads)
+    try:
+        with make_sessionmaker(custom)() as session:
+            assert [row._asdict() for row in front(session, campaign_id)] == [
+                row._asdict() for row in rows
+            ]
+    finally:
+        custom.dispose()
+    assert len(calls) == 2 * len(rows)  # objectives and params of each front row
