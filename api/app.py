@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Histogram
 
-from api.routes import asktell, campaigns, evaluations, fronts, health, registry
+from api.routes import asktell, campaigns, evaluations, fronts, health, quality, registry
 from api.settings import Settings
 from jobs.executors.local import LocalExecutor, visible_gpu_ids
 from jobs.scheduler import Scheduler
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _measure_requests(app)
     app.exception_handler(RequestValidationError)(_validation_error)
     for router in (campaigns.router, asktell.router, evaluations.router, fronts.router,
-                   registry.router, health.router):
+                   quality.router, registry.router, health.router):
         app.include_router(router, prefix="/api/v1")
     app.get("/healthz", include_in_schema=False)(health.healthz)
     app.get("/metrics", include_in_schema=False)(health.metrics)

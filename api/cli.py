@@ -1,4 +1,4 @@
-"""The ``mofront`` command: serve, submit, status, front, db upgrade.
+"""The ``mofront`` command: serve, submit, status, front, rollout, db upgrade.
 
 Errors a user can fix (a bad spec, an unknown id, a server that is not up) are printed
 as one line on stderr with exit code 2; nothing prints a traceback for them.
@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,18 @@ def _parser() -> argparse.ArgumentParser:
     front.add_argument("--objectives", help="comma-separated subset of objective names")
     _add_url(front)
     front.set_defaults(handler=_front)
+
+    rollout = commands.add_parser(
+        "rollout", help="run a stored policy in its environment; print its mean returns")
+    rollout.add_argument("evaluation_id", type=int, metavar="EVALUATION_ID")
+    rollout.add_argument("--episodes", type=int, default=5, help="episodes to run (default 5)")
+    rollout.add_argument("--seed", type=int, default=0, help="episode k is reset with seed + k")
+    rollout.add_argument("--render", choices=["rgb_array"],
+                         help="record the episodes' frames into a GIF")
+    rollout.add_argument("--gif", type=Path,
+                         help="where the GIF goes (default: evaluation-ID.gif)")
+    _add_url(rollout)
+    rollout.set_defaults(handler=_rollout)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(title="db commands")
@@ -135,6 +148,100 @@ def _front(args: argparse.Namespace) -> int:
         frame = _call(lambda: campaign.front(objectives))
     sys.stdout.write(frame.to_csv(index=False))
     return 0
+
+
+def _rollout(args: argparse.Namespace) -> int:
+    """Download the evaluation's policy through the API, build its campaign's environment
+    from the stored problem, and run it as the campaign measures returns (its
+    ``eval_gamma``), so the numbers printed can be set beside the stored ones."""
+    if args.episodes < 1:
+        raise UserError(f"--episodes must be at least 1, got {args.episodes}")
+    if args.gif is not None and args.render is None:
+        raise UserError("--gif needs --render rgb_array")
+    with _client(args) as client:
+        evaluation = _call(lambda: client.evaluation(args.evaluation_id))
+        campaign = _call(lambda: client.campaign(evaluation["campaign_id"])).data
+        what = (f"evaluation {evaluation['id']} of campaign {campaign['id']} "
+                f"({campaign['algorithm']})")
+        if evaluation["kind"] != "policy" or evaluation["artifact_id"] is None:
+            raise UserError(f"{what} is a {evaluation['kind']} without a policy: "
+                            "only MORL campaigns' evaluations can be rolled out")
+        artifact = _call(lambda: client.download_policy(args.evaluation_id))
+    problem = campaign["problem"]
+    policy = _load_policy(artifact, what)
+    if policy.env_id != problem.get("id"):
+        raise UserError(f"{what}: the policy was trained on {policy.env_id}, "
+                        f"the campaign's problem is {problem.get('id')}")
+    env = _environment(problem, args.render)
+    gamma = float(campaign["conventions"].get("eval_gamma", 1.0))
+    from morl.evaluation import evaluate
+
+    try:
+        returns = evaluate(_act(policy, evaluation), env, args.episodes, gamma, args.seed,
+                           render=args.render is not None)
+        fps = float(env.metadata.get("render_fps") or 10)
+    finally:
+        env.close()
+    print(f"{what} on {problem['id']}: {args.episodes} episodes from seed {args.seed}, "
+          f"lengths {', '.join(map(str, returns.episode_lengths))}")
+    names = [o["name"] for o in campaign["objectives"]]
+    _print_table(
+        ["objective", f"discounted (gamma {gamma:g})", "undiscounted"],
+        [[name, f"{d:.10g}", f"{u:.10g}"]
+         for name, d, u in zip(names, returns.discounted, returns.undiscounted)])
+    if args.render is not None:
+        path = args.gif or Path(f"evaluation-{evaluation['id']}.gif")
+        _write_gif(path, returns.frames, fps)
+        print(f"wrote {path} ({len(returns.frames)} frames)")
+    return 0
+
+
+def _load_policy(artifact: bytes, what: str) -> Any:
+    from morl import load_policy
+
+    try:
+        return load_policy(artifact)
+    except ValueError as exc:
+        raise UserError(f"{what}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 -- torch.load fails in many ways on foreign bytes
+        raise UserError(f"{what}: its artifact is not a mofront policy "
+                        f"(torch cannot read it: {type(exc).__name__})") from None
+
+
+def _environment(problem: dict[str, Any], render_mode: str | None) -> Any:
+    """The campaign's environment, built from its stored problem (id and parameters)."""
+    from morl.problems import catalogue
+
+    definition = catalogue().get(problem.get("id", ""))
+    if problem.get("kind") != "mo-gymnasium" or definition is None:
+        raise UserError(f"problem {problem.get('kind')}:{problem.get('id')} is not an "
+                        "MO-Gymnasium environment mofront knows")
+    parameters = {key: value for key, value in problem.items() if key not in ("kind", "id")}
+    built = definition.build(definition.config.model_validate(parameters))
+    # Rendering starts pygame, whose audio probe prints ALSA errors on a machine with no
+    # sound card; gymnasium warns about float32 bounds at creation. Neither helps here.
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return built.make_env(render_mode)
+
+
+def _act(policy: Any, evaluation: dict[str, Any]) -> Any:
+    """A policy acts alone (C-MORL: one network per evaluation). A preference-conditioned
+    one (PD-MORL: one network shared by many rows) acts for the row's preference."""
+    if policy.kind == "ppo":
+        return policy.act
+    preference = evaluation["params"]["preference"]
+    return lambda obs: policy.act(obs, preference)
+
+
+def _write_gif(path: Path, frames: list[Any], fps: float) -> None:
+    import imageio.v3 as imageio
+
+    try:
+        imageio.imwrite(path, frames, extension=".gif", duration=1000 / fps, loop=0)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

@@ -64,6 +64,14 @@ class Client:
     def registry(self) -> dict[str, Any]:
         return dict(self.request("GET", "/registry"))
 
+    def evaluation(self, evaluation_id: int) -> dict[str, Any]:
+        return dict(self.request("GET", f"/evaluations/{evaluation_id}"))
+
+    def download_policy(self, evaluation_id: int) -> bytes:
+        """The evaluation's artifact (a policy, for MORL campaigns), as stored; load it
+        with ``morl.load_policy``. APIError 404 when the evaluation has none."""
+        return bytes(self.request("GET", f"/evaluations/{evaluation_id}/artifact"))
+
     def compare(self, campaign_ids: Sequence[int],
                 reference_point: Sequence[float] | None = None) -> pd.DataFrame:
         params = {"campaigns": ",".join(map(str, campaign_ids))}
@@ -229,8 +237,32 @@ class Campaign:
         self.data["status"] = answer["status"]
         return dict(answer)
 
+    def best(self, preference: Sequence[float]) -> dict[str, Any]:
+        """The front evaluation that maximises ``preference · J~`` (J~: the objectives as
+        maximised, min-max normalised over the front); see ``GET .../best``. The answer
+        holds ``evaluation``, ``utility``, ``normalization`` and ``artifact_url``."""
+        params = {"preference": ",".join(map(repr, map(float, preference)))}
+        return dict(self._client.request("GET", f"/campaigns/{self.id}/best", params=params))
+
+    def known_front(self) -> pd.DataFrame:
+        """The problem's known Pareto front at the campaign's eval_gamma, one row per
+        point; ``attrs`` hold gamma, hypervolume, reference_point and source.
+        APIError 404 for a problem without one."""
+        result = self._client.request("GET", f"/campaigns/{self.id}/known-front")
+        names = [o["name"] for o in result["objectives"]]
+        frame = pd.DataFrame(result["points"], columns=names)
+        for key in ("gamma", "hypervolume", "reference_point", "reference_point_source",
+                    "source"):
+            frame.attrs[key] = result[key]
+        return frame
+
+    def metrics(self) -> dict[str, Any]:
+        """Hypervolume, cardinality, sparsity, expected utility and, with a known front,
+        IGD, IGD+, HV ratio and coverage of the campaign's front (``GET .../metrics``)."""
+        return dict(self._client.request("GET", f"/campaigns/{self.id}/metrics"))
+
     def download_policy(self, evaluation_id: int) -> bytes:
-        return bytes(self._client.request("GET", f"/evaluations/{evaluation_id}/artifact"))
+        return self._client.download_policy(evaluation_id)
 
     def __repr__(self) -> str:
         return f"<Campaign {self.id} {self.data.get('algorithm')} {self.status}>"

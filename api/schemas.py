@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from api.known_fronts import has_known_front
+
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
@@ -37,6 +39,7 @@ class CampaignOut(BaseModel):
     reference_point: list[float] | None
     reference_point_source: str | None
     conventions: dict[str, Any]
+    known_front: bool  # GET /campaigns/{id}/known-front answers
     n_evaluations: int
     front_size: int
     hypervolume: float | None
@@ -73,6 +76,7 @@ class CampaignOut(BaseModel):
             reference_point=campaign.reference_point,
             reference_point_source=campaign.reference_point_source,
             conventions=campaign.conventions or {},
+            known_front=has_known_front(campaign.problem),
             n_evaluations=campaign.n_evaluations,
             front_size=campaign.front_size,
             hypervolume=campaign.hypervolume,
@@ -229,3 +233,69 @@ class TellOut(BaseModel):
     evaluations: list[ToldEvaluation]
     n_evaluations: int
     remaining: int
+
+
+class NormalizationOut(BaseModel):
+    """The per-objective range a preference was scored against, in raw units."""
+
+    rule: str
+    nadir: list[float]  # the worst value of each objective over the front
+    ideal: list[float]  # the best
+
+
+class BestOut(BaseModel):
+    campaign_id: int
+    objectives: list[ObjectiveOut]
+    preference: list[float]  # as given, scaled to sum 1
+    utility: float
+    normalization: NormalizationOut
+    front_size: int
+    evaluation: EvaluationOut
+    artifact_url: str | None
+    # For a preference-conditioned policy (PD-MORL's universal network): act with this
+    # preference, ``policy.act(obs, act_preference)``; null for one-policy-per-row.
+    act_preference: list[float] | None = None
+
+
+class KnownFrontOut(BaseModel):
+    campaign_id: int
+    problem: str
+    gamma: float
+    objectives: list[ObjectiveOut]
+    points: list[list[float]]
+    hypervolume: float | None
+    reference_point: list[float] | None
+    reference_point_source: str | None
+    source: str
+
+
+class ExpectedUtilityOut(BaseModel):
+    value: float
+    n_weights: int
+    weights: str  # how the weight grid was made
+
+
+class KnownFrontMetricsOut(BaseModel):
+    gamma: float
+    size: int
+    hypervolume: float | None
+    hypervolume_ratio: float | None
+    igd: float
+    igd_plus: float
+    coverage: float
+    coverage_tolerance: list[float]
+    source: str
+
+
+class MetricsOut(BaseModel):
+    campaign_id: int
+    objectives: list[ObjectiveOut]
+    sense: str
+    front_size: int
+    reference_point: list[float] | None
+    reference_point_source: str | None
+    hypervolume: float | None
+    sparsity: float
+    expected_utility: ExpectedUtilityOut
+    conventions: dict[str, Any]
+    known_front: KnownFrontMetricsOut | None

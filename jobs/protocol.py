@@ -45,7 +45,11 @@ class ProblemInfo:
     reference_point: tuple[float, ...] | None = None  # raw units, problem's own senses
     reference_point_source: str | None = None  # where the published point comes from
     known_max_hypervolume: float | None = None
+    has_known_front: bool = False  # the problem can compute its true Pareto front
     constraints: int = 0
+    # How policies on this problem are evaluated by default ({"eval_gamma": 0.99,
+    # "eval_episodes": 1}); fills an algorithm's unset parameters of the same names.
+    evaluation_defaults: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_objectives(self) -> int:

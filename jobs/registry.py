@@ -97,6 +97,33 @@ ALGORITHMS: dict[str, AlgorithmEntry] = {
             problem_kinds=("test-function",),
             budget_units=("evaluations",),
         ),
+        AlgorithmEntry(
+            name="cmorl",
+            summary="C-MORL: Pareto initialisation by PPO, then constrained policy "
+            "extension by an interior-point method (Liu et al., ICLR 2025)",
+            run="morl.cmorl:run",
+            config="morl.config:CMORLConfig",
+            problem_kinds=("mo-gymnasium",),
+            budget_units=("env_steps",),
+        ),
+        AlgorithmEntry(
+            name="pdmorl",
+            summary="PD-MORL: one preference-conditioned network (MO-DDQN / MO-TD3) with "
+            "preference guidance and relabelling (Basaklar et al., ICLR 2023)",
+            run="morl.pdmorl:run",
+            config="morl.config:PDMORLConfig",
+            problem_kinds=("mo-gymnasium",),
+            budget_units=("env_steps",),
+        ),
+        AlgorithmEntry(
+            name="mogfn",
+            summary="MOGFN-PC: one preference-conditioned GFlowNet trained by trajectory "
+            "balance (Jain et al., ICML 2023)",
+            run="morl.mogfn:run",
+            config="morl.gfn_config:MOGFNConfig",
+            problem_kinds=("gfn-task",),
+            budget_units=("evaluations",),
+        ),
     ]
 }
 
@@ -112,6 +139,16 @@ PROBLEM_KINDS: dict[str, ProblemKind] = {
             kind="external",
             summary="A black box you evaluate yourself, through ask/tell",
             catalogue="bayesopt.external:catalogue",
+        ),
+        ProblemKind(
+            kind="mo-gymnasium",
+            summary="Multi-objective RL environments of MO-Gymnasium (vector rewards)",
+            catalogue="morl.problems:catalogue",
+        ),
+        ProblemKind(
+            kind="gfn-task",
+            summary="Discrete generation tasks for GFlowNets: HyperGrid, N-grams, or your own",
+            catalogue="morl.gfn_tasks:catalogue",
         ),
     ]
 }

@@ -98,6 +98,7 @@ class ResolvedCampaign:
     params: dict[str, Any]
     reference_point: list[float] | None
     reference_point_source: str | None
+    conventions: dict[str, Any]
 
 
 def parse(document: dict[str, Any]) -> CampaignSpec:
@@ -147,6 +148,15 @@ def resolve(spec: CampaignSpec) -> ResolvedCampaign:
         raise SpecError(errors)
 
     info = definition.info(problem_config)
+    if params.get("key_solutions") == "known" and not info.has_known_front:
+        raise SpecError([_error(
+            ("params", "key_solutions"),
+            f"key_solutions 'known' needs a problem with a known Pareto front; {info.id!r} "
+            "has none: use 'learned'",
+        )])
+    for name, value in info.evaluation_defaults.items():
+        if name in params and params[name] is None:
+            params[name] = value
     reference_point, source = _reference_point(spec, info)
     return ResolvedCampaign(
         spec=spec,
@@ -155,7 +165,23 @@ def resolve(spec: CampaignSpec) -> ResolvedCampaign:
         params=params,
         reference_point=reference_point,
         reference_point_source=source,
+        conventions=_conventions(params, reference_point, source),
     )
+
+
+def _conventions(params: dict[str, Any], reference_point: list[float] | None,
+                 source: str | None) -> dict[str, Any]:
+    """How a policy campaign's numbers are measured, stated once on the campaign: the
+    discount of its return vectors, episodes per evaluation, and the reference point."""
+    if "eval_gamma" not in params:
+        return {}
+    return {
+        "eval_gamma": params["eval_gamma"],
+        "discounted": params["eval_gamma"] < 1.0,
+        "eval_episodes": params.get("eval_episodes"),
+        "reference_point": reference_point,
+        "reference_point_source": source,
+    }
 
 
 def _problem_id(problem: ProblemSpec) -> str:

@@ -1,10 +1,11 @@
 """Pareto-front mathematics for mofront: dominance and the non-dominated filter
 (including the incremental ``on_front`` update the store runs for every batch), exact
 hypervolume and hypervolume contributions, front-quality indicators (expected utility,
-sparsity, IGD, IGD+, R2), preference-weight grids, reference-point rules, and the
-conversion between user-declared objective senses and the internal convention. Every
-function works in the maximisation convention (all objectives maximised) on float64
-arrays of shape ``(n_points, n_objectives)``; senses are converted at the boundary with
+sparsity, IGD, IGD+, R2, coverage of a known front), the front point a preference picks,
+preference-weight grids, reference-point rules, and the conversion between
+user-declared objective senses and the internal convention. Every function works in
+the maximisation convention (all objectives maximised) on float64 arrays of shape
+``(n_points, n_objectives)``; senses are converted at the boundary with
 :func:`to_maximization` / :func:`from_maximization`. This package imports only numpy
 and moocore — no torch, and nothing else of mofront — so every other package may
 import it.
@@ -12,7 +13,13 @@ import it.
 
 from pareto.dominance import dominates, non_dominated, non_dominated_mask, update_front
 from pareto.hypervolume import hv_contributions, hypervolume
-from pareto.metrics import expected_utility, igd, igd_plus, r2, sparsity
+from pareto.metrics import coverage, expected_utility, igd, igd_plus, r2, sparsity
+from pareto.preference import (
+    PreferenceChoice,
+    best_for_preference,
+    check_preference,
+    normalized_utilities,
+)
 from pareto.reference import (
     ReferenceSource,
     check_reference_point,
@@ -23,9 +30,13 @@ from pareto.senses import Sense, from_maximization, to_maximization, validate_ob
 from pareto.weights import equally_spaced_weights, simplex_grid
 
 __all__ = [
+    "PreferenceChoice",
     "ReferenceSource",
     "Sense",
+    "best_for_preference",
+    "check_preference",
     "check_reference_point",
+    "coverage",
     "default_reference_point",
     "dominates",
     "equally_spaced_weights",
@@ -37,6 +48,7 @@ __all__ = [
     "igd_plus",
     "non_dominated",
     "non_dominated_mask",
+    "normalized_utilities",
     "r2",
     "resolve_reference_point",
     "simplex_grid",

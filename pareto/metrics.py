@@ -3,7 +3,8 @@
 Expected utility and sparsity follow PGMORL (Xu et al., ICML 2020) and MORL-Baselines
 (Felten et al., NeurIPS 2023); IGD and IGD+ (Ishibuchi et al., EMO 2015) come from
 moocore; R2 is the standard R2 indicator with the weighted Tchebycheff utility
-(Hansen & Jaszkiewicz 1998; Brockhoff, Wagner & Trautmann, GECCO 2012).
+(Hansen & Jaszkiewicz 1998; Brockhoff, Wagner & Trautmann, GECCO 2012); coverage counts
+the points of a known front that a front reaches.
 None of them filters its input: pass the front you want measured.
 """
 
@@ -90,3 +91,21 @@ def r2(front: ArrayLike, weights: ArrayLike, ideal: ArrayLike) -> float:
         tchebycheff = np.max(chunk[:, None, :] * shortfall[None, :, :], axis=2)  # (b, n)
         best[start : start + block] = np.min(tchebycheff, axis=1)
     return float(np.mean(best))
+
+
+def coverage(front: ArrayLike, reference_front: ArrayLike, tolerance: ArrayLike) -> float:
+    """Fraction of ``reference_front`` points z (a known front, ``(k, m)``) reached by
+    ``front`` ``(n, m)``: some front point p has ``p_i >= z_i - tolerance_i`` in every
+    objective. ``tolerance`` is one value or one per objective, >= 0. A point beyond z
+    counts too (a known front that is itself an approximation can be beaten). An empty
+    ``front`` covers nothing (0.0). Higher is better; 1.0 means every point is found."""
+    reference = _non_empty(reference_front, "reference_front")
+    points = as_points(front, "front")
+    if len(points) == 0:
+        return 0.0
+    same_width(points, reference, ("front", "reference_front"))
+    slack = np.broadcast_to(np.asarray(tolerance, dtype=np.float64), (reference.shape[1],))
+    if np.any(slack < 0) or not np.all(np.isfinite(slack)):
+        raise ValueError(f"tolerance must be finite and >= 0; got {tolerance!r}")
+    reached = np.all(points[None, :, :] >= reference[:, None, :] - slack, axis=2)  # (k, n)
+    return float(np.mean(reached.any(axis=1)))

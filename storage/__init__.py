@@ -30,6 +30,7 @@ from storage.evaluations import (
     front_hypervolume,
     front_objectives,
     get_evaluation,
+    latest_with_artifact,
     list_evaluations,
 )
 from storage.metrics import history
@@ -82,6 +83,7 @@ __all__ = [
     "get_campaign",
     "get_evaluation",
     "history",
+    "latest_with_artifact",
     "list_campaigns",
     "list_evaluations",
     "load_checkpoint",

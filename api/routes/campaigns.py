@@ -45,7 +45,7 @@ def submit(spec: CampaignSpec, session: WriteSessionDep) -> CampaignOut:
         budget=float(spec.budget.amount),
         budget_unit=spec.budget.unit,
         max_attempts=spec.max_attempts,
-        conventions={},
+        conventions=resolved.conventions,
         code_version=_code_version(),
     )
     session.commit()

@@ -73,6 +73,7 @@ export const api = {
   front: (id, objectives) =>
     request(`/campaigns/${id}/front${query({ objectives: objectives ? objectives.join(",") : null })}`),
   history: (id) => request(`/campaigns/${id}/history`),
+  knownFront: (id) => request(`/campaigns/${id}/known-front`),
   evaluations: (id, params) => request(`/campaigns/${id}/evaluations${query(params)}`),
   evaluation: (id) => request(`/evaluations/${id}`),
   artifactUrl: (id) => `/api/v1/evaluations/${id}/artifact`,

@@ -33,6 +33,7 @@ const state = {
   selectedId: null,
   clickBound: false,
   registry: null, // to leave default problem parameters out of the facts
+  knownFront: null, // KnownFrontOut, when the problem has a known Pareto front
 };
 
 markCurrentNav("list");
@@ -57,6 +58,7 @@ async function start() {
     return;
   }
   state.registry = await api.registry().catch(() => null);
+  if (state.campaign.known_front) state.knownFront = await api.knownFront(state.id).catch(() => null);
   state.shown = state.campaign.objectives.map((_, i) => i);
   buildPicker();
   renderFacts();
@@ -117,7 +119,10 @@ function renderFacts() {
     ["progress", el("span", {}, progressBar(c.progress, "campaign progress"),
       `${number(c.budget.used)} / ${number(c.budget.amount)} ${unit}`)],
     ["front size", String(c.front_size)],
-    ["hypervolume", c.hypervolume === null ? "—" : number(c.hypervolume)],
+    ["hypervolume", c.hypervolume === null ? "—" : number(c.hypervolume), { id: "campaign-hv" }],
+    ...(Object.keys(c.conventions || {}).length
+      ? [["evaluation conventions", conventionParts(c.conventions), { class: "conventions", id: "conventions" }]] : []),
+    ...(state.knownFront ? [["known-front hypervolume", knownFrontHypervolume(c, state.knownFront), { id: "known-front-hv" }]] : []),
     ["reference point", c.reference_point ? `${vector(c.reference_point)} ${c.reference_point_source}` : "not fixed yet"],
     ["seed", String(c.seed)],
     ["started", c.started_at
@@ -128,11 +133,37 @@ function renderFacts() {
     ["worker", [c.worker, c.device].filter(Boolean).join(" · ") || (c.runs_on === "client" ? "ask/tell (client)" : "—")],
     ["attempts", `${c.attempts} of ${c.max_attempts}`],
   ];
-  for (const [key, value] of Object.entries(c.conventions || {})) facts.push([key.replaceAll("_", " "), JSON.stringify(value)]);
   if (c.message) facts.push(["message", c.message]);
   const list = document.getElementById("facts");
-  list.replaceChildren(...facts.map(([term, value]) => el("div", {}, el("dt", {}, term), el("dd", {}, value))));
+  list.replaceChildren(...facts.map(([term, value, attributes]) => el("div", attributes || {}, el("dt", {}, term), el("dd", {}, value))));
   if (c.error) list.append(el("div", { class: "alert", role: "alert", style: "grid-column: 1 / -1" }, `error: ${c.error}`));
+}
+
+/** How a MORL campaign's returns are measured, as one line a person reads: the
+ *  discount, whether returns are discounted, episodes per evaluation, the reference
+ *  point. Every hypervolume on the page is of returns measured this way. */
+function conventionParts(conventions) {
+  const parts = [];
+  const add = (key, text) => parts.push(el("span", { dataset: { convention: key } }, text));
+  const shown = ["eval_gamma", "discounted", "eval_episodes", "reference_point", "reference_point_source"];
+  if ("eval_gamma" in conventions) add("eval_gamma", `eval γ = ${conventions.eval_gamma}`);
+  if ("discounted" in conventions) add("discounted", conventions.discounted ? "discounted returns" : "undiscounted returns");
+  const episodes = conventions.eval_episodes;
+  if (episodes !== null && episodes !== undefined) add("eval_episodes", `${episodes} episode${episodes === 1 ? "" : "s"} per evaluation`);
+  if (conventions.reference_point) {
+    const source = conventions.reference_point_source ? ` (${conventions.reference_point_source})` : "";
+    add("reference_point", `reference point ${vector(conventions.reference_point)}${source}`);
+  }
+  for (const [key, value] of Object.entries(conventions)) {
+    if (!shown.includes(key)) add(key, `${key.replaceAll("_", " ")}: ${JSON.stringify(value)}`);
+  }
+  return parts.flatMap((part, i) => (i ? [" · ", part] : [part]));
+}
+
+function knownFrontHypervolume(c, known) {
+  const text = `${number(known.hypervolume)} (γ = ${known.gamma})`;
+  if (!known.hypervolume || c.hypervolume === null) return text;
+  return `${text}; this front reaches ${(100 * c.hypervolume / known.hypervolume).toFixed(1)}%`;
 }
 
 async function refreshPlots(objectivesChanged) {
@@ -153,8 +184,10 @@ async function refreshPlots(objectivesChanged) {
   drawFront(objectivesChanged);
   draw(historyPlot, historyFigure(state.history));
   const ref = state.history.reference_point;
+  const gamma = c.conventions?.eval_gamma;
+  const measured = gamma === undefined ? "" : ` of returns measured with eval γ = ${gamma}`;
   document.getElementById("history-note").textContent = ref
-    ? `Exact hypervolume under the campaign's reference point ${vector(ref)} (${state.history.reference_point_source}); dotted: front size (right axis).`
+    ? `Exact hypervolume${measured} under the campaign's reference point ${vector(ref)} (${state.history.reference_point_source}); dotted: front size (right axis).`
     : "The reference point is fixed at the first metric snapshot.";
   renderTable();
   exportButton.disabled = state.front.points.length === 0;
@@ -175,8 +208,11 @@ function drawFront(objectivesChanged) {
     infeasible = rest.filter((e) => !e.feasible).map(project);
   }
   const reference = c.reference_point ? indices.map((i) => c.reference_point[i]) : null;
+  const known = state.knownFront
+    ? { label: `known front, γ = ${state.knownFront.gamma}`, points: state.knownFront.points.map((p) => indices.map((i) => p[i])) }
+    : null;
   const figure = frontFigure({
-    objectives, front, dominated, infeasible, reference,
+    objectives, front, dominated, infeasible, reference, known,
     referenceSource: c.reference_point_source,
     uirevision: `${state.id}:${indices.join(",")}`,
   });
@@ -193,6 +229,11 @@ function drawFront(objectivesChanged) {
   const parts = [`${front.length} front point${front.length === 1 ? "" : "s"} of ${c.n_evaluations} evaluations, ${kind}.`];
   if (dominated) parts.push(`${dominated.length} dominated${infeasible.length ? ` and ${infeasible.length} infeasible` : ""} shown in grey.`);
   if (reference) parts.push(`Reference point ${vector(reference)} (${c.reference_point_source}).`);
+  if (known) {
+    parts.push(objectives.length > 3
+      ? "The known Pareto front is drawn when two or three objectives are shown."
+      : `Green diamonds: the problem's known Pareto front at γ = ${state.knownFront.gamma}${objectives.length < c.objectives.length ? " (projected)" : ""}.`);
+  }
   if (objectives.length > 3) parts.push("Each line is an evaluation: blue on the front, grey dominated, red the reference point. Pick an evaluation in the table to see it.");
   else parts.push("Click a point to see its evaluation.");
   document.getElementById("front-note").textContent = parts.join(" ");
@@ -276,8 +317,11 @@ async function showEvaluation(evaluationId) {
     parts.push(el("h3", {}, "Meta"), el("pre", {}, JSON.stringify(evaluation.meta, null, 2)));
   }
   if (evaluation.artifact_id !== null) {
-    parts.push(el("p", {}, el("a", { class: "button secondary", href: api.artifactUrl(evaluation.id), download: "" },
-      `Download policy artifact #${evaluation.artifact_id}`)));
+    const policy = evaluation.kind === "policy";
+    parts.push(el("p", {}, el("a", {
+      class: "button secondary", id: "download-artifact", href: api.artifactUrl(evaluation.id), download: "",
+      title: policy ? `load it with morl.load_policy, or run it with: mofront rollout ${evaluation.id}` : null,
+    }, policy ? "Download policy" : `Download artifact #${evaluation.artifact_id}`)));
   }
   detail.dataset.evaluationId = String(evaluation.id);
   detail.replaceChildren(...parts);

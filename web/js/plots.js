@@ -8,6 +8,7 @@ export const FRONT_COLOUR = "#1a56b8";
 export const DOMINATED_COLOUR = "#b3bac7";
 export const INFEASIBLE_COLOUR = "#d9a3a3";
 export const REFERENCE_COLOUR = "#b3330b";
+export const KNOWN_COLOUR = "#009E73";
 // Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 export const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#332288", "#000000"];
 
@@ -68,17 +69,18 @@ const COORDS = ["x", "y", "z"];
 /**
  * The figure of one campaign's front on the chosen objectives.
  * objectives: [{name, sense}] shown; front, dominated, infeasible: [{id, values}] with
- * values in the order of `objectives`; reference: values or null.
+ * values in the order of `objectives`; reference: values or null; known: the problem's
+ * known Pareto front {label, points: [values]} or null (drawn in 2-D and 3-D only).
  */
-export function frontFigure({ objectives, front, dominated, infeasible, reference, referenceSource, uirevision }) {
+export function frontFigure({ objectives, front, dominated, infeasible, reference, referenceSource, known, uirevision }) {
   const m = objectives.length;
   if (m === 2 || m === 3) {
-    return scatterFigure({ objectives, front, dominated, infeasible, reference, referenceSource, uirevision });
+    return scatterFigure({ objectives, front, dominated, infeasible, reference, referenceSource, known, uirevision });
   }
   return parcoordsFigure({ objectives, front, dominated: [...(dominated || []), ...(infeasible || [])], reference, uirevision });
 }
 
-function scatterFigure({ objectives, front, dominated, infeasible, reference, referenceSource, uirevision }) {
+function scatterFigure({ objectives, front, dominated, infeasible, reference, referenceSource, known, uirevision }) {
   const three = objectives.length === 3;
   const coords = COORDS.slice(0, objectives.length);
   const data = [];
@@ -110,6 +112,22 @@ function scatterFigure({ objectives, front, dominated, infeasible, reference, re
     line: three ? undefined : { color: FRONT_COLOUR, width: 1.5, shape: stairs(objectives[0].sense) },
     hovertemplate: hoverTemplate(objectives, coords, "front"),
   });
+  if (known && known.points.length) {
+    // After the campaign's front: where the two coincide, a click still finds the
+    // campaign's point (Plotly gives a tie to the earlier trace), drawn inside the diamond.
+    const values = three ? known.points : [...known.points].sort((a, b) => a[0] - b[0]);
+    data.push({
+      type: three ? "scatter3d" : "scatter", mode: three ? "markers" : "lines+markers",
+      name: `${known.label} (${values.length})`, meta: { role: "known-front" },
+      ...Object.fromEntries(coords.map((c, i) => [c, values.map((v) => v[i])])),
+      customdata: values.map(() => null),
+      marker: three
+        ? { color: KNOWN_COLOUR, size: 4, symbol: "circle", opacity: 0.7 }
+        : { color: KNOWN_COLOUR, size: 11, symbol: "diamond-open", line: { width: 2 } },
+      line: three ? undefined : { color: KNOWN_COLOUR, width: 1, dash: "dot", shape: stairs(objectives[0].sense) },
+      hovertemplate: `${objectives.map((o, i) => `${o.name}: %{${coords[i]}:.5g}`).join("<br>")}<extra>${known.label}</extra>`,
+    });
+  }
   if (reference) {
     data.push({
       type: three ? "scatter3d" : "scatter", mode: "markers",

@@ -1,0 +1,545 @@
+"""MORL benchmark: mofront's C-MORL against MORL-Baselines on MO-Gymnasium environments.
+
+One run trains, for several seeds and an equal budget of environment steps per
+(environment, method), mofront's ``cmorl`` and its closest runnable MORL-Baselines peer
+side by side, and measures both the same way:
+
+* every policy a method evaluates is one point: the mean return vector over
+  ``eval_episodes`` deterministic episodes, discounted by the environment's ``eval_gamma``,
+  with the env steps the method had used when it was evaluated;
+* **HV vs env steps**: at s env steps, the exact hypervolume (``pareto.hypervolume``,
+  moocore) of the non-dominated set of every point evaluated by s, under the stated
+  reference point;
+* **final metrics** on the front of every evaluated policy: HV (also as a fraction of
+  the known optimum where there is one), expected utility (``pareto.expected_utility``
+  over ``pareto.equally_spaced_weights(m, 100)``: the 100-vector simplex grid of step
+  1/99 for 2 objectives, the 105-vector grid of step 1/13 for 3), sparsity, cardinality
+  (front size), env steps and wall time.
+
+Conventions (checked against ``morl.problems.ENVIRONMENTS`` at start):
+deep-sea-treasure-v0 γ 0.99, ref (0, −25), optimal HV 360.4009; minecart-v0 γ 0.98,
+ref (−1, −1, −200), HV of the approximate known front 668.18; mo-hopper-2obj-v5 γ 0.99,
+ref (−100, −100), no known front.
+
+mofront's side runs exactly as the service runs a campaign: the spec is validated by
+``jobs.spec.validate`` (eval_gamma / eval_episodes default to the environment's), the
+campaign row is created in a SQLite store as ``POST /api/v1/campaigns`` creates it, and
+``morl.cmorl.run`` records through the real :class:`jobs.recorder.StoreRecorder`; the
+points above are the stored evaluation rows (``objectives``, ``budget_used``). The peer
+runs in its own virtual environment (``benchmarks/.morl-venv``: ``morl-baselines`` with a
+CPU torch, created on first use) through ``benchmarks/pgmorl_runner.py``: PGMORL where the
+library supports it (continuous actions only), MORL/D with its discrete SAC on the
+discrete environments.
+
+    .venv/bin/python benchmarks/bench_morl.py [--seeds 3]
+        [--envs deep-sea-treasure-v0,minecart-v0,mo-hopper-2obj-v5] [--methods cmorl,peer]
+        [--budgets ENV=STEPS,...] [--cmorl-params JSON] [--jobs 2]
+        [--out benchmarks/results/bench_morl.json] [--no-readme] [--quick]
+    .venv/bin/python benchmarks/bench_morl.py --report-from benchmarks/results/bench_morl.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by the worker processes
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere: mofront's packages
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import multiprocessing
+
+from bench_bo import LoadSampler, TimedRecorder, say
+from morl_report import goals as goal_rows
+from morl_report import hv_curve, markdown, plot, summarise, write_readme
+
+from jobs import registry
+from jobs.spec import validate
+from storage import (
+    all_evaluations,
+    create_campaign,
+    get_campaign,
+    make_engine,
+    make_sessionmaker,
+    upgrade,
+)
+
+MORL_VENV = ROOT / "benchmarks" / ".morl-venv"
+PEER_RUNNER = ROOT / "benchmarks" / "pgmorl_runner.py"
+WHEELS = Path("/opt/wheels")  # a CPU build of torch lies here (see the Makefile)
+PEER_REQUIREMENTS = ["torch>=2.4,<2.14", "morl-baselines>=1.3,<1.4", "mujoco>=3"]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """An environment of the benchmark: its published conventions and budgets."""
+
+    env_id: str
+    eval_gamma: float
+    reference_point: tuple[float, ...]
+    optimal_hypervolume: float | None
+    optimum_note: str
+    discrete: bool
+    budget: int  # env steps per campaign, both methods
+    quick_budget: int
+
+
+# Budgets are whole multiples of 49,152 env steps: one PGMORL iteration (6 policies x
+# 4 envs x 2048 steps) and 12 C-MORL PPO updates (8 envs x 512 steps); MORL/D's turn
+# length is a divisor of the budget. Sized so that the default run (3 seeds, C-MORL and
+# the peer, 2 at a time) takes about 65 minutes on 2 idle cores (CPU seconds per 10k
+# env steps measured in --quick runs: C-MORL 2.5-4, PGMORL 6, MORL/D 13-20).
+BENCHMARKS: dict[str, Benchmark] = {
+    b.env_id: b
+    for b in [
+        Benchmark("deep-sea-treasure-v0", 0.99, (0.0, -25.0), 360.4009,
+                  "optimal front (10 points)", discrete=True,
+                  budget=8 * 49_152, quick_budget=49_152),
+        Benchmark("minecart-v0", 0.98, (-1.0, -1.0, -200.0), 668.18,
+                  "approximate known front: a soft target", discrete=True,
+                  budget=8 * 49_152, quick_budget=49_152),
+        Benchmark("mo-hopper-2obj-v5", 0.99, (-100.0, -100.0), None,
+                  "no known front", discrete=False,
+                  budget=16 * 49_152, quick_budget=2 * 49_152),
+    ]
+}
+
+METHODS = {
+    "cmorl": "mofront's C-MORL (morl/cmorl.py), defaults of morl/config.py",
+    "pgmorl": "MORL-Baselines PGMORL (continuous actions only)",
+    "morld": "MORL-Baselines MORL/D with discrete SAC (substitute for PGMORL on discrete "
+             "actions)",
+}
+DEFAULT_METHODS = ["cmorl", "peer"]  # peer: pgmorl on continuous actions, else morld
+
+
+def peer_for(benchmark: Benchmark) -> str:
+    return "morld" if benchmark.discrete else "pgmorl"
+
+
+@dataclass
+class Config:
+    seeds: int = 3
+    envs: list[str] = field(default_factory=lambda: list(BENCHMARKS))
+    methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS))
+    budgets: dict[str, int] = field(default_factory=dict)  # overrides, env id -> steps
+    cmorl_params: dict[str, Any] = field(default_factory=dict)
+    jobs: int = 2
+    out: str = "benchmarks/results/bench_morl.json"
+    peer_python: str = str(MORL_VENV / "bin" / "python")
+    quick: bool = False
+    readme: bool = True
+    report_from: str | None = None
+
+    def budget(self, env_id: str) -> int:
+        benchmark = BENCHMARKS[env_id]
+        default = benchmark.quick_budget if self.quick else benchmark.budget
+        return self.budgets.get(env_id, default)
+
+
+# ----------------------------------------------------------------- our campaigns
+
+
+def campaign_spec(env_id: str, seed: int, budget: int, params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": f"bench-morl-cmorl-{env_id}-{seed}",
+        "algorithm": "cmorl",
+        "problem": {"kind": "mo-gymnasium", "id": env_id},
+        "budget": {"env_steps": budget},
+        "params": dict(params),
+        "seed": seed,
+    }
+
+
+def check_conventions(env_id: str) -> dict[str, Any]:
+    """The catalogue's conventions for ``env_id``, checked against the benchmark's."""
+    from morl.problems import ENVIRONMENTS
+
+    benchmark, environment = BENCHMARKS[env_id], ENVIRONMENTS[env_id]
+    resolved = validate(campaign_spec(env_id, 0, 49_152, {}))
+    stated = (benchmark.eval_gamma, benchmark.reference_point, benchmark.optimal_hypervolume)
+    catalogue = (resolved.params["eval_gamma"], tuple(resolved.reference_point or ()),
+                 environment.optimal_hypervolume)
+    if stated != catalogue:
+        raise RuntimeError(f"{env_id}: the benchmark states (γ, ref, optimum) {stated}, the "
+                           f"catalogue has {catalogue}")
+    return {"eval_gamma": resolved.params["eval_gamma"],
+            "eval_episodes": resolved.params["eval_episodes"],
+            "reference_point": list(benchmark.reference_point),
+            "reference_point_source": resolved.reference_point_source,
+            "optimal_hypervolume": benchmark.optimal_hypervolume,
+            "optimum_note": benchmark.optimum_note,
+            "known_front_hypervolume": _known_front_hypervolume(env_id, benchmark)}
+
+
+def _known_front_hypervolume(env_id: str, benchmark: Benchmark) -> float | None:
+    """The HV of MO-Gymnasium's known front at eval γ under the reference point (a check
+    of the published optimum), or None where there is no known front."""
+    from morl.problems import known_front
+    from pareto import hypervolume
+
+    front = known_front(env_id, benchmark.eval_gamma)
+    return None if front is None else hypervolume(front, benchmark.reference_point)
+
+
+def run_ours(task: dict[str, Any]) -> dict[str, Any]:
+    """One C-MORL campaign, in this process, through the store."""
+    import torch
+
+    torch.set_num_threads(1)
+    resolved = validate(campaign_spec(task["env"], task["seed"], task["budget"],
+                                      task["cmorl_params"]))
+    info = resolved.info
+    engine = make_engine(task["db_url"]).execution_options(sqlite_immediate=True)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        # The fields POST /api/v1/campaigns sets, then what the worker sets on start.
+        campaign = create_campaign(
+            session,
+            name=resolved.spec.name,
+            algorithm=resolved.spec.algorithm,
+            problem={"kind": info.kind, "id": info.id, **resolved.problem_params},
+            spec=resolved.spec.model_dump(mode="json", exclude_none=True),
+            params=resolved.params,
+            status="running",
+            runs_on="worker",
+            started_at=datetime.now(UTC),
+            worker=f"{platform.node()}:{os.getpid()}",
+            device="cpu",
+            n_objectives=info.n_objectives,
+            objective_names=[o.name for o in info.objectives],
+            objective_senses=[o.sense for o in info.objectives],
+            reference_point=resolved.reference_point,
+            reference_point_source=resolved.reference_point_source,
+            seed=resolved.spec.seed,
+            budget=float(resolved.spec.budget.amount),
+            budget_unit=resolved.spec.budget.unit,
+            max_attempts=resolved.spec.max_attempts,
+            conventions=resolved.conventions,
+            code_version=metadata.version("mofront"),
+        )
+        session.commit()
+        campaign_id = campaign.id
+    definition = registry.problem_definition(info.kind, info.id)
+    problem = definition.build(definition.config.model_validate(resolved.problem_params))
+    run = registry.algorithm(resolved.spec.algorithm).load()  # morl.cmorl:run
+
+    unix_start, cpu_start = time.time(), time.process_time()
+    recorder = TimedRecorder(sessions, campaign_id)
+    run(problem, resolved.params, resolved.spec.seed, "cpu", recorder)
+    total = time.perf_counter() - recorder.clock_start
+    cpu_seconds = time.process_time() - cpu_start
+    with sessions() as session:
+        finished = get_campaign(session, campaign_id)
+        assert finished is not None
+        finished.status, finished.finished_at = "succeeded", datetime.now(UTC)
+        session.commit()
+        stored = {"hypervolume": finished.hypervolume, "front_size": finished.front_size,
+                  "budget_used": finished.budget_used, "conventions": finished.conventions}
+        rows = all_evaluations(session, campaign_id)
+        evaluations = [{
+            "env_steps": float(row.budget_used),
+            "objectives": [float(v) for v in row.objectives],
+            "undiscounted": (row.meta or {}).get("undiscounted"),
+            "stage": (row.meta or {}).get("stage"),
+            "on_front": bool(row.on_front),
+        } for row in rows]
+    engine.dispose()
+    return {
+        "env": task["env"], "method": "cmorl", "seed": task["seed"], "budget": task["budget"],
+        "params": resolved.params, "conventions": resolved.conventions,
+        "evaluations": evaluations, "stored": stored,
+        "env_steps": float(recorder.budget_used),
+        "wall_seconds": total, "storage_seconds": recorder.storage_seconds,
+        "cpu_seconds": cpu_seconds, "unix_start": unix_start, "unix_end": time.time(),
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+# ------------------------------------------------------------------- the peer
+
+
+def ensure_peer_venv(python: str) -> None:
+    """Create ``benchmarks/.morl-venv`` with morl-baselines and a CPU torch."""
+    if Path(python).exists():
+        return
+    if Path(python) != MORL_VENV / "bin" / "python":
+        raise FileNotFoundError(f"--peer-python {python} does not exist")
+    say(f"creating {MORL_VENV} ({', '.join(PEER_REQUIREMENTS)})")
+    subprocess.run([sys.executable, "-m", "venv", str(MORL_VENV)], check=True)
+    links = ["--find-links", str(WHEELS)] if WHEELS.is_dir() else []
+    subprocess.run([str(MORL_VENV / "bin" / "pip"), "install", "--quiet", *links,
+                    *PEER_REQUIREMENTS], check=True)
+    done = subprocess.run([python, "-c", "import torch; print(torch.version.cuda)"],
+                          capture_output=True, text=True, check=True)
+    if done.stdout.strip() not in ("None", ""):
+        raise RuntimeError(f"{MORL_VENV} got a CUDA build of torch; install the CPU wheel")
+
+
+def run_peer(task: dict[str, Any]) -> dict[str, Any]:
+    """One MORL-Baselines campaign in the peer's environment (a subprocess)."""
+    benchmark = BENCHMARKS[task["env"]]
+    stem = f"{task['method']}-{task['env']}-{task['seed']}"
+    out, log = Path(task["tmp"]) / f"{stem}.json", Path(task["tmp"]) / f"{stem}.log"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "WANDB_MODE": "disabled"}
+    unix_start = time.time()
+    with open(log, "w") as handle:
+        done = subprocess.run(
+            [task["peer_python"], str(PEER_RUNNER), "--method", task["method"],
+             "--env", task["env"], "--seed", str(task["seed"]), "--budget", str(task["budget"]),
+             "--eval-gamma", repr(benchmark.eval_gamma),
+             "--episodes", str(task["eval_episodes"]),
+             f"--reference-point={','.join(map(repr, benchmark.reference_point))}",
+             "--out", str(out)],
+            stdout=handle, stderr=subprocess.STDOUT, env=env, check=False, cwd=task["tmp"],
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"pgmorl_runner failed ({done.returncode}): {log.read_text()[-3000:]}")
+    result: dict[str, Any] = json.loads(out.read_text())
+    return {
+        "env": task["env"], "method": task["method"], "seed": task["seed"],
+        "budget": task["budget"], "params": result["settings"],
+        "versions": result["versions"], "torch_threads": result["torch_threads"],
+        "evaluations": result["evaluations"], "env_steps": float(result["env_steps"]),
+        "library_archive": result["library_archive"],
+        "library_archive_convention": result["library_archive_convention"],
+        "wall_seconds": result["wall_seconds"],
+        "measurement_seconds": result["measurement_seconds"],
+        "cpu_seconds": result["cpu_seconds"],
+        "unix_start": unix_start, "unix_end": time.time(),
+    }
+
+
+def probe_pgmorl(python: str, env_id: str) -> dict[str, Any]:
+    """Does MORL-Baselines' PGMORL accept ``env_id``? Its constructor checks the action
+    space; we record what it says rather than assume it."""
+    code = (
+        "import os; os.environ['WANDB_MODE'] = 'disabled'\n"
+        "import numpy as np\n"
+        "from morl_baselines.multi_policy.pgmorl.pgmorl import PGMORL\n"
+        f"PGMORL(env_id={env_id!r}, origin=np.zeros(3), log=False, seed=0, device='cpu')\n"
+    )
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+    return {"env": env_id, "supported": done.returncode == 0,
+            "message": lines[-1] if done.returncode != 0 and lines else None}
+
+
+def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return run_ours(task) if task["method"] == "cmorl" else run_peer(task)
+    except Exception:  # noqa: BLE001 -- a failed campaign is reported, the others go on
+        return {**{k: task[k] for k in ("env", "method", "seed", "budget")},
+                "error": traceback.format_exc()}
+
+
+# ------------------------------------------------------------------------ the run
+
+
+def machine_facts(cfg: Config) -> dict[str, Any]:
+    versions: dict[str, str | None] = {}
+    for package in ("torch", "gymnasium", "mo-gymnasium", "mujoco", "moocore", "numpy",
+                    "sqlalchemy", "matplotlib"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False)
+        return done.stdout.rstrip()
+
+    changed = git("status", "--porcelain", "--", "morl", "jobs", "storage", "pareto")
+    return {
+        "code": {"commit": git("rev-parse", "--short", "HEAD") or None,
+                 "uncommitted_changes": [line[3:] for line in changed.splitlines()]},
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu_cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
+        "platform": platform.platform(), "python": platform.python_version(),
+        "parallel_processes": cfg.jobs, "torch_threads_per_process": 1,
+        "packages": versions,
+    }
+
+
+# Rough CPU seconds per 10k env steps on this machine type (one thread), used only to
+# start the longest campaigns first (so the run does not end with one running alone).
+SECONDS_PER_10K = {("cmorl", True): 3.5, ("cmorl", False): 4.0, ("pgmorl", False): 6.0,
+                   ("morld", True): 20.0}
+
+
+def tasks_for(cfg: Config, db_url: str, tmp: str,
+              conventions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    tasks = []
+    for env_id in cfg.envs:
+        benchmark = BENCHMARKS[env_id]
+        for method in cfg.methods:
+            method = peer_for(benchmark) if method == "peer" else method
+            if method == "pgmorl" and benchmark.discrete:
+                continue  # not supported by the library: recorded by the probe instead
+            for seed in range(cfg.seeds):
+                tasks.append({
+                    "env": env_id, "method": method, "seed": seed, "budget": cfg.budget(env_id),
+                    "cmorl_params": cfg.cmorl_params, "db_url": db_url, "tmp": tmp,
+                    "peer_python": cfg.peer_python,
+                    "eval_episodes": conventions[env_id]["eval_episodes"],
+                })
+    return sorted(tasks, key=lambda task: -task["budget"] * SECONDS_PER_10K.get(
+        (task["method"], BENCHMARKS[task["env"]].discrete), 5.0))
+
+
+def run_all(cfg: Config, tmp: str, conventions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    db_url = f"sqlite:///{Path(tmp) / 'bench_morl.db'}"
+    upgrade(db_url)
+    tasks = tasks_for(cfg, db_url, tmp, conventions)
+    runs: list[dict[str, Any]] = []
+    partial = Path(tempfile.gettempdir()) / f"bench_morl_runs-{os.getpid()}.jsonl"
+    say(f"{len(tasks)} campaigns, {cfg.jobs} at once; each finished one is also appended "
+        f"to {partial}")
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=cfg.jobs, mp_context=context,
+                             max_tasks_per_child=1) as pool:
+        futures = {pool.submit(run_task, task): task for task in tasks}
+        for done, future in enumerate(as_completed(futures), start=1):
+            run = future.result()
+            runs.append(run)
+            with open(partial, "a") as handle:
+                handle.write(json.dumps(run) + "\n")
+            label = f"{run['env']} {run['method']} seed {run['seed']}"
+            if "error" in run:
+                say(f"[{done}/{len(tasks)}] {label} FAILED:\n{run['error']}")
+                continue
+            reference = conventions[run["env"]]["reference_point"]
+            final = hv_curve(run, reference, [run["env_steps"]])[0]
+            say(f"[{done}/{len(tasks)}] {label}: HV {final:.4g} after {run['env_steps']:.0f} "
+                f"env steps, {len(run['evaluations'])} policies, {run['wall_seconds']:.0f} s")
+    return runs
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, help="seeds per (env, method): 0 … N−1")
+    parser.add_argument("--envs", help=f"comma-separated: {','.join(BENCHMARKS)}")
+    parser.add_argument("--methods", help="comma-separated: cmorl, peer (PGMORL on "
+                        "continuous actions, MORL/D on discrete), pgmorl, morld")
+    parser.add_argument("--budgets", help="env steps per campaign, e.g. "
+                        "deep-sea-treasure-v0=245760,mo-hopper-2obj-v5=589824 (multiples of "
+                        "49152 keep every method's step count exact)")
+    parser.add_argument("--cmorl-params", help="JSON object of C-MORL parameters "
+                        "(morl/config.py), for every environment")
+    parser.add_argument("--jobs", type=int, help="campaigns run at once (one torch thread each)")
+    parser.add_argument("--out")
+    parser.add_argument("--peer-python", help="Python of the MORL-Baselines environment "
+                        "(default benchmarks/.morl-venv, created when missing)")
+    parser.add_argument("--report-from", metavar="JSON",
+                        help="only summarise that results file again (plot, table, README)")
+    parser.add_argument("--no-readme", action="store_true",
+                        help="leave benchmarks/README.md alone")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny budgets, 1 seed; writes /tmp, leaves the README alone")
+    args = parser.parse_args(argv)
+    cfg = Config()
+    if args.quick:
+        cfg = Config(seeds=1, out="/tmp/bench_morl_quick.json", quick=True)
+    for name in ("seeds", "jobs", "out", "peer_python", "report_from"):
+        if getattr(args, name) is not None:
+            setattr(cfg, name, getattr(args, name))
+    if args.no_readme:
+        cfg.readme = False
+    if args.envs:
+        cfg.envs = [part.strip() for part in args.envs.split(",")]
+    if args.methods:
+        cfg.methods = [part.strip() for part in args.methods.split(",")]
+    if args.budgets:
+        for part in args.budgets.split(","):
+            env_id, _, steps = part.partition("=")
+            cfg.budgets[env_id.strip()] = int(float(steps))
+    if args.cmorl_params:
+        cfg.cmorl_params = json.loads(args.cmorl_params)
+    unknown = [e for e in [*cfg.envs, *cfg.budgets] if e not in BENCHMARKS]
+    unknown += [m for m in cfg.methods if m not in METHODS and m != "peer"]
+    if unknown:
+        parser.error(f"unknown {', '.join(unknown)}; envs: {', '.join(BENCHMARKS)}; "
+                     f"methods: cmorl, peer, pgmorl, morld")
+    return cfg
+
+
+def main(argv: list[str] | None = None) -> None:
+    cfg = parse_args(argv)
+    if cfg.report_from:
+        source = Path(cfg.report_from)
+        saved: dict[str, Any] = json.loads(source.read_text())
+        write_results(saved, source,
+                      saved["config"]["quick"] or not saved["config"].get("readme", True))
+        return
+    facts = machine_facts(cfg)
+    conventions = {env_id: check_conventions(env_id) for env_id in cfg.envs}
+    for env_id, stated in conventions.items():
+        say(f"{env_id}: γ {stated['eval_gamma']}, {stated['eval_episodes']} episode(s), ref "
+            f"{tuple(stated['reference_point'])}, optimum {stated['optimal_hypervolume']} "
+            f"(known front's HV here: {stated['known_front_hypervolume']}), "
+            f"budget {cfg.budget(env_id):,} env steps")
+    peers_needed = any(m != "cmorl" for m in cfg.methods)
+    probes = []
+    if peers_needed:
+        ensure_peer_venv(cfg.peer_python)
+        probes = [probe_pgmorl(cfg.peer_python, env_id) for env_id in cfg.envs
+                  if BENCHMARKS[env_id].discrete]
+        for probe in probes:
+            say(f"PGMORL on {probe['env']}: "
+                + ("runs" if probe["supported"] else f"not supported ({probe['message']})"))
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench_morl_") as tmp, LoadSampler() as load:
+        runs = run_all(cfg, tmp, conventions)
+    failed = [run for run in runs if "error" in run]
+    runs = sorted((run for run in runs if "error" not in run),
+                  key=lambda run: (run["env"], run["method"], run["seed"]))
+    report: dict[str, Any] = {
+        "benchmark": "bench_morl", "machine": facts, "config": asdict(cfg),
+        "budgets": {env_id: cfg.budget(env_id) for env_id in cfg.envs},
+        "conventions": conventions, "methods": METHODS, "pgmorl_probe": probes,
+        "elapsed_seconds": time.perf_counter() - started, "load_average": load.summary(),
+        "runs": runs, "failed": failed,
+    }
+    out = Path(cfg.out) if Path(cfg.out).is_absolute() else ROOT / cfg.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n")  # the raw numbers first
+    write_results(report, out, cfg.quick or not cfg.readme)
+    if failed:
+        sys.exit(f"{len(failed)} campaigns failed; see 'failed' in {out}")
+
+
+def write_results(report: dict[str, Any], out: Path, quick: bool) -> None:
+    """Summary and goals into the JSON, the plot next to it, the table (README unless
+    ``quick``)."""
+    report["summary"] = summarise(report)
+    report["goals"] = goal_rows(report)
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    figure = out.with_name(out.stem + "_hv.png")
+    plot(report, figure)
+    table = markdown(report, figure)
+    print("\n" + table)
+    if not quick:
+        write_readme(table)
+    say(f"wrote {out} and {figure}" + ("" if quick else " and the table in benchmarks/README.md"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Picking the front point a user's preference asks for (maximisation convention).
+
+A preference ``w`` (one non-negative weight per objective, not all zero) is scaled to
+sum to 1 and scored against the front *normalised* per objective, so that a weight
+means the same whatever the objectives' units (treasure in 0..124 against time in
+-1..-19 would otherwise let one objective swamp the other):
+
+    J~_i = (J_i - min_i) / (max_i - min_i)      min and max over the front; 0 if max = min
+    u(J) = sum_i w_i * J~_i                      the normalised linear utility
+
+:func:`best_for_preference` returns the front point maximising ``u``; of several
+with the same utility, the first (the store keeps fronts in seq order: the earliest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from pareto._arrays import as_points, as_vector
+
+
+def check_preference(preference: ArrayLike, n_objectives: int) -> np.ndarray:
+    """Return ``preference`` scaled to sum to 1, as float64 ``(n_objectives,)``, or raise
+    ValueError saying what is wrong: not numbers, the wrong count, a NaN, an infinite
+    or a negative value, or all zeros."""
+    try:
+        weights = np.array(preference, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"preference must be a list of numbers; got {preference!r}") from None
+    if weights.ndim != 1 or len(weights) != n_objectives:
+        raise ValueError(
+            f"preference has {weights.size} values; give one non-negative weight per "
+            f"objective ({n_objectives})"
+        )
+    for index, value in enumerate(weights):
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(
+                f"preference[{index}] is {value}; every weight must be a finite number >= 0"
+            )
+    total = weights.sum()
+    if total <= 0:
+        raise ValueError("preference is all zeros; give at least one positive weight")
+    return weights / total
+
+
+@dataclass(frozen=True)
+class PreferenceChoice:
+    """The chosen front point and how it was scored."""
+
+    index: int  # row of the front
+    utility: float  # u of that row, in [0, 1]
+    weights: np.ndarray  # (m,), summing to 1
+    low: np.ndarray  # (m,), per-objective minimum over the front (maximisation convention)
+    high: np.ndarray  # (m,), per-objective maximum
+
+
+def normalized_utilities(front: ArrayLike, weights: ArrayLike) -> np.ndarray:
+    """``u`` of every row of ``front`` ``(n, m)`` for ``weights`` ``(m,)`` (used as given:
+    scale them with :func:`check_preference` first). Shape ``(n,)``."""
+    points = as_points(front, "front")
+    w = as_vector(weights, points.shape[1], "weights")
+    if len(points) == 0:
+        return np.empty(0)
+    low, high = points.min(axis=0), points.max(axis=0)
+    span = high - low
+    scaled = np.divide(points - low, span, out=np.zeros_like(points), where=span > 0)
+    return scaled @ w
+
+
+def best_for_preference(front: ArrayLike, weights: ArrayLike) -> PreferenceChoice:
+    """The row of ``front`` ``(n, m)`` with the largest normalised utility for ``weights``
+    (checked and scaled to sum 1 by :func:`check_preference`); the first on ties.
+    ValueError on an empty front or a bad preference."""
+    points = as_points(front, "front")
+    if len(points) == 0:
+        raise ValueError("front is empty: there is no point to choose")
+    w = check_preference(weights, points.shape[1])
+    utilities = normalized_utilities(points, w)
+    index = int(np.argmax(utilities))  # argmax returns the first maximum
+    return PreferenceChoice(index, float(utilities[index]), w,
+                            points.min(axis=0), points.max(axis=0))

@@ -1,0 +1,126 @@
+"""PD-MORL without the service: evaluation rounds over a preference grid sharing one
+stored network, a network that acts for any preference, guidance, relabelling and
+resume. Tiny budgets; quality is measured by ``benchmarks/bench_morl.py``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from morl import load_policy
+from morl.evaluation import evaluate
+from morl.pdmorl import PDMORL, Guidance, Replay, cosine, key_preferences, random_preferences
+from morl.problems import MOGymConfig, catalogue
+from tests.bayesopt.memory_recorder import MemoryRecorder, MemoryStore, SimulatedCrash
+
+TINY_DISCRETE = {"hidden_width": 32, "hidden_layers": 2, "n_explorers": 4, "eval_interval": 400,
+                 "eval_preferences": 11, "batch_size": 16}
+TINY_CONTINUOUS = {"hidden_width": 32, "hidden_layers": 2, "n_explorers": 2, "eval_interval": 200,
+                   "eval_preferences": 3, "batch_size": 16, "random_steps": 100,
+                   "policy_delay": 2}
+
+
+def problem(env_id: str, **config):
+    return catalogue()[env_id].build(MOGymConfig(**config))
+
+
+def run(env_id: str, budget: int, params: dict, store: MemoryStore | None = None,
+        problem_config: dict | None = None, **recorder_args) -> MemoryRecorder:
+    recorder = MemoryRecorder(budget, store=store, **recorder_args)
+    PDMORL(problem(env_id, **(problem_config or {})), params, seed=0).run(recorder)
+    return recorder
+
+
+def test_each_round_evaluates_a_preference_grid_against_one_stored_network():
+    recorder = run("deep-sea-treasure-v0", 1_200, TINY_DISCRETE)
+    items = [recorder.store.evaluations[s] for s in sorted(recorder.store.evaluations)]
+    rounds = sorted({e.meta["round"] for e in items})
+    assert rounds == [1, 2, 3]  # every 400 steps
+    for r in rounds:
+        batch = [e for e in items if e.meta["round"] == r]
+        prefs = np.array([e.params["preference"] for e in batch])
+        assert len(batch) == 11  # 11 grid points, which hold the 3 key preferences
+        np.testing.assert_allclose(prefs.sum(1), 1.0)
+        assert len({e.artifact for e in batch}) == 1  # one network per round
+        assert batch[0].meta["env_steps"] == 400 * r
+    assert sum(e.cost for e in items) == 1_200
+    assert all(e.meta["key_solutions"] == "learned" for e in items)
+
+
+def test_stored_network_acts_for_any_preference_and_reproduces_recorded_returns():
+    recorder = run("deep-sea-treasure-v0", 800, TINY_DISCRETE)
+    items = list(recorder.store.evaluations.values())
+    policy = load_policy(items[-1].artifact)
+    env = problem("deep-sea-treasure-v0").make_env()
+    obs = env.reset(seed=0)[0]
+    for w in ([0.37, 0.63], [1.0, 0.0], [0.001, 0.999]):  # never evaluated exactly
+        assert env.action_space.contains(int(policy.act(obs, w)))
+    last_round = [e for e in items if e.meta["round"] == items[-1].meta["round"]]
+    for item in last_round:
+        returns = evaluate(lambda o, w=item.params["preference"]: policy.act(o, w), env,
+                           episodes=1, gamma=0.99, seed=0)
+        np.testing.assert_allclose(returns.discounted, item.objectives, rtol=1e-5)
+    with pytest.raises(ValueError, match="preference must be 2 non-negative weights"):
+        policy.act(obs, [1.0, 0.0, 0.0])
+
+
+def test_continuous_network_on_mountain_car():
+    recorder = run("mo-mountaincarcontinuous-v0", 400, TINY_CONTINUOUS,
+                   problem_config={"max_episode_steps": 50})
+    items = list(recorder.store.evaluations.values())
+    assert len(items) == 2 * 3
+    policy = load_policy(items[-1].artifact)
+    obs = problem("mo-mountaincarcontinuous-v0").make_env().reset(seed=0)[0]
+    for w in ([0.2, 0.8], [0.9, 0.1]):
+        action = policy.act(obs, w)
+        assert action.shape == (1,) and -1.0 <= action[0] <= 1.0
+
+
+def test_known_key_solutions_come_from_the_known_front():
+    recorder = run("deep-sea-treasure-v0", 400, TINY_DISCRETE | {"key_solutions": "known"})
+    assert all(e.meta["key_solutions"] == "known" for e in recorder.store.evaluations.values())
+    with pytest.raises(ValueError, match="needs a known Pareto front"):
+        run("mo-mountaincarcontinuous-v0", 200, TINY_CONTINUOUS | {"key_solutions": "known"})
+
+
+def test_a_crash_resumes_from_the_last_round_with_nothing_lost_or_duplicated():
+    store = MemoryStore()
+    with pytest.raises(SimulatedCrash):
+        run("deep-sea-treasure-v0", 1_600, TINY_DISCRETE, store=store, fail_on_record=3)
+    next_seq, state = store.checkpoint
+    assert next_seq == 22 and state["round"] == 2 and state["replay"]["data"]["obs"].shape[0] > 0
+    resumed = run("deep-sea-treasure-v0", 1_600, TINY_DISCRETE, store=store)
+    seqs = sorted(resumed.store.evaluations)
+    assert seqs == list(range(44)) and resumed.conflicts == []
+    assert sorted({e.meta["round"] for e in resumed.store.evaluations.values()}) == [1, 2, 3, 4]
+    assert sum(e.cost for e in resumed.store.evaluations.values()) == 1_600
+
+
+def test_guidance_projects_key_preferences_onto_their_key_solutions():
+    guidance = Guidance(2, origin=np.array([0.0, -25.0]))
+    solutions = np.array([[23.7, -19.0], [0.7, -1.0], [8.2, -3.0]])  # (1,0), (0,1), uniform
+    guidance.set(solutions)
+    projected = guidance.project(torch.tensor(key_preferences(2), dtype=torch.float64))
+    expected = solutions - guidance.origin
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(projected.numpy(), expected, atol=1e-9)
+    assert not guidance.offer(0, np.array([20.0, -10.0]))  # 20 < 23.7 at w = (1, 0)
+    assert guidance.offer(1, np.array([0.7, -0.5]))
+    assert cosine(torch.tensor([1.0, 0.0]), torch.tensor([[1.0, 0.0], [-1.0, 0.0]])).tolist() == \
+        pytest.approx([0.9999, 0.0])
+
+
+def test_relabel_preferences_and_replay_ring_buffer():
+    prefs = random_preferences(1000, 3, np.random.default_rng(0))
+    assert (prefs >= 0).all() and np.allclose(prefs.sum(1), 1.0, atol=2e-3)
+    assert np.allclose(prefs, prefs.round(3))
+    replay = Replay(capacity=5, obs_dim=1, action_dim=1, n_objectives=2)
+    for start in (0, 3, 6):
+        n = 3
+        replay.add(obs=np.arange(start, start + n)[:, None], action=np.zeros((n, 1)),
+                   reward=np.zeros((n, 2)), next_obs=np.zeros((n, 1)), done=np.zeros(n),
+                   pref=np.full((n, 2), 0.5))
+    assert replay.size == 5
+    assert sorted(replay.data["obs"].ravel().tolist()) == [4, 5, 6, 7, 8]  # the newest five
+    assert replay.state(limit=2)["data"]["obs"].ravel().tolist() == [7, 8]

@@ -1,0 +1,106 @@
+"""Tests of pareto.preference (the front point a preference picks) and pareto.metrics.
+coverage, against loops written straight from their definitions."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pareto import best_for_preference, check_preference, coverage
+from tests.pareto.pareto_brute_force import grid_points, real_points
+
+
+def brute_utilities(front: np.ndarray, preference: list[float]) -> list[float]:
+    """sum_i w_i (J_i - min_i) / (max_i - min_i), w scaled to sum 1, a zero range giving 0."""
+    m = front.shape[1]
+    total = sum(preference)
+    weights = [w / total for w in preference]
+    low = [min(p[i] for p in front) for i in range(m)]
+    high = [max(p[i] for p in front) for i in range(m)]
+    return [
+        sum(weights[i] * ((p[i] - low[i]) / (high[i] - low[i]) if high[i] > low[i] else 0.0)
+            for i in range(m))
+        for p in front
+    ]
+
+
+@st.composite
+def front_and_preference(draw: st.DrawFn) -> tuple[np.ndarray, list[float]]:
+    m = draw(st.integers(1, 4))
+    front = draw(st.one_of(real_points(m, min_points=1, max_points=15),
+                           grid_points(m, min_points=1, max_points=15)))
+    preference = draw(st.lists(st.floats(0, 10), min_size=m, max_size=m)
+                      .filter(lambda w: sum(w) > 1e-6))
+    return front, preference
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=front_and_preference())
+def test_best_for_preference_maximises_the_normalised_utility(case) -> None:
+    front, preference = case
+    utilities = brute_utilities(front, preference)
+    choice = best_for_preference(front, preference)
+    assert utilities[choice.index] == pytest.approx(max(utilities), abs=1e-12)
+    assert choice.utility == pytest.approx(utilities[choice.index], abs=1e-12)
+    assert choice.weights.sum() == pytest.approx(1.0)
+    np.testing.assert_array_equal(choice.low, front.min(axis=0))
+    np.testing.assert_array_equal(choice.high, front.max(axis=0))
+
+
+def test_ties_go_to_the_first_point_and_a_flat_objective_counts_zero() -> None:
+    front = np.array([[1.0, 5.0], [0.0, 5.0], [1.0, 5.0]])  # objective 2 has a zero range
+    choice = best_for_preference(front, [1, 1])
+    assert (choice.index, choice.utility) == (0, 0.5)
+    assert best_for_preference(front, [0, 3]).index == 0  # all utilities 0: the first
+
+
+def test_the_weights_are_scaled_to_sum_one() -> None:
+    front = np.array([[0.0, 10.0], [10.0, 0.0], [6.0, 6.0]])
+    assert best_for_preference(front, [2, 2]).index == 2
+    assert best_for_preference(front, [2, 2]).utility == pytest.approx(0.6)
+    assert best_for_preference(front, [9, 1]).index == 1
+    np.testing.assert_allclose(check_preference([3, 1], 2), [0.75, 0.25])
+
+
+@pytest.mark.parametrize(("preference", "message"), [
+    ([1.0], "preference has 1 values; give one non-negative weight per objective (2)"),
+    ([1.0, -0.5], "preference[1] is -0.5; every weight must be a finite number >= 0"),
+    ([float("nan"), 1.0], "preference[0] is nan"),
+    ([float("inf"), 1.0], "preference[0] is inf"),
+    ([0.0, 0.0], "preference is all zeros"),
+    (["a", 1], "preference must be a list of numbers"),
+])
+def test_a_bad_preference_is_refused_with_the_reason(preference, message) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_preference(preference, 2)
+
+
+def test_an_empty_front_has_no_best_point() -> None:
+    with pytest.raises(ValueError, match="front is empty"):
+        best_for_preference(np.empty((0, 2)), [1, 1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), m=st.integers(1, 4), tolerance=st.sampled_from([0.0, 0.5, 1.0]))
+def test_coverage_counts_the_known_points_reached(data, m, tolerance) -> None:
+    front = data.draw(grid_points(m, max_points=12))
+    known = data.draw(grid_points(m, min_points=1, max_points=12))
+    reached = [
+        any(all(p[i] >= z[i] - tolerance for i in range(m)) for p in front) for z in known
+    ]
+    assert coverage(front, known, tolerance) == pytest.approx(sum(reached) / len(known))
+
+
+def test_coverage_of_a_front_against_itself_is_one_and_tolerance_is_per_objective() -> None:
+    known = np.array([[0.0, 3.0], [1.0, 2.0], [3.0, 0.0]])
+    assert coverage(known, known, 0.0) == 1.0
+    near = known - [0.05, 0.5]
+    assert coverage(near, known, 0.1) == 0.0
+    assert coverage(near, known, [0.1, 0.5]) == 1.0
+    assert coverage(np.empty((0, 2)), known, 0.1) == 0.0
+    with pytest.raises(ValueError, match="tolerance must be finite and >= 0"):
+        coverage(known, known, -1.0)
