@@ -4,7 +4,8 @@ One loop serves both methods; they differ only in how a batch is proposed
 (:data:`QLOGNEHVI`, :data:`QNPAREGO`). A campaign (:func:`run_qlognehvi`,
 :func:`run_qnparego`) evaluates an initial design of ``n_initial`` scrambled Sobol
 points — by default ``2 (d + 1)``, the first points of the ``sobol`` baseline's own
-sequence at the same seed — and then, until the budget is spent, repeats
+sequence at the same seed, after the centre of the box with ``initial_centre`` — and
+then, until the budget is spent, repeats
 
 1. **fit** (:mod:`bayesopt.models`): one GP per objective (maximisation convention)
    and per constraint slack, on everything observed so far;
@@ -12,8 +13,8 @@ sequence at the same seed — and then, until the budget is spent, repeats
    functions with one random Chebyshev scalarisation each;
 3. **optimise**: multi-start L-BFGS-B over the problem's box (``optimize_acqf`` with
    ``sequential=True`` — greedy sequential selection of the ``q`` candidates, each
-   conditioned on the ones before it as pending points — or ``optimize_acqf_list``,
-   which does the same across the ParEGO functions), then evaluates the batch. The last
+   conditioned on the ones before it as pending points — or the same greedy sequence
+   across the ParEGO functions, as ``optimize_acqf_list`` does), then evaluates the batch. The last
    batch is cut to what the budget has left.
 
 Every candidate is recorded as soon as its batch is evaluated, with ``meta``
@@ -50,13 +51,13 @@ from typing import Any
 import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction
-from botorch.optim.optimize import optimize_acqf, optimize_acqf_list
+from botorch.optim.optimize import optimize_acqf
 from torch import Tensor
 
 from bayesopt import acquisition, sobol
 from bayesopt.config import BayesOptConfig, QLogNEHVIConfig, QNParEGOConfig
 from bayesopt.models import fit_model
-from jobs.protocol import Evaluated, Observations, ProblemInfo, Recorder
+from jobs.protocol import Evaluated, Observations, Parameter, ProblemInfo, Recorder
 from pareto import to_maximization
 
 # ---- one proposal: fit, acquire, optimise ---------------------------------------------
@@ -86,8 +87,17 @@ class Surrogate:
 Optimise = Callable[[Surrogate, int, BayesOptConfig, int], Tensor]
 
 
-def _optimiser_options(config: BayesOptConfig) -> dict[str, bool | float | int | str]:
-    return {"batch_limit": config.batch_limit, "maxiter": config.max_iter_acqf}
+# Raw points scored per batch while choosing the starting points (Ax 1.3's
+# INIT_BATCH_LIMIT): chunking only, the scores are the same.
+_INIT_BATCH_LIMIT = 32
+
+
+def _optimiser_options(config: BayesOptConfig, dim: int) -> dict[str, bool | float | int | str]:
+    return {
+        "batch_limit": config.restarts_per_call(dim),
+        "init_batch_limit": max(_INIT_BATCH_LIMIT, config.restarts_per_call(dim)),
+        "maxiter": config.max_iter_acqf,
+    }
 
 
 def _optimise_qlognehvi(surrogate: Surrogate, n: int, config: BayesOptConfig, seed: int) -> Tensor:
@@ -104,14 +114,19 @@ def _optimise_qlognehvi(surrogate: Surrogate, n: int, config: BayesOptConfig, se
         mc_samples=config.mc_samples,
         seed=seed,
     )
+    dim = surrogate.bounds.shape[-1]
     candidates, _ = optimize_acqf(
         acq_function=acqf,
         bounds=surrogate.bounds,
         q=n,
-        num_restarts=config.num_restarts,
-        raw_samples=config.raw_samples,
-        options=_optimiser_options(config),
+        num_restarts=config.restarts(dim),
+        raw_samples=config.raw_points(dim),
+        options=_optimiser_options(config, dim),
         sequential=True,
+        # An L-BFGS-B line search that ends ABNORMAL in one restart would make BoTorch
+        # discard all the restarts and optimise again from new starting points (double
+        # the time); the restart's last point is still a valid start, so keep them all.
+        retry_on_optimization_warning=False,
     )
     return candidates
 
@@ -132,16 +147,28 @@ def _optimise_qnparego(surrogate: Surrogate, n: int, config: BayesOptConfig, see
         )
         for w in weights
     ]
-    # Sequential: the i-th function sees candidates 1..i-1 (and the pending points) as
-    # pending, so the batch is spread out even where two weight vectors are close.
-    candidates, _ = optimize_acqf_list(
-        acq_function_list=acqfs,
-        bounds=surrogate.bounds,
-        num_restarts=config.num_restarts,
-        raw_samples=config.raw_samples,
-        options=_optimiser_options(config),
-    )
-    return candidates
+    # Sequential greedy, as BoTorch's optimize_acqf_list: the i-th function sees
+    # candidates 1..i-1 (and the pending points) as pending, so the batch is spread out
+    # even where two weight vectors are close. Written out here because
+    # optimize_acqf_list cannot turn off the restart-discarding retry (see above).
+    dim = surrogate.bounds.shape[-1]
+    chosen: list[Tensor] = []
+    for acqf in acqfs:
+        if chosen:
+            earlier = torch.cat(chosen, dim=-2)
+            pending = surrogate.pending
+            acqf.set_X_pending(earlier if pending is None else torch.cat([pending, earlier], dim=-2))
+        candidate, _ = optimize_acqf(
+            acq_function=acqf,
+            bounds=surrogate.bounds,
+            q=1,
+            num_restarts=config.restarts(dim),
+            raw_samples=config.raw_points(dim),
+            options=_optimiser_options(config, dim),
+            retry_on_optimization_warning=False,
+        )
+        chosen.append(candidate)
+    return torch.cat(chosen, dim=-2)
 
 
 @dataclass(frozen=True)
@@ -162,6 +189,7 @@ class Proposal:
     candidates: np.ndarray  # n x d, problem units
     fit_seconds: float
     acquisition_seconds: float
+    cpu_seconds: float  # this thread's CPU time for both: the cost without contention
 
 
 def propose(
@@ -197,7 +225,7 @@ def propose(
     )
     with torch.random.fork_rng(devices=_rng_devices(tkwargs["device"])):
         torch.manual_seed(seed)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         model = fit_model(train_x, train_y, bounds)
         fitted = time.perf_counter()
         surrogate = Surrogate(
@@ -215,7 +243,7 @@ def propose(
         # Within the box by construction; the clamp only removes rounding residue.
         x_new = torch.clamp(candidates, bounds[0], bounds[1]).cpu().numpy().reshape(n, -1)
         acquired = time.perf_counter()
-    return Proposal(x_new, fitted - started, acquired - fitted)
+    return Proposal(x_new, fitted - started, acquired - fitted, time.thread_time() - cpu_started)
 
 
 def _rng_devices(device: torch.device) -> list[int]:
@@ -229,6 +257,25 @@ def iteration_seed(seed: int, iteration: int) -> int:
     """A 32-bit seed for one iteration, a deterministic function of (seed, iteration)."""
     sequence = np.random.SeedSequence([seed % 2**64, iteration])
     return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def _initial_points(
+    parameters: tuple[Parameter, ...], seed: int, start: int, n: int, centre: bool
+) -> np.ndarray:
+    """Points ``start .. start + n - 1`` of the initial design, ``n x d``.
+
+    Without ``centre``, the seeded Sobol sequence itself (the ``sobol`` baseline's
+    points); with it, point 0 is the centre of the box and point ``i >= 1`` is Sobol
+    point ``i - 1``, so a resumed campaign or a later suggestion continues the same design.
+    """
+    if not centre or n == 0:
+        return sobol.points(parameters, seed, start, n)
+    rows = []
+    if start == 0 and n > 0:
+        rows.append(np.array([[(p.low + p.high) / 2 for p in parameters]], dtype=np.float64))
+        start, n = 1, n - 1
+    rows.append(sobol.points(parameters, seed, start - 1, n))
+    return np.concatenate(rows, axis=0)
 
 
 # ---- the campaign loop --------------------------------------------------------------
@@ -302,8 +349,11 @@ def run_loop(
         iteration = observed.iteration + 1
         if len(observed.x) < n_initial:
             stage = "initial"
-            x = sobol.points(info.parameters, seed, len(observed.x), n_initial - len(observed.x))
-            fit_seconds = acquisition_seconds = 0.0
+            x = _initial_points(
+                info.parameters, seed, len(observed.x), n_initial - len(observed.x),
+                config.initial_centre,
+            )  # fmt: skip
+            fit_seconds = acquisition_seconds = proposal_cpu_seconds = 0.0
         else:
             stage = "acquisition"
             n = min(config.q, total - len(observed.x))
@@ -314,6 +364,7 @@ def run_loop(
             )  # fmt: skip
             x = proposal.candidates
             fit_seconds, acquisition_seconds = proposal.fit_seconds, proposal.acquisition_seconds
+            proposal_cpu_seconds = proposal.cpu_seconds
 
         started = time.perf_counter()
         objectives = np.asarray(problem.evaluate(x), dtype=np.float64).reshape(len(x), m)
@@ -327,6 +378,7 @@ def run_loop(
         recorder.log(
             fit_seconds=fit_seconds,
             acquisition_seconds=acquisition_seconds,
+            proposal_cpu_seconds=proposal_cpu_seconds,
             evaluation_seconds=evaluation_seconds,
         )
         recorder.record(
@@ -406,7 +458,9 @@ def suggest_with(
     if n == 0:
         return np.empty((0, d), dtype=np.float64)
     if len(x) == 0 or len(x) + len(pending) < config.initial_points(d):
-        return sobol.points(problem.parameters, seed, observations.n_suggested, n)
+        return _initial_points(
+            problem.parameters, seed, observations.n_suggested, n, config.initial_centre
+        )
     proposal = propose(
         method, config, problem, x, objectives, slacks, pending, n,
         iteration_seed(seed, observations.n_suggested), device,

@@ -22,11 +22,13 @@ TUTORIAL_BUDGET = 86
 TUTORIAL_VALUES: dict[str, float] = {"qlognehvi": 0.20, "qnparego": 0.70, "sobol": 1.77}
 TUTORIAL_LABELS: dict[str, str] = {"qlognehvi": "qNEHVI", "qnparego": "qNParEGO", "sobol": "Sobol"}
 GOALS = {"qlognehvi_branin_currin": 0.25, "overhead_share": 0.05, "iteration_seconds": 10.0}
-BO_METHODS = ("qlognehvi", "qnparego", "qlognehvi-tutorial", "qlognehvi-init5")
+BO_METHODS = ("qlognehvi", "qnparego", "qlognehvi-tutorial", "qlognehvi-init5",
+              "qlognehvi-centre")
 FLOOR = 1e-9  # an HV difference at or below this (HV reached max_hv) is shown as 1e-9
 COLOURS = {"qlognehvi": "tab:blue", "qnparego": "tab:orange", "nsga2": "tab:green",
            "sobol": "tab:grey", "ax": "tab:red", "qlognehvi-tutorial": "tab:purple",
-           "qlognehvi-init5": "tab:cyan", "ax-nocentre": "tab:pink"}
+           "qlognehvi-init5": "tab:cyan", "ax-nocentre": "tab:pink",
+           "qlognehvi-centre": "tab:olive"}
 TITLES = {"branin-currin": "BraninCurrin (d = 2, M = 2)", "dtlz2": "DTLZ2 (d = 6, M = 2)"}
 
 
@@ -44,6 +46,14 @@ def hypervolumes(run: dict[str, Any]) -> list[float]:
 def hv_curve(run: dict[str, Any]) -> list[float]:
     """log10(max_hv - HV) after each evaluation."""
     return [math.log10(max(run["max_hypervolume"] - hv, FLOOR)) for hv in hypervolumes(run)]
+
+
+def _cpu_stats(iterations: list[dict[str, Any]]) -> dict[str, float | None]:
+    cpu = [it["proposal_cpu_seconds"] for it in iterations if "proposal_cpu_seconds" in it]
+    if not cpu:
+        return {"cpu_mean": None, "cpu_p95": None, "cpu_max": None}
+    return {"cpu_mean": float(np.mean(cpu)), "cpu_p95": float(np.percentile(cpu, 95)),
+            "cpu_max": float(np.max(cpu))}
 
 
 def _mean_se(values: list[float]) -> dict[str, float]:
@@ -114,6 +124,9 @@ def summarise(report: dict[str, Any]) -> dict[str, Any]:
                 "wall_p95": float(np.percentile(walls, 95)) if walls else None,
                 "wall_max": float(np.max(walls)) if walls else None,
                 "over_10s": sum(1 for w in walls if w > GOALS["iteration_seconds"]),
+                # fit + acquisition on the worker's own thread (ours only): the cost
+                # without the waits for a core that wall time includes
+                **_cpu_stats(iterations),
                 **{f"{part}_mean": float(np.mean([it.get(f"{part}_seconds", 0.0)
                                                   for it in iterations])) if walls else None
                    for part in ("fit", "acquisition", "evaluation", "storage")},
@@ -231,7 +244,9 @@ def goals(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "where": problem,
                 "measured": f"mean {it['wall_mean']:.1f} s, p95 {it['wall_p95']:.1f} s, "
                             f"max {it['wall_max']:.1f} s ({it['over_10s']} of {it['count']} "
-                            "over 10 s)",
+                            "over 10 s)"
+                            + (f"; CPU p95 {it['cpu_p95']:.1f} s, max {it['cpu_max']:.1f} s"
+                               if it.get("cpu_p95") is not None else ""),
                 "met": it["wall_p95"] <= GOALS["iteration_seconds"]})
             storage = row["storage"]
             if storage is None:
@@ -334,20 +349,23 @@ def markdown(report: dict[str, Any], figure: Path) -> str:
         "methods and Ax the model iterations only, after the initial design; for NSGA-II a "
         "generation of 20, for Sobol a batch of 4). fit / acquisition / evaluation are what "
         "the algorithms log to the campaign history (Ax: `get_next_trials` as acquisition); "
+        "CPU p95 / max: ours only, the CPU time of fit + acquisition on the worker's thread "
+        "(what an iteration costs when it has its core to itself); "
         "storage is the time inside the store recorder's calls; its share is per iteration, "
         "then averaged (max in brackets). CPU share: the campaign process's CPU time ÷ its "
         "wall time (below 100%: it waited for a core)."),
         "",
-        ("| problem | method | iterations | mean | p95 | max | fit | acquisition | evaluation "
-         "| storage (ms) | storage share | CPU share |"),
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ("| problem | method | iterations | mean | p95 | max | CPU p95 | CPU max | fit "
+         "| acquisition | evaluation | storage (ms) | storage share | CPU share |"),
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in summary["rows"]:
         it = row["iterations"]
         storage = row.get("storage")
         lines.append(
             f"| {row['problem']} | {row['method']} | {it['count']} | {_s(it['wall_mean'])} | "
-            f"{_s(it['wall_p95'])} | {_s(it['wall_max'])} | {_s(it['fit_mean'])} | "
+            f"{_s(it['wall_p95'])} | {_s(it['wall_max'])} | {_s(it.get('cpu_p95'))} | "
+            f"{_s(it.get('cpu_max'))} | {_s(it['fit_mean'])} | "
             f"{_s(it['acquisition_mean'])} | {_s(it['evaluation_mean'], 4)} | "
             + (f"{storage['per_iteration_ms_mean']:.1f} | {100 * storage['share_mean']:.2f}% "
                f"({100 * storage['share_max']:.2f}%)" if storage else "— | —")

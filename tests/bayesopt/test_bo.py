@@ -84,10 +84,14 @@ def test_timings_are_logged_before_every_batch(
     logs = campaigns[method].logs
     assert len(logs) == 4
     assert all(
-        set(log) == {"fit_seconds", "acquisition_seconds", "evaluation_seconds"} for log in logs
+        set(log)
+        == {"fit_seconds", "acquisition_seconds", "proposal_cpu_seconds", "evaluation_seconds"}
+        for log in logs
     )
-    assert logs[0]["fit_seconds"] == 0 and logs[0]["acquisition_seconds"] == 0
+    first = logs[0]
+    assert first["fit_seconds"] == first["acquisition_seconds"] == first["proposal_cpu_seconds"] == 0
     assert all(log["fit_seconds"] > 0 and log["acquisition_seconds"] > 0 for log in logs[1:])
+    assert all(log["proposal_cpu_seconds"] > 0 for log in logs[1:])
     assert all(log["evaluation_seconds"] >= 0 for log in logs)
 
 
@@ -327,3 +331,37 @@ def test_bad_params_are_refused_before_anything_is_evaluated(
 def test_default_initial_design_is_two_d_plus_one() -> None:
     assert QLogNEHVIConfig().initial_points(6) == 14
     assert QNParEGOConfig(n_initial=5).initial_points(6) == 5
+
+
+def test_qlognehvi_optimiser_defaults_scale_with_the_dimension() -> None:
+    # min(20, 4 d) restarts and min(1024, 256 d) raw points: Ax's 20 / 1024 from d = 5
+    # and d = 4 on; all restarts in one batched L-BFGS-B call unless batch_limit is set.
+    config = QLogNEHVIConfig()
+    assert [config.restarts(d) for d in (1, 2, 5, 6, 30)] == [4, 8, 20, 20, 20]
+    assert [config.raw_points(d) for d in (1, 2, 4, 6, 30)] == [256, 512, 1024, 1024, 1024]
+    assert bo._optimiser_options(config, 6) == {
+        "batch_limit": 20, "init_batch_limit": 32, "maxiter": 200,
+    }  # fmt: skip
+    assert bo._optimiser_options(config, 2)["batch_limit"] == 8
+    chosen = QLogNEHVIConfig(num_restarts=3, raw_samples=64, batch_limit=2)
+    assert (chosen.restarts(6), chosen.raw_points(6), chosen.restarts_per_call(6)) == (3, 64, 2)
+    # qNParEGO keeps the light optimiser whatever the dimension.
+    parego = QNParEGOConfig()
+    assert (parego.restarts(6), parego.raw_points(6), parego.restarts_per_call(6)) == (4, 128, 4)
+
+
+def test_initial_centre_puts_the_box_centre_first_then_the_sobol_sequence() -> None:
+    params = {**TINY, "initial_centre": True}
+    sequence = sobol.points(EXTERNAL.parameters, 5, 0, 6)
+    design = np.concatenate([[[55.0, 3.0]], sequence[:5]])  # centre of [20, 90] x [1, 5]
+    # Ask/tell: the same design however it is split into requests.
+    first = bo.suggest_qlognehvi(EXTERNAL, params, 5, Observations(x=[], objectives=[]), 2, "cpu")
+    np.testing.assert_array_equal(first, design[:2])
+    rest = bo.suggest_qlognehvi(EXTERNAL, params, 5, _observed(design[:2], design[2:3]), 3, "cpu")
+    np.testing.assert_array_equal(rest, design[3:6])
+    # A campaign: the centre, then Sobol points 0 .. n_initial - 2; off by default.
+    centred = _run("qlognehvi", 6, seed=3, initial_centre=True).points()
+    info = catalogue()["branin-currin"].info()
+    np.testing.assert_array_equal(centred[0], [0.5, 0.5])
+    np.testing.assert_array_equal(centred[1:], sobol.points(info.parameters, 3, 0, 5))
+    assert not QNParEGOConfig().initial_centre
