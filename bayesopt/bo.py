@@ -157,7 +157,9 @@ def _optimise_qnparego(surrogate: Surrogate, n: int, config: BayesOptConfig, see
         if chosen:
             earlier = torch.cat(chosen, dim=-2)
             pending = surrogate.pending
-            acqf.set_X_pending(earlier if pending is None else torch.cat([pending, earlier], dim=-2))
+            acqf.set_X_pending(
+                earlier if pending is None else torch.cat([pending, earlier], dim=-2)
+            )
         candidate, _ = optimize_acqf(
             acq_function=acqf,
             bounds=surrogate.bounds,
