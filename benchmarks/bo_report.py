@@ -23,12 +23,12 @@ TUTORIAL_VALUES: dict[str, float] = {"qlognehvi": 0.20, "qnparego": 0.70, "sobol
 TUTORIAL_LABELS: dict[str, str] = {"qlognehvi": "qNEHVI", "qnparego": "qNParEGO", "sobol": "Sobol"}
 GOALS = {"qlognehvi_branin_currin": 0.25, "overhead_share": 0.05, "iteration_seconds": 10.0}
 BO_METHODS = ("qlognehvi", "qnparego", "qlognehvi-tutorial", "qlognehvi-init5",
-              "qlognehvi-centre")
+              "qlognehvi-nocentre")
 FLOOR = 1e-9  # an HV difference at or below this (HV reached max_hv) is shown as 1e-9
 COLOURS = {"qlognehvi": "tab:blue", "qnparego": "tab:orange", "nsga2": "tab:green",
            "sobol": "tab:grey", "ax": "tab:red", "qlognehvi-tutorial": "tab:purple",
            "qlognehvi-init5": "tab:cyan", "ax-nocentre": "tab:pink",
-           "qlognehvi-centre": "tab:olive"}
+           "qlognehvi-nocentre": "tab:olive"}
 TITLES = {"branin-currin": "BraninCurrin (d = 2, M = 2)", "dtlz2": "DTLZ2 (d = 6, M = 2)"}
 
 

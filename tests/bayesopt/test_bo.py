@@ -23,6 +23,7 @@ TINY: dict[str, Any] = {
     "raw_samples": 32,
     "mc_samples": 16,
     "max_iter_acqf": 20,
+    "initial_centre": False,  # the pure Sobol design; the centre has its own test
 }
 RUNS = {"qlognehvi": bo.run_qlognehvi, "qnparego": bo.run_qnparego}
 SUGGESTS = {"qlognehvi": bo.suggest_qlognehvi, "qnparego": bo.suggest_qnparego}
@@ -359,9 +360,9 @@ def test_initial_centre_puts_the_box_centre_first_then_the_sobol_sequence() -> N
     np.testing.assert_array_equal(first, design[:2])
     rest = bo.suggest_qlognehvi(EXTERNAL, params, 5, _observed(design[:2], design[2:3]), 3, "cpu")
     np.testing.assert_array_equal(rest, design[3:6])
-    # A campaign: the centre, then Sobol points 0 .. n_initial - 2; off by default.
+    # A campaign: the centre, then Sobol points 0 .. n_initial - 2; on by default, as Ax.
     centred = _run("qlognehvi", 6, seed=3, initial_centre=True).points()
     info = catalogue()["branin-currin"].info()
     np.testing.assert_array_equal(centred[0], [0.5, 0.5])
     np.testing.assert_array_equal(centred[1:], sobol.points(info.parameters, 3, 0, 5))
-    assert not QNParEGOConfig().initial_centre
+    assert QLogNEHVIConfig().initial_centre and QNParEGOConfig().initial_centre
