@@ -43,6 +43,10 @@ tutorial: it is exactly that composition, but it normalises with the posterior m
 the baseline (not the noisy observations), applies the outcome selection before the
 scalarisation, and keeps the constraint and pending-point handling in one BoTorch class.
 
+**qLogEHVI** (:func:`qlogehvi`, used by ``mogfn_al``): the same improvement over the
+front of the *observed* values, its non-dominated region split into boxes once; on
+noiseless objectives it is qNEHVI, at a cost that does not grow with the baseline.
+
 References:
     S. Daulton, M. Balandat, E. Bakshy. Differentiable Expected Hypervolume Improvement
     for Parallel Multi-Objective Bayesian Optimization. NeurIPS 2020.
@@ -62,12 +66,16 @@ from collections.abc import Callable
 
 import torch
 from botorch.acquisition.multi_objective.logei import (
+    qLogExpectedHypervolumeImprovement,
     qLogNoisyExpectedHypervolumeImprovement,
 )
 from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
 from botorch.acquisition.multi_objective.parego import qLogNParEGO
 from botorch.models.model import Model
 from botorch.sampling.normal import SobolQMCNormalSampler
+from botorch.utils.multi_objective.box_decompositions.non_dominated import (
+    FastNondominatedPartitioning,
+)
 from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from botorch.utils.multi_objective.pareto import is_non_dominated
 from botorch.utils.sampling import sample_simplex
@@ -169,4 +177,29 @@ def qlognparego(
         X_pending=x_pending,
         prune_baseline=True,
         cache_root=True,
+    )
+
+
+def qlogehvi(
+    model: Model,
+    ref_point: Tensor,
+    objectives: Tensor,
+    mc_samples: int,
+    seed: int,
+) -> qLogExpectedHypervolumeImprovement:
+    """qLogEHVI over the observed front of ``objectives`` (``n x m``, maximised).
+
+    The expected hypervolume improvement over the front of the *observed* values, in
+    the log form of Ament et al. (2023), with the non-dominated space above
+    ``ref_point`` split into boxes once (``FastNondominatedPartitioning``). On noiseless
+    objectives it equals qNEHVI (Daulton et al. 2021, whose baseline values are then
+    known), and its cost does not grow with the baseline, which qNEHVI samples jointly
+    with every candidate.
+    """
+    partitioning = FastNondominatedPartitioning(ref_point=ref_point, Y=objectives)
+    return qLogExpectedHypervolumeImprovement(
+        model=model,
+        ref_point=ref_point.tolist(),
+        partitioning=partitioning,  # type: ignore[arg-type]  # as in BoTorch's tutorials
+        sampler=SobolQMCNormalSampler(sample_shape=torch.Size([mc_samples]), seed=seed),
     )

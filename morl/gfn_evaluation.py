@@ -18,6 +18,11 @@ best objects. Reported:
   objects, computed by dynamic programming over the task's DAG, and its target,
   averaged over the preferences of ``simplex_grid(m, l1_divisions)``. In [0, 2];
   0 means the sampler has learnt the target exactly.
+
+:func:`evaluate_candidates` takes the same measures on a fixed set of evaluated objects
+instead of a sampler's fresh draws (the best and the top K of the distinct objects by
+R(x | w), per preference): for methods without a sampler (NSGA-II, random sampling) and
+for any method's evaluated objects.
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from morl.gfn_sampler import Sampler, checked_rewards
-from morl.gfn_tasks import State
+from morl.gfn_sampler import Sampler, checked_rewards, log_reward
+from morl.gfn_tasks import GFNTask, State
 from pareto.dominance import non_dominated_mask
 from pareto.hypervolume import hypervolume
 from pareto.metrics import r2
@@ -95,6 +100,49 @@ def evaluate_sampler(sampler: Sampler, *, n_divisions: int = 9, n_samples: int =
         topk_reward=float(np.mean(topk_rewards)),
         topk_diversity=float(np.mean(topk_diversities)),
         l1=l1,
+    )
+
+
+def evaluate_candidates(task: GFNTask, states: list[State], objectives: np.ndarray, *,
+                        scalarisation: str = "weighted-sum", reward_min: float = 1e-80,
+                        n_divisions: int = 9, k: int = 10) -> SamplerEvaluation:
+    """The paper's measures on evaluated objects ``states`` with reward vectors
+    ``objectives`` ``(n, m)`` (see the module docstring): per preference of
+    ``simplex_grid(m, n_divisions)``, the best and the top ``k`` distinct objects by
+    R(x | w) under ``scalarisation``; ``l1`` is None (there is no distribution)."""
+    if not states:
+        raise ValueError("evaluate_candidates needs at least one evaluated object")
+    values = np.asarray(objectives, dtype=np.float64).reshape(len(states), task.n_objectives)
+    first: dict[State, int] = {}
+    for index, state in enumerate(states):
+        first.setdefault(state, index)
+    keep = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+    values, kept_states = values[keep], [states[i] for i in keep]
+    m = task.n_objectives
+    preferences = simplex_grid(m, n_divisions)
+    best, best_objects, topk_rewards, topk_diversities = [], [], [], []
+    for w in preferences:
+        log_r = log_reward(values, w, scalarisation, reward_min)
+        top = np.lexsort((np.arange(len(log_r)), -log_r))[:k]  # ties to the earliest
+        best.append(values[top[0]])
+        best_objects.append(task.readable(kept_states[top[0]]))
+        topk_rewards.append(float(np.mean(np.exp(log_r[top]))))
+        readable = [task.readable(kept_states[i]) for i in top]
+        pairs = [task.distance(a, b) for a, b in combinations(readable, 2)]
+        topk_diversities.append(float(np.mean(pairs)) if pairs else 0.0)
+    best_points = np.array(best)
+    front = best_points[non_dominated_mask(best_points)]
+    reference = np.zeros(m)
+    hv = hypervolume(front, reference)
+    true_front = task.known_front()
+    true_hv = None if true_front is None else hypervolume(true_front, reference)
+    return SamplerEvaluation(
+        preferences=preferences.tolist(), best=best_points.tolist(),
+        best_objects=best_objects, front=front.tolist(), hypervolume=hv,
+        hypervolume_fraction=None if not true_hv else hv / true_hv,
+        r2=r2(front, preferences, np.ones(m)),
+        topk_reward=float(np.mean(topk_rewards)),
+        topk_diversity=float(np.mean(topk_diversities)), l1=None,
     )
 
 

@@ -133,6 +133,21 @@ def checked_rewards(task: GFNTask, state: State) -> list[float]:
     return values
 
 
+def checked_rewards_of(task: GFNTask, states: list[State]) -> list[list[float]]:
+    """:func:`checked_rewards` of many states, scored at once (``GFNTask.rewards_of``)."""
+    values = np.asarray(task.rewards_of(states), dtype=np.float64)
+    if values.shape != (len(states), task.n_objectives):
+        raise ValueError(f"task {task.id!r} gave rewards of shape {values.shape} for "
+                         f"{len(states)} objects; expected ({len(states)}, {task.n_objectives})")
+    bad = ~((values >= 0.0) & (values <= 1.0)).all(axis=1)
+    if bad.any():
+        index = int(np.argmax(bad))
+        raise ValueError(f"task {task.id!r} gave rewards {values[index].tolist()} for "
+                         f"{task.readable(states[index])!r}; expected {task.n_objectives} "
+                         "values in [0, 1]")
+    return [[float(v) for v in row] for row in values]
+
+
 # ---- trajectories ----------------------------------------------------------------------
 
 @dataclass
@@ -222,11 +237,24 @@ def policy_chooser(network: SamplerNetwork, cond: torch.Tensor, rng: np.random.G
 
 class Sampler:
     """A trained MOGFN-PC sampler: draws objects for any preference, and on a task small
-    enough to enumerate, gives its exact distribution over terminal objects."""
+    enough to enumerate, gives its exact distribution over terminal objects.
+
+    ``preference_conditioned=False`` marks a sampler trained on one scalar reward that
+    is not the task's (MOGFN-AL's acquisition, ``bayesopt.mogfn_al``): its network is
+    conditioned on the constant ``w = (1)`` and it is asked for objects with
+    ``preference=None``; the objects' objective vectors are still the task's."""
 
     def __init__(self, task: GFNTask, network: SamplerNetwork, conditioning: Conditioning,
                  beta: float, scalarisation: str, reward_min: float,
-                 trained: dict[str, Any] | None = None) -> None:
+                 trained: dict[str, Any] | None = None,
+                 preference_conditioned: bool = True) -> None:
+        if preference_conditioned and conditioning.n_objectives != task.n_objectives:
+            raise ValueError(f"a preference-conditioned sampler of task {task.id!r} needs "
+                             f"{task.n_objectives} preference weights, its network takes "
+                             f"{conditioning.n_objectives}")
+        if not preference_conditioned and conditioning.n_objectives != 1:
+            raise ValueError("a sampler that is not preference-conditioned takes one "
+                             f"constant weight, not {conditioning.n_objectives}")
         self.task = task
         self.network = network
         self.conditioning = conditioning
@@ -234,14 +262,29 @@ class Sampler:
         self.scalarisation = scalarisation
         self.reward_min = reward_min
         self.trained = trained or {}
+        self.preference_conditioned = preference_conditioned
         self._graph: _Graph | None = None
 
     @property
     def device(self) -> torch.device:
         return next(self.network.parameters()).device
 
+    def check_preference(self, preference: Any) -> np.ndarray:
+        """The network's weights for ``preference`` (scaled to sum 1), or ValueError:
+        one weight per objective for a preference-conditioned sampler, None otherwise."""
+        if not self.preference_conditioned:
+            if preference is not None:
+                raise ValueError("this sampler is not conditioned on a preference (it was "
+                                 f"trained on {self.trained.get('reward', 'one scalar reward')}"
+                                 "): leave the preference out")
+            return np.ones(1)
+        if preference is None:
+            raise ValueError(f"this sampler is conditioned on a preference: give one weight "
+                             f"per objective ({self.task.n_objectives})")
+        return check_preference(preference, self.task.n_objectives)
+
     def _cond(self, preference: Any, n: int) -> tuple[np.ndarray, torch.Tensor]:
-        w = check_preference(preference, self.task.n_objectives)
+        w = self.check_preference(preference)
         cond = self.conditioning.encode(np.tile(w, (n, 1)), np.full(n, self.beta), self.device)
         return w, cond
 
@@ -260,6 +303,10 @@ class Sampler:
                 for s in self.sample_states(preference, n, seed)]
 
     def log_rewards(self, objectives: np.ndarray, preference: Any) -> np.ndarray:
+        """log R(x | w) of the task's reward vectors (preference-conditioned samplers)."""
+        if not self.preference_conditioned:
+            raise ValueError("this sampler was not trained on the task's rewards, so "
+                             "R(x | w) is not its target")
         w = check_preference(preference, self.task.n_objectives)
         return log_reward(objectives, w, self.scalarisation, self.reward_min)
 
@@ -299,6 +346,7 @@ class Sampler:
             "reward_min": float(self.reward_min),
             "network": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
             "trained": dict(self.trained),
+            "preference_conditioned": self.preference_conditioned,
         }
         buffer = io.BytesIO()
         torch.save(data, buffer)
@@ -389,4 +437,5 @@ def load_sampler(source: bytes | str | Path | BinaryIO) -> Sampler:
     network.load_state_dict(data["network"])
     network.eval()
     return Sampler(task, network, conditioning, data["beta"], data["scalarisation"],
-                   data["reward_min"], data["trained"])
+                   data["reward_min"], data["trained"],
+                   preference_conditioned=bool(data.get("preference_conditioned", True)))

@@ -120,6 +120,18 @@ class GFNTask(ABC):
         1 (the default) for tree-shaped tasks such as append-only sequences."""
         return 1
 
+    def rewards_of(self, states: Sequence[State]) -> np.ndarray:
+        """The reward vectors of many terminal states, ``(n, m)``; override where scoring
+        a batch at once is cheaper than one by one."""
+        return np.array([self.rewards(s) for s in states], dtype=np.float64).reshape(
+            len(states), self.n_objectives)
+
+    def features(self, state: State) -> np.ndarray:
+        """A terminal object as a fixed-length vector in [0, 1]^d: the input of the
+        surrogate model of ``mogfn-al``. Default: the state encoding (which must then lie
+        in [0, 1]); override with what the objectives are likely smooth in."""
+        return np.asarray(self.encode(state), dtype=np.float64)
+
     def distance(self, a: Any, b: Any) -> float:
         """Distance between two readable objects, for top-K diversity: Levenshtein
         (edit) distance between strings or sequences, Hamming where lengths match."""
@@ -266,6 +278,10 @@ class HyperGrid(GFNTask):
         coordinates, done = state
         return 1 if done else max(1, sum(c > 0 for c in coordinates))
 
+    def features(self, state: State) -> np.ndarray:
+        """The grid point's coordinates scaled to [0, 1]^2."""
+        return np.asarray(state[0], dtype=np.float64) / (self.size - 1)
+
     def distance(self, a: Any, b: Any) -> float:
         """Manhattan distance: the number of unit moves between two grid points."""
         return float(sum(abs(x - y) for x, y in zip(a, b, strict=True)))
@@ -369,6 +385,14 @@ class NGrams(GFNTask):
 
     def readable(self, state: State) -> Any:
         return "".join(AMINO_ACIDS[t] for t in state[0])
+
+    def features(self, state: State) -> np.ndarray:
+        """Bag of bigrams: the count of each of the 400 ordered letter pairs, divided by
+        the most a sequence can hold (max_length - 1), so in [0, 1]^400."""
+        tokens = np.asarray(state[0], dtype=np.int64)
+        width = self._width
+        counts = np.bincount(tokens[:-1] * width + tokens[1:], minlength=width * width)
+        return counts.astype(np.float64) / max(1, self.max_length - 1)
 
     def encode(self, state: State) -> np.ndarray:
         """One-hot letters by position, then the last letter and the length one-hot (an

@@ -62,7 +62,7 @@ from morl.gfn_sampler import (
     Sampler,
     SamplerNetwork,
     Trajectories,
-    checked_rewards,
+    checked_rewards_of,
     load_sampler,
     log_reward,
     policy_chooser,
@@ -80,6 +80,15 @@ def trajectory_balance(network: SamplerNetwork, batch: Trajectories, cond: torch
                        log_rewards: np.ndarray, betas: np.ndarray) -> tuple[torch.Tensor,
                                                                             torch.Tensor]:
     """The mean TB loss of the batch and its log Z(w) ``(B,)``."""
+    residuals, log_z = tb_residuals(network, batch, cond, log_rewards, betas)
+    return (residuals ** 2).mean(), log_z
+
+
+def tb_residuals(network: SamplerNetwork, batch: Trajectories, cond: torch.Tensor,
+                 log_rewards: np.ndarray, betas: np.ndarray) -> tuple[torch.Tensor,
+                                                                      torch.Tensor]:
+    """Per trajectory, log Z(w) + Σ log P_F − β log R(x | w) − Σ log P_B ``(B,)``, and
+    log Z(w) ``(B,)``."""
     device = cond.device
     log_p = network.log_probs(torch.from_numpy(batch.encodings).to(device),
                               cond[torch.from_numpy(batch.owner).to(device)],
@@ -91,7 +100,7 @@ def trajectory_balance(network: SamplerNetwork, batch: Trajectories, cond: torch
     log_z = network.log_z(cond)
     target = torch.as_tensor(betas * log_rewards + batch.log_pb, dtype=torch.float32,
                              device=device)
-    return ((log_z + log_pf - target) ** 2).mean(), log_z
+    return log_z + log_pf - target, log_z
 
 
 def concatenate(first: Trajectories, second: Trajectories) -> Trajectories:
@@ -205,7 +214,7 @@ class MOGFN:
         preferences, betas = self._conditions(n)
         cond = self.conditioning.encode(preferences, betas, self.device)
         batch = walk(self.task, n, policy_chooser(self.network, cond, self.rng, cfg.exploration))
-        objectives = [checked_rewards(self.task, s) for s in batch.terminals]
+        objectives = checked_rewards_of(self.task, batch.terminals)
         log_r = log_reward(np.array(objectives), preferences, cfg.scalarisation, cfg.reward_min)
         all_batch, all_pref, all_beta, all_log_r = batch, preferences, betas, log_r
         n_replay = min(cfg.replay_batch_size, len(self.replay))
@@ -245,6 +254,28 @@ class MOGFN:
         diagnostics = {"loss": float(loss.item()), "log_z": float(log_z.mean().item()),
                        "reward": float(np.mean(np.exp(log_r)))}
         return items, diagnostics
+
+    def recentre_log_z(self, n: int) -> float:
+        """Shift log Z(w) by minus the mean TB residual of ``n`` fresh on-policy
+        trajectories (the least-squares fit of its constant part) and return the shift.
+
+        For a reward that has just changed (MOGFN-AL's rounds), whose log scale may lie
+        hundreds of nats from the last one: Adam moves log Z by about its learning rate a
+        step, so it would otherwise take thousands of steps to catch up while the
+        residual swamps the policy's gradient."""
+        cfg = self.config
+        preferences, betas = self._conditions(n)
+        cond = self.conditioning.encode(preferences, betas, self.device)
+        batch = walk(self.task, n, policy_chooser(self.network, cond, self.rng, cfg.exploration))
+        objectives = checked_rewards_of(self.task, batch.terminals)
+        log_r = log_reward(np.array(objectives), preferences, cfg.scalarisation, cfg.reward_min)
+        with torch.no_grad():
+            residuals, _ = tb_residuals(self.network, batch, cond, log_r, betas)
+            shift = -float(residuals.mean())
+            last = self.network.logz[-1]
+            assert isinstance(last, nn.Linear)
+            last.bias.add_(shift)
+        return shift
 
     def run(self, recorder: Recorder) -> None:
         cfg = self.config

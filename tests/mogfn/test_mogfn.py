@@ -14,7 +14,12 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobs.protocol import Cancelled
-from morl.gfn_evaluation import evaluate_sampler, l1_distance, target_distribution
+from morl.gfn_evaluation import (
+    evaluate_candidates,
+    evaluate_sampler,
+    l1_distance,
+    target_distribution,
+)
 from morl.gfn_sampler import Conditioning, log_reward, thermometer
 from morl.gfn_tasks import AMINO_ACIDS, GFNTask, catalogue, register_task, unregister_task
 from morl.mogfn import MOGFN, load_sampler
@@ -314,3 +319,20 @@ def test_evaluate_sampler_reports_the_papers_metrics():
     result = evaluate_sampler(ngrams.sampler(), n_divisions=2, n_samples=6, k=3)
     assert result.l1 is None and result.hypervolume_fraction is None
     assert result.topk_diversity > 0  # edit distances between random sequences
+
+
+def test_evaluate_candidates_picks_the_best_distinct_objects_per_preference():
+    task = catalogue()["hypergrid"].task({"size": 6})
+    states = [((i, j), True) for i in range(6) for j in range(6)]
+    objectives = np.array([task.rewards(s) for s in states])
+    evaluation = evaluate_candidates(task, states, objectives, n_divisions=4, k=3)
+    for w, best in zip(evaluation.preferences, evaluation.best, strict=True):
+        assert np.dot(w, best) == pytest.approx(np.max(objectives @ np.array(w)))
+    # repeating objects changes nothing: the top K are distinct objects
+    again = evaluate_candidates(task, states + states[:10],
+                                np.vstack([objectives, objectives[:10]]), n_divisions=4, k=3)
+    assert again == evaluation
+    assert evaluation.l1 is None and 0 < evaluation.hypervolume_fraction <= 1.0 + 1e-9
+    assert evaluation.topk_diversity > 0
+    one = evaluate_candidates(task, states[:1], objectives[:1], n_divisions=2, k=3)
+    assert one.topk_diversity == 0.0 and len(np.unique(one.front, axis=0)) == 1
