@@ -1,40 +1,49 @@
-"""MORL benchmark: mofront's C-MORL against MORL-Baselines on MO-Gymnasium environments.
+"""MORL benchmark: mofront's MORL algorithms against MORL-Baselines on MO-Gymnasium.
 
 One run trains, for several seeds and an equal budget of environment steps per
-(environment, method), mofront's ``cmorl`` and its closest runnable MORL-Baselines peer
-side by side, and measures both the same way:
+(environment, method), one of mofront's algorithms and its closest runnable
+MORL-Baselines peers side by side, and measures them all the same way. Two suites:
+
+* ``--suite cmorl`` (default): mofront's ``cmorl`` against PGMORL (MORL/D on discrete
+  actions) on deep-sea-treasure-v0, minecart-v0 and mo-hopper-2obj-v5;
+* ``--suite pdmorl``: mofront's ``pdmorl`` against Envelope Q-learning (CAPQL on
+  continuous actions, where the library's Envelope does not run) and GPI-LS on
+  deep-sea-treasure-v0, fruit-tree-v0 depth 5 and 6 and mo-hopper-2obj-v5.
+
+The measurement:
 
 * every policy a method evaluates is one point: the mean return vector over
   ``eval_episodes`` deterministic episodes, discounted by the environment's ``eval_gamma``,
-  with the env steps the method had used when it was evaluated;
+  with the env steps the method had used when it was evaluated (a preference-conditioned
+  method is evaluated at every preference of one grid: one point per preference);
 * **HV vs env steps**: at s env steps, the exact hypervolume (``pareto.hypervolume``,
   moocore) of the non-dominated set of every point evaluated by s, under the stated
   reference point;
 * **final metrics** on the front of every evaluated policy: HV (also as a fraction of
   the known optimum where there is one), expected utility (``pareto.expected_utility``
-  over ``pareto.equally_spaced_weights(m, 100)``: the 100-vector simplex grid of step
-  1/99 for 2 objectives, the 105-vector grid of step 1/13 for 3), sparsity, cardinality
-  (front size), env steps and wall time.
+  over ``pareto.equally_spaced_weights(m, 100)``), sparsity, cardinality (front size),
+  the known front's points recovered, env steps and wall time.
 
-Conventions (checked against ``morl.problems.ENVIRONMENTS`` at start):
-deep-sea-treasure-v0 γ 0.99, ref (0, −25), optimal HV 360.4009; minecart-v0 γ 0.98,
-ref (−1, −1, −200), HV of the approximate known front 668.18; mo-hopper-2obj-v5 γ 0.99,
-ref (−100, −100), no known front.
+Conventions (checked against the catalogue, ``morl.problems``, at start):
+deep-sea-treasure-v0 γ 0.99, ref (0, −25), optimal HV 360.4009 (and PD-MORL's own
+convention, recomputed from the same return vectors: time objective + 19, ref (0, 0),
+optimal HV 241.7331); fruit-tree-v0 depth 5 / 6 γ 0.99, ref 0, optimal HV 6920.582 /
+9302.378; minecart-v0 γ 0.98, ref (−1, −1, −200), HV of the approximate known front
+668.18; mo-hopper-2obj-v5 γ 0.99, ref (−100, −100), no known front.
 
 mofront's side runs exactly as the service runs a campaign: the spec is validated by
 ``jobs.spec.validate`` (eval_gamma / eval_episodes default to the environment's), the
 campaign row is created in a SQLite store as ``POST /api/v1/campaigns`` creates it, and
-``morl.cmorl.run`` records through the real :class:`jobs.recorder.StoreRecorder`; the
-points above are the stored evaluation rows (``objectives``, ``budget_used``). The peer
-runs in its own virtual environment (``benchmarks/.morl-venv``: ``morl-baselines`` with a
-CPU torch, created on first use) through ``benchmarks/pgmorl_runner.py``: PGMORL where the
-library supports it (continuous actions only), MORL/D with its discrete SAC on the
-discrete environments.
+the algorithm records through the real :class:`jobs.recorder.StoreRecorder`; the points
+above are the stored evaluation rows (``objectives``, ``budget_used``). The peers run in
+their own virtual environment (``benchmarks/.morl-venv``: ``morl-baselines`` with a CPU
+torch, created on first use) through ``benchmarks/pgmorl_runner.py`` (PGMORL, MORL/D)
+and ``benchmarks/pdmorl_peers_runner.py`` (Envelope, CAPQL, GPI-LS).
 
-    .venv/bin/python benchmarks/bench_morl.py [--seeds 3]
-        [--envs deep-sea-treasure-v0,minecart-v0,mo-hopper-2obj-v5] [--methods cmorl,peer]
-        [--budgets ENV=STEPS,...] [--cmorl-params JSON] [--jobs 2]
-        [--out benchmarks/results/bench_morl.json] [--no-readme] [--quick]
+    .venv/bin/python benchmarks/bench_morl.py [--suite cmorl|pdmorl] [--seeds 3]
+        [--envs ENV,...] [--methods cmorl|pdmorl,peer,...] [--budgets ENV=STEPS,...]
+        [--cmorl-params JSON] [--pdmorl-params JSON] [--gpils-gradient-updates 1]
+        [--jobs 2] [--out benchmarks/results/bench_morl.json] [--no-readme] [--quick]
     .venv/bin/python benchmarks/bench_morl.py --report-from benchmarks/results/bench_morl.json
 """
 
@@ -55,6 +64,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by the worker processes
 
@@ -81,13 +92,26 @@ from storage import (
 
 MORL_VENV = ROOT / "benchmarks" / ".morl-venv"
 PEER_RUNNER = ROOT / "benchmarks" / "pgmorl_runner.py"
+PREFERENCE_PEER_RUNNER = ROOT / "benchmarks" / "pdmorl_peers_runner.py"
 WHEELS = Path("/opt/wheels")  # a CPU build of torch lies here (see the Makefile)
 PEER_REQUIREMENTS = ["torch>=2.4,<2.14", "morl-baselines>=1.3,<1.4", "mujoco>=3"]
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """A second published convention, recomputed from the same raw return vectors:
+    each point shifted by ``shift``, then measured under ``reference_point``."""
+
+    name: str
+    shift: tuple[float, ...]
+    reference_point: tuple[float, ...]
+    optimal_hypervolume: float
+
+
+@dataclass(frozen=True)
 class Benchmark:
-    """An environment of the benchmark: its published conventions and budgets."""
+    """An environment of the benchmark and its published conventions. ``env_id`` names
+    it in the run (the MO-Gymnasium id, or a variant of it such as a fruit-tree depth)."""
 
     env_id: str
     eval_gamma: float
@@ -95,50 +119,110 @@ class Benchmark:
     optimal_hypervolume: float | None
     optimum_note: str
     discrete: bool
-    budget: int  # env steps per campaign, both methods
-    quick_budget: int
+    gym_id: str | None = None  # the MO-Gymnasium id where env_id names a variant
+    problem_params: tuple[tuple[str, Any], ...] = ()  # e.g. (("depth", 5),)
+    alternative: Alternative | None = None
+
+    @property
+    def problem_id(self) -> str:
+        return self.gym_id or self.env_id
 
 
-# Budgets are whole multiples of 49,152 env steps: one PGMORL iteration (6 policies x
-# 4 envs x 2048 steps) and 12 C-MORL PPO updates (8 envs x 512 steps); MORL/D's turn
-# length is a divisor of the budget. Sized so that the default run (3 seeds, C-MORL and
-# the peer, 2 at a time) takes about 65 minutes on 2 idle cores (CPU seconds per 10k
-# env steps measured in --quick runs: C-MORL 2.5-4, PGMORL 6, MORL/D 13-20).
 BENCHMARKS: dict[str, Benchmark] = {
     b.env_id: b
     for b in [
         Benchmark("deep-sea-treasure-v0", 0.99, (0.0, -25.0), 360.4009,
                   "optimal front (10 points)", discrete=True,
-                  budget=8 * 49_152, quick_budget=49_152),
+                  alternative=Alternative("PD-MORL's convention: γ 0.99, time objective + 19",
+                                          (0.0, 19.0), (0.0, 0.0), 241.7331)),
+        Benchmark("fruit-tree-v0-d5", 0.99, (0.0,) * 6, 6920.582,
+                  "optimal front, depth 5", discrete=True, gym_id="fruit-tree-v0",
+                  problem_params=(("depth", 5),)),
+        Benchmark("fruit-tree-v0-d6", 0.99, (0.0,) * 6, 9302.378,
+                  "optimal front, depth 6", discrete=True, gym_id="fruit-tree-v0",
+                  problem_params=(("depth", 6),)),
         Benchmark("minecart-v0", 0.98, (-1.0, -1.0, -200.0), 668.18,
-                  "approximate known front: a soft target", discrete=True,
-                  budget=8 * 49_152, quick_budget=49_152),
+                  "approximate known front: a soft target", discrete=True),
         Benchmark("mo-hopper-2obj-v5", 0.99, (-100.0, -100.0), None,
-                  "no known front", discrete=False,
-                  budget=16 * 49_152, quick_budget=2 * 49_152),
+                  "no known front", discrete=False),
     ]
 }
 
 METHODS = {
     "cmorl": "mofront's C-MORL (morl/cmorl.py), defaults of morl/config.py",
+    "pdmorl": "mofront's PD-MORL (morl/pdmorl.py), defaults of morl/config.py",
     "pgmorl": "MORL-Baselines PGMORL (continuous actions only)",
     "morld": "MORL-Baselines MORL/D with discrete SAC (substitute for PGMORL on discrete "
              "actions)",
+    "envelope": "MORL-Baselines Envelope Q-learning (discrete actions only)",
+    "capql": "MORL-Baselines CAPQL, preference-conditioned SAC (substitute for Envelope on "
+             "continuous actions)",
+    "gpils": "MORL-Baselines GPI-LS (GPILS discrete, GPILSContinuousAction continuous)",
 }
-DEFAULT_METHODS = ["cmorl", "peer"]  # peer: pgmorl on continuous actions, else morld
+DISCRETE_ONLY, CONTINUOUS_ONLY = {"morld", "envelope"}, {"pgmorl", "capql"}
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One of mofront's algorithms, its peers, environments and budgets."""
+
+    ours: str  # the mofront algorithm; also the suite's name
+    envs: tuple[str, ...]
+    budgets: dict[str, tuple[int, int]]  # env -> (default, --quick) env steps per campaign
+    out: str
+    goal_fraction: float  # of the known optimum, drawn on the plot
+
+    def peers(self, benchmark: Benchmark) -> list[str]:
+        if self.ours == "cmorl":
+            return ["morld" if benchmark.discrete else "pgmorl"]
+        return ["envelope" if benchmark.discrete else "capql", "gpils"]
+
+
+# C-MORL budgets are whole multiples of 49,152 env steps: one PGMORL iteration (6
+# policies x 4 envs x 2048 steps) and 12 C-MORL PPO updates (8 envs x 512 steps); MORL/D's
+# turn length is a divisor of the budget. Sized so that the default run (3 seeds, C-MORL
+# and the peer, 2 at a time) takes about 65 minutes on 2 idle cores (CPU seconds per 10k
+# env steps measured in --quick runs: C-MORL 2.5-4, PGMORL 6, MORL/D 13-20).
+# PD-MORL budgets: multiples of 10,000 steps (GPI-LS trains in iterations of 10,000; PD-MORL
+# and the peers evaluate every budget / 20 steps); the issue's 100k for deep-sea-treasure.
+SUITES: dict[str, Suite] = {
+    "cmorl": Suite("cmorl", ("deep-sea-treasure-v0", "minecart-v0", "mo-hopper-2obj-v5"), {
+        "deep-sea-treasure-v0": (8 * 49_152, 49_152),
+        "minecart-v0": (8 * 49_152, 49_152),
+        "mo-hopper-2obj-v5": (16 * 49_152, 2 * 49_152),
+    }, "benchmarks/results/bench_morl.json", goal_fraction=0.9),
+    "pdmorl": Suite("pdmorl", ("deep-sea-treasure-v0", "fruit-tree-v0-d5", "fruit-tree-v0-d6",
+                               "mo-hopper-2obj-v5"), {
+        "deep-sea-treasure-v0": (100_000, 4_000),
+        "fruit-tree-v0-d5": (100_000, 4_000),
+        "fruit-tree-v0-d6": (200_000, 4_000),
+        "mo-hopper-2obj-v5": (100_000, 2_000),
+    }, "benchmarks/results/bench_pdmorl.json", goal_fraction=0.95),
+}
 
 
 def peer_for(benchmark: Benchmark) -> str:
     return "morld" if benchmark.discrete else "pgmorl"
 
 
+def runs_on(method: str, benchmark: Benchmark) -> bool:
+    if method in DISCRETE_ONLY:
+        return benchmark.discrete
+    if method in CONTINUOUS_ONLY:
+        return not benchmark.discrete
+    return True
+
+
 @dataclass
 class Config:
+    suite: str = "cmorl"
     seeds: int = 3
-    envs: list[str] = field(default_factory=lambda: list(BENCHMARKS))
-    methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS))
+    envs: list[str] = field(default_factory=lambda: list(SUITES["cmorl"].envs))
+    methods: list[str] = field(default_factory=lambda: ["cmorl", "peer"])  # peer: the suite's
     budgets: dict[str, int] = field(default_factory=dict)  # overrides, env id -> steps
     cmorl_params: dict[str, Any] = field(default_factory=dict)
+    pdmorl_params: dict[str, Any] = field(default_factory=dict)
+    gpils_gradient_updates: int = 1  # the library's default is 20: see pdmorl_peers_runner
     jobs: int = 2
     out: str = "benchmarks/results/bench_morl.json"
     peer_python: str = str(MORL_VENV / "bin" / "python")
@@ -147,63 +231,84 @@ class Config:
     report_from: str | None = None
 
     def budget(self, env_id: str) -> int:
-        benchmark = BENCHMARKS[env_id]
-        default = benchmark.quick_budget if self.quick else benchmark.budget
-        return self.budgets.get(env_id, default)
+        default, quick = SUITES[self.suite].budgets[env_id]
+        return self.budgets.get(env_id, quick if self.quick else default)
+
+    def params(self, method: str) -> dict[str, Any]:
+        return {"cmorl": self.cmorl_params, "pdmorl": self.pdmorl_params}.get(method, {})
 
 
 # ----------------------------------------------------------------- our campaigns
 
 
-def campaign_spec(env_id: str, seed: int, budget: int, params: dict[str, Any]) -> dict[str, Any]:
+def campaign_spec(env_id: str, algorithm: str, seed: int, budget: int,
+                  params: dict[str, Any]) -> dict[str, Any]:
+    benchmark = BENCHMARKS[env_id]
     return {
-        "name": f"bench-morl-cmorl-{env_id}-{seed}",
-        "algorithm": "cmorl",
-        "problem": {"kind": "mo-gymnasium", "id": env_id},
+        "name": f"bench-morl-{algorithm}-{env_id}-{seed}",
+        "algorithm": algorithm,
+        "problem": {"kind": "mo-gymnasium", "id": benchmark.problem_id,
+                    **dict(benchmark.problem_params)},
         "budget": {"env_steps": budget},
         "params": dict(params),
         "seed": seed,
     }
 
 
-def check_conventions(env_id: str) -> dict[str, Any]:
+def check_conventions(env_id: str, algorithm: str) -> dict[str, Any]:
     """The catalogue's conventions for ``env_id``, checked against the benchmark's."""
-    from morl.problems import ENVIRONMENTS
-
-    benchmark, environment = BENCHMARKS[env_id], ENVIRONMENTS[env_id]
-    resolved = validate(campaign_spec(env_id, 0, 49_152, {}))
+    benchmark = BENCHMARKS[env_id]
+    resolved = validate(campaign_spec(env_id, algorithm, 0, 49_152, {}))
     stated = (benchmark.eval_gamma, benchmark.reference_point, benchmark.optimal_hypervolume)
     catalogue = (resolved.params["eval_gamma"], tuple(resolved.reference_point or ()),
-                 environment.optimal_hypervolume)
+                 resolved.info.known_max_hypervolume)
     if stated != catalogue:
         raise RuntimeError(f"{env_id}: the benchmark states (γ, ref, optimum) {stated}, the "
                            f"catalogue has {catalogue}")
-    return {"eval_gamma": resolved.params["eval_gamma"],
-            "eval_episodes": resolved.params["eval_episodes"],
-            "reference_point": list(benchmark.reference_point),
-            "reference_point_source": resolved.reference_point_source,
-            "optimal_hypervolume": benchmark.optimal_hypervolume,
-            "optimum_note": benchmark.optimum_note,
-            "known_front_hypervolume": _known_front_hypervolume(env_id, benchmark)}
+    front = _known_front(benchmark)
+    conventions = {"eval_gamma": resolved.params["eval_gamma"],
+                   "eval_episodes": resolved.params["eval_episodes"],
+                   "reference_point": list(benchmark.reference_point),
+                   "reference_point_source": resolved.reference_point_source,
+                   "optimal_hypervolume": benchmark.optimal_hypervolume,
+                   "optimum_note": benchmark.optimum_note,
+                   "problem": campaign_spec(env_id, algorithm, 0, 1, {})["problem"],
+                   "known_front_hypervolume": _hypervolume(front, benchmark.reference_point)}
+    if algorithm != "cmorl":  # the known front itself, to count the points each run recovers
+        conventions["known_front"] = None if front is None else front.tolist()
+    if benchmark.alternative is not None:
+        alternative = benchmark.alternative
+        shifted = None if front is None else front + np.asarray(alternative.shift)
+        conventions["alternative"] = {
+            "name": alternative.name, "shift": list(alternative.shift),
+            "reference_point": list(alternative.reference_point),
+            "optimal_hypervolume": alternative.optimal_hypervolume,
+            "known_front_hypervolume": _hypervolume(shifted, alternative.reference_point)}
+    return conventions
 
 
-def _known_front_hypervolume(env_id: str, benchmark: Benchmark) -> float | None:
-    """The HV of MO-Gymnasium's known front at eval γ under the reference point (a check
-    of the published optimum), or None where there is no known front."""
+def _known_front(benchmark: Benchmark) -> np.ndarray | None:
+    """MO-Gymnasium's known front at eval γ, or None where there is none."""
     from morl.problems import known_front
+
+    return known_front(benchmark.problem_id, benchmark.eval_gamma,
+                       **dict(benchmark.problem_params))
+
+
+def _hypervolume(front: np.ndarray | None, reference_point: tuple[float, ...]) -> float | None:
+    """The HV of a known front (a check of the published optimum), or None."""
     from pareto import hypervolume
 
-    front = known_front(env_id, benchmark.eval_gamma)
-    return None if front is None else hypervolume(front, benchmark.reference_point)
+    return None if front is None else hypervolume(front, reference_point)
 
 
 def run_ours(task: dict[str, Any]) -> dict[str, Any]:
-    """One C-MORL campaign, in this process, through the store."""
+    """One campaign of ours (C-MORL or PD-MORL), in this process, through the store."""
     import torch
 
     torch.set_num_threads(1)
-    resolved = validate(campaign_spec(task["env"], task["seed"], task["budget"],
-                                      task["cmorl_params"]))
+    resolved = validate(campaign_spec(task["env"], task["method"], task["seed"],
+                                      task["budget"], task["params"]))
     info = resolved.info
     engine = make_engine(task["db_url"]).execution_options(sqlite_immediate=True)
     sessions = make_sessionmaker(engine)
@@ -237,7 +342,7 @@ def run_ours(task: dict[str, Any]) -> dict[str, Any]:
         campaign_id = campaign.id
     definition = registry.problem_definition(info.kind, info.id)
     problem = definition.build(definition.config.model_validate(resolved.problem_params))
-    run = registry.algorithm(resolved.spec.algorithm).load()  # morl.cmorl:run
+    run = registry.algorithm(resolved.spec.algorithm).load()  # morl.cmorl:run, …
 
     unix_start, cpu_start = time.time(), time.process_time()
     recorder = TimedRecorder(sessions, campaign_id)
@@ -257,11 +362,13 @@ def run_ours(task: dict[str, Any]) -> dict[str, Any]:
             "objectives": [float(v) for v in row.objectives],
             "undiscounted": (row.meta or {}).get("undiscounted"),
             "stage": (row.meta or {}).get("stage"),
+            "preference": (row.params or {}).get("preference"),
             "on_front": bool(row.on_front),
         } for row in rows]
     engine.dispose()
     return {
-        "env": task["env"], "method": "cmorl", "seed": task["seed"], "budget": task["budget"],
+        "env": task["env"], "method": task["method"], "seed": task["seed"],
+        "budget": task["budget"],
         "params": resolved.params, "conventions": resolved.conventions,
         "evaluations": evaluations, "stored": stored,
         "env_steps": float(recorder.budget_used),
@@ -298,19 +405,25 @@ def run_peer(task: dict[str, Any]) -> dict[str, Any]:
     out, log = Path(task["tmp"]) / f"{stem}.json", Path(task["tmp"]) / f"{stem}.log"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "WANDB_MODE": "disabled"}
+    command = [task["peer_python"], str(PEER_RUNNER), "--method", task["method"],
+               "--env", benchmark.problem_id, "--seed", str(task["seed"]),
+               "--budget", str(task["budget"]), "--eval-gamma", repr(benchmark.eval_gamma),
+               "--episodes", str(task["eval_episodes"]),
+               f"--reference-point={','.join(map(repr, benchmark.reference_point))}",
+               "--out", str(out)]
+    if task["method"] in ("envelope", "capql", "gpils"):
+        command[1] = str(PREFERENCE_PEER_RUNNER)
+        command += ["--env-kwargs", json.dumps(dict(benchmark.problem_params)),
+                    "--eval-every", str(task["eval_every"]),
+                    "--preferences", task["preferences"],
+                    "--gradient-updates", str(task["gpils_gradient_updates"])]
     unix_start = time.time()
     with open(log, "w") as handle:
-        done = subprocess.run(
-            [task["peer_python"], str(PEER_RUNNER), "--method", task["method"],
-             "--env", task["env"], "--seed", str(task["seed"]), "--budget", str(task["budget"]),
-             "--eval-gamma", repr(benchmark.eval_gamma),
-             "--episodes", str(task["eval_episodes"]),
-             f"--reference-point={','.join(map(repr, benchmark.reference_point))}",
-             "--out", str(out)],
-            stdout=handle, stderr=subprocess.STDOUT, env=env, check=False, cwd=task["tmp"],
-        )
+        done = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env,
+                              check=False, cwd=task["tmp"])
     if done.returncode != 0:
-        raise RuntimeError(f"pgmorl_runner failed ({done.returncode}): {log.read_text()[-3000:]}")
+        raise RuntimeError(f"{Path(command[1]).name} failed ({done.returncode}): "
+                           f"{log.read_text()[-3000:]}")
     result: dict[str, Any] = json.loads(out.read_text())
     return {
         "env": task["env"], "method": task["method"], "seed": task["seed"],
@@ -344,7 +457,7 @@ def probe_pgmorl(python: str, env_id: str) -> dict[str, Any]:
 
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
     try:
-        return run_ours(task) if task["method"] == "cmorl" else run_peer(task)
+        return run_ours(task) if task["method"] in SUITES else run_peer(task)
     except Exception:  # noqa: BLE001 -- a failed campaign is reported, the others go on
         return {**{k: task[k] for k in ("env", "method", "seed", "budget")},
                 "error": traceback.format_exc()}
@@ -382,31 +495,51 @@ def machine_facts(cfg: Config) -> dict[str, Any]:
 # Rough CPU seconds per 10k env steps on this machine type (one thread), used only to
 # start the longest campaigns first (so the run does not end with one running alone).
 SECONDS_PER_10K = {("cmorl", True): 3.5, ("cmorl", False): 4.0, ("pgmorl", False): 6.0,
-                   ("morld", True): 20.0}
+                   ("morld", True): 20.0, ("pdmorl", True): 30.0, ("pdmorl", False): 60.0,
+                   ("envelope", True): 150.0, ("gpils", True): 150.0, ("capql", False): 60.0,
+                   ("gpils", False): 60.0}
+
+
+def preference_grid(env_id: str, cfg: Config, tmp: str) -> str:
+    """The preferences ``pdmorl`` evaluates each round, in a file for the peers' runner."""
+    from morl.pdmorl import evaluation_preferences
+
+    m = len(BENCHMARKS[env_id].reference_point)
+    path = Path(tmp) / f"preferences-{env_id}.json"
+    grid = evaluation_preferences(m, cfg.pdmorl_params.get("eval_preferences"))
+    path.write_text(json.dumps(grid.tolist()))
+    return str(path)
 
 
 def tasks_for(cfg: Config, db_url: str, tmp: str,
               conventions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    suite = SUITES[cfg.suite]
     tasks = []
     for env_id in cfg.envs:
-        benchmark = BENCHMARKS[env_id]
-        for method in cfg.methods:
-            method = peer_for(benchmark) if method == "peer" else method
-            if method == "pgmorl" and benchmark.discrete:
-                continue  # not supported by the library: recorded by the probe instead
+        benchmark, budget = BENCHMARKS[env_id], cfg.budget(env_id)
+        methods = [name for method in cfg.methods
+                   for name in (suite.peers(benchmark) if method == "peer" else [method])]
+        # The peers measure at PD-MORL's evaluation interval (its default: budget / 20).
+        eval_every = cfg.pdmorl_params.get("eval_interval") or max(1, budget // 20)
+        preferences = preference_grid(env_id, cfg, tmp) if cfg.suite == "pdmorl" else ""
+        for method in methods:
+            if not runs_on(method, benchmark):
+                continue  # not supported by the library: recorded in the report instead
             for seed in range(cfg.seeds):
                 tasks.append({
-                    "env": env_id, "method": method, "seed": seed, "budget": cfg.budget(env_id),
-                    "cmorl_params": cfg.cmorl_params, "db_url": db_url, "tmp": tmp,
+                    "env": env_id, "method": method, "seed": seed, "budget": budget,
+                    "params": cfg.params(method), "db_url": db_url, "tmp": tmp,
                     "peer_python": cfg.peer_python,
                     "eval_episodes": conventions[env_id]["eval_episodes"],
+                    "eval_every": eval_every, "preferences": preferences,
+                    "gpils_gradient_updates": cfg.gpils_gradient_updates,
                 })
     return sorted(tasks, key=lambda task: -task["budget"] * SECONDS_PER_10K.get(
         (task["method"], BENCHMARKS[task["env"]].discrete), 5.0))
 
 
 def run_all(cfg: Config, tmp: str, conventions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    db_url = f"sqlite:///{Path(tmp) / 'bench_morl.db'}"
+    db_url = f"sqlite:///{Path(tmp) / f'bench_{cfg.suite}.db'}"
     upgrade(db_url)
     tasks = tasks_for(cfg, db_url, tmp, conventions)
     runs: list[dict[str, Any]] = []
@@ -435,15 +568,24 @@ def run_all(cfg: Config, tmp: str, conventions: dict[str, dict[str, Any]]) -> li
 
 def parse_args(argv: list[str] | None = None) -> Config:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--suite", choices=sorted(SUITES), default="cmorl",
+                        help="cmorl: C-MORL against PGMORL / MORL/D; pdmorl: PD-MORL against "
+                        "Envelope (CAPQL on continuous actions) and GPI-LS")
     parser.add_argument("--seeds", type=int, help="seeds per (env, method): 0 … N−1")
     parser.add_argument("--envs", help=f"comma-separated: {','.join(BENCHMARKS)}")
-    parser.add_argument("--methods", help="comma-separated: cmorl, peer (PGMORL on "
-                        "continuous actions, MORL/D on discrete), pgmorl, morld")
+    parser.add_argument("--methods", help="comma-separated: the suite's own (cmorl or "
+                        "pdmorl), peer (its peers: PGMORL / MORL/D for cmorl; Envelope / "
+                        "CAPQL and GPI-LS for pdmorl), or any of " + ", ".join(METHODS))
     parser.add_argument("--budgets", help="env steps per campaign, e.g. "
-                        "deep-sea-treasure-v0=245760,mo-hopper-2obj-v5=589824 (multiples of "
-                        "49152 keep every method's step count exact)")
+                        "deep-sea-treasure-v0=245760,mo-hopper-2obj-v5=589824 (cmorl: "
+                        "multiples of 49152 keep every method's step count exact; pdmorl: "
+                        "multiples of 10000)")
     parser.add_argument("--cmorl-params", help="JSON object of C-MORL parameters "
                         "(morl/config.py), for every environment")
+    parser.add_argument("--pdmorl-params", help="JSON object of PD-MORL parameters "
+                        "(morl/config.py PDMORLConfig), for every environment")
+    parser.add_argument("--gpils-gradient-updates", type=int, help="GPI-LS gradient steps per "
+                        "env step (default 1, as PD-MORL and Envelope; the library's is 20)")
     parser.add_argument("--jobs", type=int, help="campaigns run at once (one torch thread each)")
     parser.add_argument("--out")
     parser.add_argument("--peer-python", help="Python of the MORL-Baselines environment "
@@ -455,10 +597,14 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--quick", action="store_true",
                         help="tiny budgets, 1 seed; writes /tmp, leaves the README alone")
     args = parser.parse_args(argv)
-    cfg = Config()
+    suite = SUITES[args.suite]
+    cfg = Config(suite=suite.ours, envs=list(suite.envs), methods=[suite.ours, "peer"],
+                 out=suite.out)
     if args.quick:
-        cfg = Config(seeds=1, out="/tmp/bench_morl_quick.json", quick=True)
-    for name in ("seeds", "jobs", "out", "peer_python", "report_from"):
+        cfg.seeds, cfg.quick = 1, True
+        cfg.out = f"/tmp/{Path(suite.out).stem}_quick.json"
+    for name in ("seeds", "jobs", "out", "peer_python", "report_from",
+                 "gpils_gradient_updates"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     if args.no_readme:
@@ -473,11 +619,13 @@ def parse_args(argv: list[str] | None = None) -> Config:
             cfg.budgets[env_id.strip()] = int(float(steps))
     if args.cmorl_params:
         cfg.cmorl_params = json.loads(args.cmorl_params)
-    unknown = [e for e in [*cfg.envs, *cfg.budgets] if e not in BENCHMARKS]
+    if args.pdmorl_params:
+        cfg.pdmorl_params = json.loads(args.pdmorl_params)
+    unknown = [e for e in [*cfg.envs, *cfg.budgets] if e not in suite.budgets]
     unknown += [m for m in cfg.methods if m not in METHODS and m != "peer"]
     if unknown:
-        parser.error(f"unknown {', '.join(unknown)}; envs: {', '.join(BENCHMARKS)}; "
-                     f"methods: cmorl, peer, pgmorl, morld")
+        parser.error(f"unknown {', '.join(unknown)}; envs of suite {suite.ours}: "
+                     f"{', '.join(suite.budgets)}; methods: {', '.join(METHODS)}, peer")
     return cfg
 
 
@@ -490,18 +638,24 @@ def main(argv: list[str] | None = None) -> None:
                       saved["config"]["quick"] or not saved["config"].get("readme", True))
         return
     facts = machine_facts(cfg)
-    conventions = {env_id: check_conventions(env_id) for env_id in cfg.envs}
+    conventions = {env_id: check_conventions(env_id, cfg.suite) for env_id in cfg.envs}
     for env_id, stated in conventions.items():
         say(f"{env_id}: γ {stated['eval_gamma']}, {stated['eval_episodes']} episode(s), ref "
             f"{tuple(stated['reference_point'])}, optimum {stated['optimal_hypervolume']} "
             f"(known front's HV here: {stated['known_front_hypervolume']}), "
             f"budget {cfg.budget(env_id):,} env steps")
-    peers_needed = any(m != "cmorl" for m in cfg.methods)
+        if "alternative" in stated:
+            alternative = stated["alternative"]
+            say(f"  and {alternative['name']}: ref {tuple(alternative['reference_point'])}, "
+                f"optimum {alternative['optimal_hypervolume']} (known front's HV here: "
+                f"{alternative['known_front_hypervolume']})")
+    peers_needed = any(m not in SUITES for m in cfg.methods)
     probes = []
     if peers_needed:
         ensure_peer_venv(cfg.peer_python)
-        probes = [probe_pgmorl(cfg.peer_python, env_id) for env_id in cfg.envs
-                  if BENCHMARKS[env_id].discrete]
+        if cfg.suite == "cmorl":
+            probes = [probe_pgmorl(cfg.peer_python, env_id) for env_id in cfg.envs
+                      if BENCHMARKS[env_id].discrete]
         for probe in probes:
             say(f"PGMORL on {probe['env']}: "
                 + ("runs" if probe["supported"] else f"not supported ({probe['message']})"))
@@ -512,7 +666,7 @@ def main(argv: list[str] | None = None) -> None:
     runs = sorted((run for run in runs if "error" not in run),
                   key=lambda run: (run["env"], run["method"], run["seed"]))
     report: dict[str, Any] = {
-        "benchmark": "bench_morl", "machine": facts, "config": asdict(cfg),
+        "benchmark": "bench_morl", "suite": cfg.suite, "machine": facts, "config": asdict(cfg),
         "budgets": {env_id: cfg.budget(env_id) for env_id in cfg.envs},
         "conventions": conventions, "methods": METHODS, "pgmorl_probe": probes,
         "elapsed_seconds": time.perf_counter() - started, "load_average": load.summary(),
@@ -537,7 +691,7 @@ def write_results(report: dict[str, Any], out: Path, quick: bool) -> None:
     table = markdown(report, figure)
     print("\n" + table)
     if not quick:
-        write_readme(table)
+        write_readme(table, report.get("suite", "cmorl"))
     say(f"wrote {out} and {figure}" + ("" if quick else " and the table in benchmarks/README.md"))
 
 
