@@ -4,29 +4,49 @@ scheduler started and stopped with the server.
 
 On start the store is migrated to the current schema (``storage.upgrade``), so a new
 database, or one from an older version, needs no separate step.
+
+Around the routes: API tokens (``api.auth``), request limits (``api.limits``), a
+latency histogram and a log record per request (``api.observability``), a 503 when
+the database connection was lost under a request, and the error answers written into
+the OpenAPI schema (``api.openapi``).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry
+from sqlalchemy.exc import DBAPIError
 
-from api.routes import asktell, campaigns, evaluations, fronts, health, quality, registry
+from api.auth import READ
+from api.limits import BodySizeLimit
+from api.observability import RequestObserver
+from api.openapi import with_documented_errors
+from api.routes import (
+    asktell,
+    campaigns,
+    evaluations,
+    fronts,
+    health,
+    quality,
+    registry,
+    samplers,
+)
 from api.settings import Settings
+from jobs.executors import Executor
 from jobs.executors.local import LocalExecutor, visible_gpu_ids
 from jobs.scheduler import Scheduler
 from jobs.spec import explain
 from storage import database_url, make_engine, make_sessionmaker, upgrade
+from storage.retry import connection_lost
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -62,14 +82,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.openapi = with_documented_errors(app)  # type: ignore[method-assign]
     app.state.request_metrics = CollectorRegistry()
-    _measure_requests(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestObserver, registry=app.state.request_metrics)  # outermost
     app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(DBAPIError)(_database_unavailable)
+    # Every route under /api/v1 needs a token of scope read at least (api.auth); routes
+    # that write ask for more themselves. Only liveness is open.
     for router in (campaigns.router, asktell.router, evaluations.router, fronts.router,
-                   quality.router, registry.router, health.router):
-        app.include_router(router, prefix="/api/v1")
+                   quality.router, samplers.router, registry.router):
+        app.include_router(router, prefix="/api/v1", dependencies=[READ])
+    app.include_router(health.router, prefix="/api/v1")
     app.get("/healthz", include_in_schema=False)(health.healthz)
-    app.get("/metrics", include_in_schema=False)(health.metrics)
+    app.get("/metrics", include_in_schema=False, dependencies=[READ])(health.metrics)
     if WEB_DIR.is_dir():
         # Before the mount, which would otherwise answer every path under /ui.
         app.get("/ui/vendor/plotly.min.js", include_in_schema=False)(plotly_js)
@@ -101,33 +128,34 @@ def _plotly_bundle() -> Path | None:
 
 
 def _scheduler(settings: Settings, url: str, app: FastAPI) -> Scheduler:
-    gpu_ids = visible_gpu_ids()
-    workers = settings.workers or max(1, len(gpu_ids))
-    executor = LocalExecutor(url, workers=workers, gpu_ids=gpu_ids, log_dir=settings.log_dir)
     return Scheduler(
         app.state.write_sessions,
-        executor,
+        _executor(settings, url),
         poll_seconds=settings.poll_seconds,
         heartbeat_timeout=settings.heartbeat_timeout,
     )
 
 
-def _measure_requests(app: FastAPI) -> None:
-    latency = Histogram(
-        "mofront_request_seconds",
-        "HTTP request latency",
-        ["method", "route"],
-        registry=app.state.request_metrics,
-    )
+def _executor(settings: Settings, url: str) -> Executor:
+    if settings.executor == "ray":
+        from jobs.executors.ray import RayExecutor  # imports ray: only when asked for
 
-    @app.middleware("http")
-    async def timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        latency.labels(request.method, path).observe(time.perf_counter() - started)
-        return response
+        return RayExecutor(url, settings.ray_address, max_campaigns=settings.workers)
+    if settings.executor != "local":
+        raise ValueError(f"unknown executor {settings.executor!r}; known: local, ray")
+    gpu_ids = visible_gpu_ids()
+    workers = settings.workers or max(1, len(gpu_ids))
+    return LocalExecutor(url, workers=workers, gpu_ids=gpu_ids, log_dir=settings.log_dir)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After when the database connection was lost under a request (a
+    PostgreSQL restart): the client may simply try again. Any other database error is
+    a bug, and stays a 500."""
+    if not connection_lost(exc):
+        raise exc
+    return JSONResponse(status_code=503, headers={"Retry-After": "1"}, content={
+        "detail": "the database connection was lost; try again in a moment"})
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""The ``mofront`` command: serve, submit, status, front, rollout, db upgrade.
+"""The ``mofront`` command: serve, submit, sweep, status, front, rollout, token, db upgrade.
 
 Errors a user can fix (a bad spec, an unknown id, a server that is not up) are printed
 as one line on stderr with exit code 2; nothing prints a traceback for them.
@@ -7,10 +7,13 @@ as one line on stderr with exit code 2; nothing prints a traceback for them.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +44,27 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the API, the viewer and local workers")
     serve.add_argument("--db", default=os.environ.get("MOFRONT_DB", "mofront.db"),
                        help="database URL or SQLite file (default: ./mofront.db, or $MOFRONT_DB)")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; any other needs API tokens "
+                            "or --insecure)")
+    serve.add_argument("--insecure", action="store_true",
+                       help="allow a non-loopback --host with no API tokens (trusted networks only)")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--executor", choices=["local"], default="local")
+    serve.add_argument("--log-format", choices=["json", "text"],
+                       default=os.environ.get("MOFRONT_LOG_FORMAT", "json"),
+                       help="server log lines on stderr: JSON objects (default) or plain text")
+    serve.add_argument("--executor", choices=["local", "ray"],
+                       default=os.environ.get("MOFRONT_EXECUTOR", "local"),
+                       help="local: worker subprocesses here; ray: actors on a Ray cluster "
+                            "(default: local, or $MOFRONT_EXECUTOR)")
+    serve.add_argument("--ray-address", default=os.environ.get("MOFRONT_RAY_ADDRESS"),
+                       metavar="ADDR",
+                       help="with --executor ray: the cluster's head, HOST:PORT (default: "
+                            "$MOFRONT_RAY_ADDRESS, $RAY_ADDRESS, else the cluster `ray start` "
+                            "runs on this machine)")
     serve.add_argument("--workers", type=int, default=None,
-                       help="campaigns run at once (default: one per GPU, else 1)")
+                       help="campaigns run at once (local default: one per GPU, else 1; "
+                            "ray default: as many as the cluster has free CPUs/GPUs for)")
     serve.set_defaults(handler=_serve)
 
     submit = commands.add_parser("submit", help="submit a campaign spec (JSON file, or - for stdin)")
@@ -53,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--wait", action="store_true", help="wait for it to finish")
     _add_url(submit)
     submit.set_defaults(handler=_submit)
+
+    sweep = commands.add_parser(
+        "sweep", help="submit a spec once per seed, wait, report the hypervolume mean ± std")
+    sweep.add_argument("spec", help="campaign spec (JSON file, or - for stdin)")
+    sweep.add_argument("--seeds", required=True,
+                       help="seeds: a range and/or a list, e.g. 0-9 or 0,3,7 or 0-4,10")
+    _add_url(sweep)
+    sweep.set_defaults(handler=_sweep)
 
     status = commands.add_parser("status", help="list campaigns, or show one")
     status.add_argument("id", nargs="?", type=int)
@@ -77,6 +104,22 @@ def _parser() -> argparse.ArgumentParser:
     _add_url(rollout)
     rollout.set_defaults(handler=_rollout)
 
+    token = commands.add_parser("token", help="API tokens (stored hashed in the database)")
+    token_commands = token.add_subparsers(title="token commands")
+    token_create = token_commands.add_parser(
+        "create", help="create a token and print its secret (shown this once)")
+    token_create.add_argument("--scope", required=True, choices=["read", "submit", "admin"],
+                              help="read: queries; submit: also submit, cancel, ask/tell; "
+                                   "admin: also delete")
+    token_create.add_argument("--name", default="", help="what it is for (shown by token list)")
+    token_list = token_commands.add_parser("list", help="list tokens (never their secrets)")
+    token_revoke = token_commands.add_parser("revoke", help="revoke a token by id")
+    token_revoke.add_argument("id", type=int)
+    for command, handler in ((token_create, _token_create), (token_list, _token_list),
+                             (token_revoke, _token_revoke)):
+        command.add_argument("--db", default=os.environ.get("MOFRONT_DB", "mofront.db"))
+        command.set_defaults(handler=handler)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(title="db commands")
     db_upgrade = db_commands.add_parser("upgrade", help="migrate the store to the current schema")
@@ -95,25 +138,58 @@ def _serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from api.settings import Settings
+    from jobs import logs
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers must be at least 1, got {args.workers}")
     settings = Settings(database_url=args.db, host=args.host, port=args.port,
-                        executor=args.executor, workers=args.workers)
+                        executor=args.executor, workers=args.workers,
+                        ray_address=args.ray_address)
+    if not _is_loopback(args.host) and not args.insecure:
+        _refuse_open_bind(args)
+        settings.require_token = True  # revoking every token must not open the server
+    if args.executor == "ray":
+        _connect_ray(args)
+    elif args.ray_address:
+        raise UserError("--ray-address needs --executor ray")
     print(f"mofront: serving http://{args.host}:{args.port}/ (store: {args.db})", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    logs.configure(args.log_format)  # one record per request comes from api.observability
+    os.environ["MOFRONT_LOG_FORMAT"] = args.log_format  # the workers log the same way
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None,
+                access_log=False)
     return 0
 
 
-def _submit(args: argparse.Namespace) -> int:
+def _connect_ray(args: argparse.Namespace) -> None:
+    """Connect to the Ray cluster before serving, so that a cluster that is not there,
+    or a SQLite store it cannot share, is one line on stderr and not a traceback."""
     try:
-        text = sys.stdin.read() if args.spec == "-" else Path(args.spec).read_text()
+        from jobs.executors.ray import RayExecutorError, connect, worker_store_url
+    except ImportError as exc:
+        raise UserError(f"--executor ray needs Ray installed ({exc}): pip install "
+                        "'ray[default]'") from None
+    try:
+        connect(args.ray_address, worker_store_url(args.db))
+    except RayExecutorError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _read_spec(path: str) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
     except OSError as exc:
-        raise UserError(f"cannot read {args.spec}: {exc.strerror}") from None
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
     try:
         spec = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UserError(f"{args.spec} is not valid JSON: {exc}") from None
+        raise UserError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(spec, dict):
+        raise UserError(f"{path} is not a campaign spec (a JSON object)")
+    return spec
+
+
+def _submit(args: argparse.Namespace) -> int:
+    spec = _read_spec(args.spec)
     with _client(args) as client:
         campaign = _call(lambda: client.submit(spec))
         print(f"campaign {campaign.id} {campaign.status}")
@@ -124,6 +200,34 @@ def _submit(args: argparse.Namespace) -> int:
                   f"hypervolume {campaign.data['hypervolume']}")
             return 0 if campaign.status == "succeeded" else 1
     return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from api.client import parse_seeds
+
+    spec = _read_spec(args.spec)
+    try:
+        seeds = parse_seeds(args.seeds)
+    except ValueError as exc:
+        raise UserError(f"--seeds: {exc}") from None
+    with _client(args) as client:
+        sweep = _call(lambda: client.sweep(spec, seeds, wait=False))
+        print(f"sweep: campaigns {', '.join(str(c.id) for c in sweep.campaigns)} for seeds "
+              f"{', '.join(map(str, seeds))}", file=sys.stderr)
+        _call(lambda: sweep.wait(progress=sys.stderr.isatty()))
+        table = _call(sweep.table)
+    _print_table(["seed", "campaign", "status", "evaluations", "front", "hypervolume"], [
+        [row.seed, row.campaign_id, row.status, row.n_evaluations, row.front_size,
+         f"{row.hypervolume:.6g}"] for row in table.itertuples()
+    ])
+    mean, std, n = sweep.hypervolume_summary(table)
+    point = ", ".join(f"{v:g}" for v in table.attrs["reference_point"])
+    failed = len(table) - n
+    print(f"hypervolume over {n} succeeded seed{'s' if n != 1 else ''}: "
+          f"{mean:.6g} ± {std:.3g} (mean ± sample std; reference point ({point}), "
+          f"{table.attrs['reference_point_source']}, common to all)"
+          + (f"; {failed} did not succeed" if failed else ""))
+    return 0 if failed == 0 else 1
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -242,6 +346,82 @@ def _write_gif(path: Path, frames: list[Any], fps: float) -> None:
         imageio.imwrite(path, frames, extension=".gif", duration=1000 / fps, loop=0)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def _refuse_open_bind(args: argparse.Namespace) -> None:
+    """Refuse to listen beyond this machine while the store has no API token: anyone
+    who can reach the port could submit, cancel and delete campaigns."""
+    from storage import tokens_exist
+
+    with _store(args.db) as session:
+        if tokens_exist(session):
+            return
+    raise UserError(
+        f"refusing to serve on {args.host}, beyond this machine, with no API token: anyone "
+        "who can reach it could submit and delete campaigns. Create a token first with "
+        f"`mofront token create --scope admin --db {args.db}` (then send it as "
+        "'Authorization: Bearer <token>'), or pass --insecure on a trusted network.")
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from storage import create_token
+
+    with _store(args.db) as session:
+        token, secret = create_token(session, args.scope, args.name)
+        session.commit()
+        print(f"token {token.id} ({token.scope}{', ' + token.name if token.name else ''}); "
+              "its secret, shown this once:", file=sys.stderr)
+    print(secret)
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    from storage import list_tokens
+
+    with _store(args.db) as session:
+        tokens = list_tokens(session)
+    _print_table(["id", "name", "scope", "prefix", "created", "revoked"], [
+        [t.id, t.name, t.scope, f"{t.prefix}…", f"{t.created_at:%Y-%m-%d %H:%M}",
+         "" if t.revoked_at is None else f"{t.revoked_at:%Y-%m-%d %H:%M}"]
+        for t in tokens
+    ])
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from storage import revoke_token
+
+    with _store(args.db) as session:
+        token = revoke_token(session, args.id)
+        if token is None:
+            raise UserError(f"token {args.id} does not exist (see `mofront token list`)")
+        session.commit()
+    print(f"token {args.id} revoked")
+    return 0
+
+
+@contextmanager
+def _store(db: str) -> Iterator[Any]:
+    """A session on the store at ``db``, migrated to the current schema. It may write
+    while a server runs: on SQLite it takes the write lock at BEGIN (see storage.engine)."""
+    from storage import database_url, make_engine, make_sessionmaker, upgrade
+
+    engine = make_engine(database_url(db))
+    try:
+        upgrade(engine)
+        with make_sessionmaker(engine.execution_options(sqlite_immediate=True))() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

@@ -12,8 +12,10 @@ It depends on httpx, pandas and numpy only (no torch), so it installs anywhere.
 
 from __future__ import annotations
 
+import math
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Self
 
 import httpx
@@ -80,7 +82,32 @@ class Client:
         result = self.request("GET", "/compare", params=params)
         table = pd.DataFrame(result["campaigns"])
         table.attrs["reference_point"] = result["reference_point"]
+        table.attrs["reference_point_source"] = result["reference_point_source"]
         return table
+
+    def sweep(self, spec: dict[str, Any], seeds: Iterable[int], *, wait: bool = True,
+              progress: bool = False, poll_seconds: float = 1.0,
+              timeout: float | None = None) -> Sweep:
+        """Submit ``spec`` once per seed (its ``seed`` replaced, its name suffixed
+        ``-seed{n}``) and, with ``wait``, block until all have finished. The campaigns
+        run side by side, as many at once as the server's executor has room for.
+
+            sweep = client.sweep(spec, range(10))
+            sweep.table()                    # one row per seed: status, HV, front size
+            sweep.hypervolume_summary()      # (mean, sample std, n succeeded)
+        """
+        seeds = [int(seed) for seed in seeds]
+        if not seeds:
+            raise ValueError("a sweep needs at least one seed")
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must differ; got {seeds}")
+        base = spec.get("name") or f"{spec.get('algorithm')}-{(spec.get('problem') or {}).get('id')}"
+        campaigns = [self.submit({**spec, "seed": seed, "name": f"{base}-seed{seed}"[:200]})
+                     for seed in seeds]
+        sweep = Sweep(self, seeds, campaigns)
+        if wait:
+            sweep.wait(progress=progress, poll_seconds=poll_seconds, timeout=timeout)
+        return sweep
 
     def optimize(
         self,
@@ -244,6 +271,26 @@ class Campaign:
         params = {"preference": ",".join(map(repr, map(float, preference)))}
         return dict(self._client.request("GET", f"/campaigns/{self.id}/best", params=params))
 
+    def sample(self, preference: Sequence[float] | None = None, n: int = 16,
+               seed: int = 0) -> pd.DataFrame:
+        """``n`` new objects drawn from a GFlowNet campaign's latest stored sampler (mogfn:
+        for ``preference``, one weight per objective; mogfn-al: no preference), one row
+        each: ``object`` (a sequence string, grid coordinates…), the objective values by
+        name under the task, ``preference``. ``attrs`` hold the preference (scaled to sum
+        1), seed, task, evaluation_id of the sampler and how far it was trained. Nothing
+        is stored. APIError 409 for a campaign with no sampler (yet)."""
+        params: dict[str, Any] = {"n": n, "seed": seed}
+        if preference is not None:
+            params["preference"] = ",".join(map(repr, map(float, preference)))
+        result = self._client.request("GET", f"/campaigns/{self.id}/sample", params=params)
+        names = [o["name"] for o in result["objectives"]]
+        rows = [{"object": c["object"], **dict(zip(names, c["objectives"], strict=True)),
+                 "preference": c["preference"]} for c in result["candidates"]]
+        frame = pd.DataFrame(rows, columns=["object", *names, "preference"])
+        for key in ("preference", "seed", "task", "evaluation_id", "trained"):
+            frame.attrs[key] = result[key]
+        return frame
+
     def known_front(self) -> pd.DataFrame:
         """The problem's known Pareto front at the campaign's eval_gamma, one row per
         point; ``attrs`` hold gamma, hypervolume, reference_point and source.
@@ -276,6 +323,80 @@ def _points_frame(points: list[dict[str, Any]], names: list[str], id_column: str
         row.update({f"param.{key}": value for key, value in point["params"].items()})
         rows.append(row)
     return pd.DataFrame(rows, columns=None if rows else ["evaluation_id", "seq", *names])
+
+
+class Sweep:
+    """One spec run once per seed (:meth:`Client.sweep`)."""
+
+    def __init__(self, client: Client, seeds: list[int], campaigns: list[Campaign]):
+        self._client = client
+        self.seeds = seeds
+        self.campaigns = campaigns
+
+    def wait(self, progress: bool = True, poll_seconds: float = 1.0,
+             timeout: float | None = None) -> Sweep:
+        """Block until every campaign has finished; a progress bar (rich) if asked."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = _ProgressBar(f"sweep of {len(self.campaigns)}") if progress else None
+        try:
+            while True:
+                running = [c for c in self.campaigns if c.status not in FINISHED]
+                for campaign in running:
+                    campaign.refresh()
+                done = sum(c.status in FINISHED for c in self.campaigns)
+                if bar is not None:
+                    fraction = sum(c.data["progress"] for c in self.campaigns) / len(self.campaigns)
+                    bar.update(fraction, f"{done}/{len(self.campaigns)} finished")
+                if done == len(self.campaigns):
+                    return self
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"sweep: {len(self.campaigns) - done} campaigns still "
+                                       f"running after {timeout}s")
+                time.sleep(poll_seconds)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def table(self) -> pd.DataFrame:
+        """One row per seed: ``seed``, ``campaign_id``, ``status``, ``n_evaluations``,
+        ``front_size``, ``hypervolume``, every HV under one reference point common to the
+        sweep (``GET /compare``; a default point is otherwise fixed per campaign, from
+        its own evaluations, and would not compare). ``attrs``: ``reference_point``,
+        ``reference_point_source``."""
+        compared = self._client.compare([c.id for c in self.campaigns])
+        compared.insert(0, "seed", self.seeds)
+        return compared
+
+    def hypervolume_summary(self, table: pd.DataFrame | None = None) -> tuple[float, float, int]:
+        """(mean, sample standard deviation, n) of the succeeded campaigns' hypervolume
+        under the sweep's common reference point; std is 0 for one, both NaN for none."""
+        table = self.table() if table is None else table
+        values = [float(v) for v in table.loc[table["status"] == "succeeded", "hypervolume"]]
+        n = len(values)
+        if n == 0:
+            return math.nan, math.nan, 0
+        mean = sum(values) / n
+        std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+        return mean, std, n
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-9"`` → 0…9; ``"0,3,7"``; ``"0-4,10"``: ranges include both ends."""
+    seeds: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        match = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
+        if match is None:
+            raise ValueError(f"{part!r} is not a seed or a range like 0-9")
+        low = int(match[1])
+        high = int(match[2]) if match[2] is not None else low
+        if high < low:
+            raise ValueError(f"the range {part!r} is empty")
+        seeds.extend(range(low, high + 1))
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"{text!r} names a seed twice")
+    if len(seeds) > 10_000:
+        raise ValueError(f"{text!r} names {len(seeds)} seeds; at most 10000")
+    return seeds
 
 
 class _ProgressBar:

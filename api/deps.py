@@ -1,4 +1,5 @@
-"""FastAPI dependencies: a database session per request, and lookups that 404."""
+"""FastAPI dependencies: a database session per request, the server's settings, and
+lookups that 404."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
+from api.settings import Settings
 from storage import get_campaign
 
 
@@ -22,9 +24,16 @@ def get_write_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 WriteSessionDep = Annotated[Session, Depends(get_write_session)]
-CampaignId = Annotated[int, Path(ge=1, le=2**62)]
+MAX_ID = 2**62  # ids above this are refused before any query (SQLite integers are 64-bit)
+CampaignId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def campaign_or_404(session: SessionDep, campaign_id: CampaignId) -> Any:

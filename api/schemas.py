@@ -257,6 +257,27 @@ class BestOut(BaseModel):
     act_preference: list[float] | None = None
 
 
+class SampledCandidateOut(BaseModel):
+    object: Any  # the task's readable object: a sequence string, grid coordinates…
+    objectives: list[float]  # its reward vector under the task, in the campaign's order
+    preference: list[float] | None  # what it was drawn for; null: sampler not conditioned
+
+
+class SampleOut(BaseModel):
+    campaign_id: int
+    algorithm: str
+    task: dict[str, Any]  # {"id": ..., "config": {...}}: the task the sampler was trained on
+    objectives: list[ObjectiveOut]
+    preference: list[float] | None  # as given, scaled to sum 1
+    preference_conditioned: bool
+    n: int
+    seed: int
+    evaluation_id: int  # the evaluation whose artifact is the sampler used
+    artifact_url: str
+    trained: dict[str, Any]  # how far it was trained (steps, rounds, evaluations…)
+    candidates: list[SampledCandidateOut]
+
+
 class KnownFrontOut(BaseModel):
     campaign_id: int
     problem: str

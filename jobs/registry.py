@@ -124,6 +124,15 @@ ALGORITHMS: dict[str, AlgorithmEntry] = {
             problem_kinds=("gfn-task",),
             budget_units=("evaluations",),
         ),
+        AlgorithmEntry(
+            name="mogfn-al",
+            summary="MOGFN-AL: active learning for expensive objectives, a GFlowNet trained "
+            "on the qLogNEHVI of a GP surrogate proposing each batch (Jain et al., ICML 2023)",
+            run="bayesopt.mogfn_al:run",
+            config="morl.gfn_config:MOGFNALConfig",
+            problem_kinds=("gfn-task",),
+            budget_units=("evaluations",),
+        ),
     ]
 }
 

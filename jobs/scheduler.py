@@ -8,6 +8,12 @@ process for it (a worker left by a previous server). A dead campaign goes back t
 then it is ``failed`` with the reason. On start, campaigns left ``running`` by a
 server that is gone are resumed; a restart does not count against their attempts.
 Ask/tell campaigns (``runs_on = "client"``) are driven by their user, never launched.
+
+An executor whose workers outlive the server (``ray``: detached actors) hands the
+running ones to the next server (``Executor.adopt``); every other campaign left
+``running`` then has no worker and is resumed at once. A cancelled campaign stops at
+its worker's next recorded batch; one whose worker has not stopped ``cancel_grace``
+seconds after the request is stopped by the executor.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.executors import Executor
+from jobs.executors import Executor, Resources
 from storage import Campaign, get_campaign
 
 log = logging.getLogger("mofront.scheduler")
@@ -39,31 +45,39 @@ class Scheduler:
         *,
         poll_seconds: float = 0.5,
         heartbeat_timeout: float = 30.0,
+        cancel_grace: float = 5.0,
     ):
         self._sessions = sessions
         self._executor = executor
         self._poll_seconds = poll_seconds
         self._heartbeat_timeout = timedelta(seconds=heartbeat_timeout)
+        self._cancel_grace = timedelta(seconds=cancel_grace)
+        self._cancels_seen: dict[int, datetime] = {}
+        self._waiting: dict[int, str] = {}  # why a queued campaign waits, as last written
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        self.resume_orphans()
+        with self._lock:
+            adopted = self._executor.adopt()
+        if adopted:
+            log.info("adopted the running workers of campaigns %s", sorted(adopted))
+        self.resume_orphans(all_others=adopted is not None)
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
         self._thread.start()
 
     def shutdown(self) -> None:
-        """Stop launching, stop this server's workers and queue their campaigns again."""
+        """Stop launching and let go of the workers: those the executor stops (local
+        subprocesses) have their campaigns queued again; those it leaves running (Ray
+        actors) go on and are adopted by the next server."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
         with self._lock:
-            running = self._executor.running()
-            self._executor.shutdown()
-            self._executor.reap()
+            stopped = self._executor.shutdown()
             with self._sessions() as session:
-                for campaign_id in running:
+                for campaign_id in stopped:
                     campaign = get_campaign(session, campaign_id)
                     if campaign is not None and campaign.status == "running":
                         self._requeue(campaign, "server stopped", counts=False)
@@ -76,19 +90,25 @@ class Scheduler:
     def tick(self) -> None:
         """One round: reap ended workers, detect silent deaths, launch queued work."""
         with self._lock, self._sessions() as session:
-            for campaign_id, code in self._executor.reap():
+            for campaign_id, how in self._executor.reap():
+                self._cancels_seen.pop(campaign_id, None)
                 campaign = get_campaign(session, campaign_id)
                 if campaign is not None and campaign.status == "running":
-                    self._worker_died(campaign, f"worker exited with code {code}")
+                    self._worker_died(campaign, how)
             self._detect_silent_deaths(session)
             self._launch_queued(session)
             session.commit()
 
-    def resume_orphans(self) -> None:
-        """Campaigns left ``running`` by a server that is gone go back to the queue."""
+    def resume_orphans(self, *, all_others: bool = False) -> None:
+        """Campaigns left ``running`` by a server that is gone go back to the queue: with
+        ``all_others``, every one this executor is not running (it adopted the live
+        workers it could see); else those whose worker process is gone or silent."""
         with self._lock, self._sessions() as session:
+            mine = self._executor.running()
             for campaign in session.scalars(_RUNNING_ON_WORKERS):
-                if _worker_is_gone(campaign) or self._heartbeat_is_stale(campaign):
+                if campaign.id in mine:
+                    continue
+                if all_others or _worker_is_gone(campaign) or self._heartbeat_is_stale(campaign):
                     self._requeue(campaign, "resumed after a server restart", counts=False)
             session.commit()
 
@@ -103,6 +123,8 @@ class Scheduler:
         mine = self._executor.running()
         for campaign in session.scalars(_RUNNING_ON_WORKERS):
             if campaign.id in mine:
+                if campaign.cancel_requested:
+                    self._enforce_cancel(campaign.id)
                 continue
             if _worker_is_gone(campaign) or self._heartbeat_is_stale(campaign):
                 self._worker_died(campaign, "worker stopped sending heartbeats")
@@ -119,15 +141,34 @@ class Scheduler:
             .with_for_update(skip_locked=True)
         ).all()
         for campaign in queued:
+            resources = Resources.of(campaign.spec)
+            waiting = self._executor.wait_reason(resources)
+            if waiting is not None:
+                if campaign.message != waiting:
+                    campaign.message = self._waiting[campaign.id] = waiting
+                    session.commit()
+                continue
+            if campaign.message is not None and campaign.message == self._waiting.pop(
+                    campaign.id, None):
+                campaign.message = None
             campaign.status = "running"
             campaign.attempts += 1
             campaign.worker = None
             campaign.heartbeat_at = _now()
             session.flush()
             session.commit()
-            gpus = int((campaign.spec or {}).get("resources", {}).get("gpus", 0))
-            self._executor.launch(campaign.id, gpus)
-            log.info("campaign %s launched (attempt %s)", campaign.id, campaign.attempts)
+            self._executor.launch(campaign.id, resources)
+            log.info("campaign %s launched (attempt %s)", campaign.id, campaign.attempts,
+                     extra={"campaign_id": campaign.id})
+
+    def _enforce_cancel(self, campaign_id: int) -> None:
+        """Stop a cancelled campaign's worker if it has not stopped by itself in time."""
+        seen = self._cancels_seen.setdefault(campaign_id, _now())
+        if _now() - seen > self._cancel_grace:
+            log.info("campaign %s: worker still running after cancel, stopping it", campaign_id,
+                     extra={"campaign_id": campaign_id})
+            self._executor.stop(campaign_id)
+            self._cancels_seen[campaign_id] = _now()  # once per grace period, not each round
 
     def _worker_died(self, campaign: Campaign, reason: str) -> None:
         if campaign.cancel_requested:
@@ -138,7 +179,8 @@ class Scheduler:
             campaign.status = "failed"
             campaign.error = f"{reason} after {campaign.attempts} attempts{last_error}"
             campaign.finished_at = _now()
-            log.warning("campaign %s failed: %s", campaign.id, campaign.error)
+            log.warning("campaign %s failed: %s", campaign.id, campaign.error,
+                        extra={"campaign_id": campaign.id})
         else:
             self._requeue(campaign, reason, counts=True)
 
@@ -147,7 +189,8 @@ class Scheduler:
             campaign.attempts = max(0, campaign.attempts - 1)
         campaign.status = "queued"
         campaign.message = f"resuming from the last checkpoint ({reason})"
-        log.info("campaign %s queued again: %s", campaign.id, reason)
+        log.info("campaign %s queued again: %s", campaign.id, reason,
+                 extra={"campaign_id": campaign.id})
 
     def _heartbeat_is_stale(self, campaign: Campaign) -> bool:
         beat = campaign.heartbeat_at

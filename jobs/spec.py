@@ -61,9 +61,23 @@ class ProblemSpec(BaseModel):
 
 
 class ResourcesSpec(BaseModel):
+    """What one campaign's worker holds while it runs. The ``ray`` executor reserves
+    exactly this on the cluster (a fraction of a GPU shares it with other campaigns);
+    the ``local`` executor gives a worker that asks for any GPU one whole GPU."""
+
     model_config = ConfigDict(extra="forbid")
 
-    gpus: int = Field(0, ge=0, le=8)
+    gpus: float = Field(0, ge=0, le=8, allow_inf_nan=False)
+    cpus: float = Field(1, gt=0, le=256, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _whole_gpus_above_one(self) -> ResourcesSpec:
+        if self.gpus > 1 and not float(self.gpus).is_integer():
+            raise ValueError(
+                f"gpus: a fraction shares one GPU, so it must be at most 1; above 1 give "
+                f"a whole number of GPUs; got {self.gpus:g}"
+            )
+        return self
 
 
 class CampaignSpec(BaseModel):

@@ -1,4 +1,5 @@
-"""Run one campaign in this process: ``python -m jobs.worker --db URL --campaign ID``.
+"""Run one campaign in this process: ``python -m jobs.worker --db URL --campaign ID``
+(the ``local`` executor), or :func:`run` called inside a Ray actor (the ``ray`` one).
 
 The worker marks the campaign running, builds its problem, loads its algorithm, and
 hands it a :class:`~jobs.recorder.StoreRecorder`. A heartbeat thread stamps the
@@ -12,26 +13,28 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import logging
 import os
 import signal
 import socket
 import sys
 import threading
-import traceback
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs import registry
+from jobs import logs, registry
 from jobs.protocol import Cancelled
 from jobs.recorder import StoreRecorder
-from storage import get_campaign, make_engine, make_sessionmaker
+from storage import get_campaign, make_engine, make_sessionmaker, retry_on_disconnect
 
 HEARTBEAT_SECONDS = float(os.environ.get("MOFRONT_HEARTBEAT_SECONDS", "2"))
 EXIT_FAILED = 3
 PR_SET_PDEATHSIG = 1
+
+log = logging.getLogger("mofront.worker")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,35 +42,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", required=True, help="database URL")
     parser.add_argument("--campaign", type=int, required=True, help="campaign id")
     args = parser.parse_args(argv)
+    logs.configure(campaign_id=args.campaign)  # every record of this process names it
     _die_with_server()
-    _limit_threads()
+    return run(args.db, args.campaign)
+
+
+def run(database_url: str, campaign_id: int, threads: int = 1) -> int:
+    """Run the campaign against the store at ``database_url``; the exit code."""
+    _limit_threads(threads)
     # Every session of a worker writes: on SQLite, take the write lock at BEGIN so a
     # read-then-write transaction never fails with 'database is locked' midway.
-    sessions = make_sessionmaker(make_engine(args.db).execution_options(sqlite_immediate=True))
-    return run_campaign(sessions, args.campaign)
+    engine = make_engine(database_url).execution_options(sqlite_immediate=True)
+    try:
+        return run_campaign(make_sessionmaker(engine), campaign_id)
+    finally:
+        engine.dispose()
 
 
 def run_campaign(sessions: sessionmaker[Session], campaign_id: int) -> int:
     device = detect_device()
-    with sessions() as session:
-        campaign = get_campaign(session, campaign_id)
-        if campaign is None:
-            print(f"campaign {campaign_id} does not exist", file=sys.stderr)
-            return EXIT_FAILED
-        campaign.status = "running"
-        campaign.worker = f"{socket.gethostname()}:{os.getpid()}"
-        campaign.device = device
-        campaign.started_at = campaign.started_at or _now()
-        campaign.heartbeat_at = _now()
-        session.commit()
-        problem_spec = dict(campaign.problem)
-        algorithm_name, params, seed = campaign.algorithm, dict(campaign.params), campaign.seed
-        user_reference_point = (
-            tuple(campaign.reference_point)
-            if campaign.reference_point_source == "user" and campaign.reference_point
-            else None
-        )
-
+    context = {"campaign_id": campaign_id}
+    started = retry_on_disconnect(lambda: _mark_running(sessions, campaign_id, device),
+                                  "marking the campaign running", **context)
+    if started is None:
+        log.error("campaign %s does not exist", campaign_id, extra=context)
+        return EXIT_FAILED
+    problem_spec, algorithm_name, params, seed, user_reference_point = started
+    log.info("campaign %s started: %s on %s, %s", campaign_id, algorithm_name,
+             problem_spec.get("id"), device, extra=context)
     stop_heartbeat = _start_heartbeat(sessions, campaign_id)
     try:
         definition = registry.problem_definition(problem_spec["kind"], problem_spec["id"])
@@ -80,36 +82,66 @@ def run_campaign(sessions: sessionmaker[Session], campaign_id: int) -> int:
         run(problem, params, seed, device, recorder)
     except Cancelled:
         _finish(sessions, campaign_id, "cancelled")
+        log.info("campaign %s cancelled", campaign_id, extra=context)
         return 0
-    except Exception as exc:  # noqa: BLE001 -- the campaign's failure, not the worker's: report and exit
-        traceback.print_exc()
+    except Exception as exc:  # the campaign's failure, not the worker's: report and exit
+        log.exception("campaign %s failed", campaign_id, extra=context)
         _note_error(sessions, campaign_id, f"{type(exc).__name__}: {exc}")
         return EXIT_FAILED
     finally:
         stop_heartbeat()
     _finish(sessions, campaign_id, "succeeded")
+    log.info("campaign %s succeeded", campaign_id, extra=context)
     return 0
 
 
-def _finish(sessions: sessionmaker[Session], campaign_id: int, status: str) -> None:
+def _mark_running(sessions: sessionmaker[Session], campaign_id: int,
+                  device: str) -> tuple[dict[str, Any], str, dict[str, Any], int, Any] | None:
+    """Mark the campaign running on this worker; what it runs, or None if it is gone."""
     with sessions() as session:
         campaign = get_campaign(session, campaign_id)
         if campaign is None:
-            return
-        campaign.status = status
-        campaign.finished_at = _now()
-        if status == "succeeded":
-            campaign.message = None
-            campaign.error = None
+            return None
+        campaign.status = "running"
+        campaign.worker = f"{socket.gethostname()}:{os.getpid()}"
+        campaign.device = device
+        campaign.started_at = campaign.started_at or _now()
+        campaign.heartbeat_at = _now()
         session.commit()
+        user_reference_point = (
+            tuple(campaign.reference_point)
+            if campaign.reference_point_source == "user" and campaign.reference_point
+            else None
+        )
+        return (dict(campaign.problem), campaign.algorithm, dict(campaign.params),
+                campaign.seed, user_reference_point)
+
+
+def _finish(sessions: sessionmaker[Session], campaign_id: int, status: str) -> None:
+    def finish() -> None:
+        with sessions() as session:
+            campaign = get_campaign(session, campaign_id)
+            if campaign is None:
+                return
+            campaign.status = status
+            campaign.finished_at = _now()
+            if status == "succeeded":
+                campaign.message = None
+                campaign.error = None
+            session.commit()
+
+    retry_on_disconnect(finish, f"marking the campaign {status}", campaign_id=campaign_id)
 
 
 def _note_error(sessions: sessionmaker[Session], campaign_id: int, error: str) -> None:
-    with sessions() as session:
-        campaign = get_campaign(session, campaign_id)
-        if campaign is not None:
-            campaign.error = error[:4000]
-            session.commit()
+    def note() -> None:
+        with sessions() as session:
+            campaign = get_campaign(session, campaign_id)
+            if campaign is not None:
+                campaign.error = error[:4000]
+                session.commit()
+
+    retry_on_disconnect(note, "noting the campaign's error", campaign_id=campaign_id)
 
 
 def _start_heartbeat(sessions: sessionmaker[Session], campaign_id: int) -> Any:
@@ -124,8 +156,9 @@ def _start_heartbeat(sessions: sessionmaker[Session], campaign_id: int) -> Any:
                         return
                     campaign.heartbeat_at = _now()
                     session.commit()
-            except Exception:  # noqa: BLE001 -- a missed beat is retried; the scheduler tolerates a few
-                traceback.print_exc()
+            except Exception:  # a missed beat is retried; the scheduler tolerates a few
+                log.warning("campaign %s: heartbeat missed", campaign_id, exc_info=True,
+                            extra={"campaign_id": campaign_id})
 
     thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
     thread.start()
@@ -150,14 +183,15 @@ def _die_with_server() -> None:
         sys.exit(EXIT_FAILED)
 
 
-def _limit_threads() -> None:
-    """One intra-op thread per worker: on a shared CPU, small networks ran 5x faster."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+def _limit_threads(threads: int = 1) -> None:
+    """One intra-op thread per worker unless it holds more CPUs: on a shared CPU, small
+    networks ran 5x faster with one thread than with two."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     try:
         import torch
     except ImportError:
         return
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
 
 
 def detect_device() -> str:

@@ -1,6 +1,6 @@
 """The mofront store: it owns the database schema (SQLAlchemy 2.0 typed models for
 campaigns, append-only evaluations with their raw objective vectors and a maintained
-``on_front`` flag, artifacts, metric snapshots and checkpoints), the engine and
+``on_front`` flag, artifacts, metric snapshots, checkpoints and hashed API tokens), the engine and
 session setup for SQLite (WAL, ``BEGIN IMMEDIATE`` writers) and PostgreSQL (row
 locks), the alembic migrations shipped in ``storage/migrations``, and the
 intention-named queries the workers and the API need (``append_evaluations``,
@@ -37,6 +37,8 @@ from storage.metrics import history
 from storage.models import (
     CAMPAIGN_STATUSES,
     FINISHED_STATUSES,
+    TOKEN_SCOPES,
+    ApiToken,
     Artifact,
     Base,
     Campaign,
@@ -45,6 +47,7 @@ from storage.models import (
     MetricSnapshot,
     Suggestion,
 )
+from storage.retry import retry_on_disconnect
 from storage.suggestions import (
     add_suggestions,
     all_evaluations,
@@ -53,10 +56,13 @@ from storage.suggestions import (
     pending_suggestions,
     suggestions_by_id,
 )
+from storage.tokens import create_token, find_token, list_tokens, revoke_token, tokens_exist
 
 __all__ = [
     "CAMPAIGN_STATUSES",
     "FINISHED_STATUSES",
+    "TOKEN_SCOPES",
+    "ApiToken",
     "AppendResult",
     "Artifact",
     "Base",
@@ -72,10 +78,12 @@ __all__ = [
     "append_evaluations",
     "count_suggestions",
     "create_campaign",
+    "create_token",
     "database_url",
     "delete_campaign",
     "expire_suggestions",
     "feasible_objectives",
+    "find_token",
     "front",
     "front_hypervolume",
     "front_objectives",
@@ -86,14 +94,18 @@ __all__ = [
     "latest_with_artifact",
     "list_campaigns",
     "list_evaluations",
+    "list_tokens",
     "load_checkpoint",
     "lock_campaign",
     "make_engine",
     "make_sessionmaker",
     "pending_suggestions",
     "request_cancel",
+    "retry_on_disconnect",
+    "revoke_token",
     "save_checkpoint",
     "store_artifact",
     "suggestions_by_id",
+    "tokens_exist",
     "upgrade",
 ]

@@ -314,3 +314,26 @@ class Suggestion(Base):
 
     def __repr__(self) -> str:
         return f"Suggestion(id={self.id!r}, campaign_id={self.campaign_id!r}, {self.status})"
+
+
+TOKEN_SCOPES = ("read", "submit", "admin")  # each grants what the ones before it grant
+
+
+class ApiToken(Base):
+    """An API token. Only the SHA-256 of its secret is stored (the secret is shown once,
+    when it is created); ``prefix`` is the secret's first characters, so a person can
+    tell their tokens apart in ``mofront token list``. A revoked token keeps its row
+    (``revoked_at`` set) and is refused."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(16))
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"ApiToken(id={self.id!r}, name={self.name!r}, scope={self.scope!r})"

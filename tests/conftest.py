@@ -85,6 +85,7 @@ class Server:
     log_path: Path
     workers: int = 1
     env: dict[str, str] = field(default_factory=dict)
+    extra_args: list[str] = field(default_factory=list)  # more `mofront serve` options
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -98,7 +99,7 @@ class Server:
         log = open(self.log_path, "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--db", self.database_url,
-             "--port", str(self.port), "--workers", str(self.workers)],
+             "--port", str(self.port), "--workers", str(self.workers), *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, env=environment,
         )
         log.close()

@@ -21,6 +21,7 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.auth import SUBMIT
 from api.deps import CampaignId, SessionDep, WriteSessionDep, existing_campaign
 from api.schemas import AskOut, Status, SuggestionOut, TellOut, ToldEvaluation
 from jobs import registry
@@ -70,7 +71,8 @@ class TellIn(BaseModel):
     results: list[Result] = Field(min_length=1, max_length=1000)
 
 
-@router.post("/campaigns/{campaign_id}/ask", response_model=AskOut)
+@router.post("/campaigns/{campaign_id}/ask", response_model=AskOut, dependencies=[SUBMIT],
+             responses={409: {"description": "not an open ask/tell campaign, or no budget left"}})
 def ask(
     campaign_id: CampaignId,
     session: SessionDep,
@@ -112,7 +114,9 @@ def ask(
         return answer
 
 
-@router.post("/campaigns/{campaign_id}/tell", response_model=TellOut)
+@router.post("/campaigns/{campaign_id}/tell", response_model=TellOut, dependencies=[SUBMIT],
+             responses={409: {"description": "not an open ask/tell campaign, over budget, "
+                                             "or a suggestion already told or expired"}})
 def tell(campaign_id: CampaignId, body: TellIn, session: WriteSessionDep) -> TellOut:
     with session.begin():
         campaign = lock_campaign(session, campaign_id)

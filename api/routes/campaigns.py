@@ -8,7 +8,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from api.deps import CampaignDep, CampaignId, SessionDep, WriteSessionDep, existing_campaign
+from api.auth import ADMIN, SUBMIT
+from api.deps import (
+    CampaignDep,
+    CampaignId,
+    SessionDep,
+    SettingsDep,
+    WriteSessionDep,
+    existing_campaign,
+)
+from api.limits import check_campaign_limits, page_size
 from api.schemas import CampaignOut, CampaignPage, Status
 from jobs.spec import CampaignSpec, SpecError, resolve
 from storage import create_campaign, delete_campaign, list_campaigns, request_cancel
@@ -18,12 +27,13 @@ router = APIRouter(tags=["campaigns"])
 FINISHED = ("succeeded", "failed", "cancelled")
 
 
-@router.post("/campaigns", status_code=201, response_model=CampaignOut)
-def submit(spec: CampaignSpec, session: WriteSessionDep) -> CampaignOut:
+@router.post("/campaigns", status_code=201, response_model=CampaignOut, dependencies=[SUBMIT])
+def submit(spec: CampaignSpec, session: WriteSessionDep, settings: SettingsDep) -> CampaignOut:
     try:
         resolved = resolve(spec)
     except SpecError as exc:
         raise HTTPException(422, [{**e, "loc": ["body", *e["loc"]]} for e in exc.errors]) from None
+    check_campaign_limits(resolved, settings)
     info = resolved.info
     driven_by_client = info.kind == "external"
     campaign = create_campaign(
@@ -55,12 +65,15 @@ def submit(spec: CampaignSpec, session: WriteSessionDep) -> CampaignOut:
 @router.get("/campaigns", response_model=CampaignPage)
 def list_(
     session: SessionDep,
+    settings: SettingsDep,
     status: Status | None = None,
     algorithm: Annotated[str | None, Query(max_length=64)] = None,
     problem: Annotated[str | None, Query(max_length=128, description="problem id")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int | None, Query(
+        ge=1, description="page size (default 50, at most MOFRONT_MAX_PAGE_SIZE)")] = None,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> CampaignPage:
+    limit = page_size(limit, 50, settings)
     items, total = list_campaigns(
         session, status=status, algorithm=algorithm, problem=problem, limit=limit, offset=offset
     )
@@ -72,7 +85,8 @@ def get(campaign: CampaignDep) -> CampaignOut:
     return CampaignOut.of(campaign)
 
 
-@router.post("/campaigns/{campaign_id}/cancel", response_model=CampaignOut)
+@router.post("/campaigns/{campaign_id}/cancel", response_model=CampaignOut,
+             dependencies=[SUBMIT], responses={409: {"description": "already finished"}})
 def cancel(campaign_id: CampaignId, session: WriteSessionDep) -> CampaignOut:
     campaign = existing_campaign(session, campaign_id)
     if campaign.status in FINISHED:
@@ -85,7 +99,7 @@ def cancel(campaign_id: CampaignId, session: WriteSessionDep) -> CampaignOut:
     return CampaignOut.of(campaign)
 
 
-@router.delete("/campaigns/{campaign_id}", status_code=204)
+@router.delete("/campaigns/{campaign_id}", status_code=204, dependencies=[ADMIN])
 def delete(campaign_id: CampaignId, session: WriteSessionDep, request: Request) -> Response:
     campaign = existing_campaign(session, campaign_id)
     if campaign.status == "running":

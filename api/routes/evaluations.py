@@ -1,4 +1,7 @@
-"""Evaluations: a campaign's evaluations page by page, one evaluation, its artifact."""
+"""Evaluations: a campaign's evaluations page by page, one evaluation, its artifact.
+
+An artifact is served from the store by the evaluation's id only: nothing a request
+sends is ever used as a file path."""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 
-from api.deps import CampaignDep, SessionDep
+from api.deps import CampaignDep, SessionDep, SettingsDep
+from api.limits import page_size
 from api.schemas import EvaluationOut, EvaluationPage
 from storage import get_artifact, get_evaluation, list_evaluations
 
@@ -19,10 +23,13 @@ EvaluationId = Annotated[int, Path(ge=1, le=2**62)]
 def campaign_evaluations(
     campaign: CampaignDep,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    settings: SettingsDep,
+    limit: Annotated[int | None, Query(
+        ge=1, description="page size (default 100, at most MOFRONT_MAX_PAGE_SIZE)")] = None,
     offset: Annotated[int, Query(ge=0, le=10**12)] = 0,
     on_front: bool | None = None,
 ) -> EvaluationPage:
+    limit = page_size(limit, 100, settings)
     items, total = list_evaluations(
         session, campaign.id, limit=limit, offset=offset, on_front=on_front
     )

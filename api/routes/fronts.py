@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import CampaignDep, SessionDep
+from api.deps import MAX_ID, CampaignDep, SessionDep
 from api.schemas import (
     CompareEntry,
     CompareHistoryPoint,
@@ -111,7 +111,8 @@ def campaign_history(campaign: CampaignDep, session: SessionDep) -> HistoryOut:
     )
 
 
-@router.get("/compare", response_model=CompareOut)
+@router.get("/compare", response_model=CompareOut,
+            responses={404: {"description": "one of the campaigns does not exist"}})
 def compare(
     session: SessionDep,
     campaigns: Annotated[str, Query(max_length=2000, description="comma-separated ids")],
@@ -212,7 +213,8 @@ def _common_reference_point(
 
 
 def _campaign_for_compare(session: Any, part: str) -> Any:
-    if not part.isdigit():
+    # ASCII digits only: str.isdigit() accepts '²', which int() refuses
+    if not (part.isascii() and part.isdigit()) or int(part) > MAX_ID:
         raise _query_error("campaigns", f"{part!r} is not a campaign id (a positive integer)")
     campaign = get_campaign(session, int(part))
     if campaign is None:

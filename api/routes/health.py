@@ -1,4 +1,4 @@
-"""Liveness and Prometheus metrics."""
+"""Liveness (open to all) and Prometheus metrics (a read token, when tokens are enforced)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from sqlalchemy import func, select, text
 
+from api.auth import READ
 from api.deps import SessionDep
 from storage import Campaign
 
@@ -20,7 +21,7 @@ def healthz(session: SessionDep) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/metrics", response_class=Response)
+@router.get("/metrics", response_class=Response, dependencies=[READ])
 def metrics(session: SessionDep, request: Request) -> Response:
     registry = CollectorRegistry()
     campaigns = Gauge("mofront_campaigns", "Campaigns by status", ["status"], registry=registry)

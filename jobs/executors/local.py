@@ -10,11 +10,14 @@ the campaign from its checkpoint.
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from typing import IO
+
+from jobs.executors import Resources
 
 
 @dataclass
@@ -29,9 +32,12 @@ class LocalExecutor:
     def capacity(self) -> int:
         return max(0, self.workers - len(self._processes))
 
-    def launch(self, campaign_id: int, gpus: int) -> None:
+    def wait_reason(self, resources: Resources) -> str | None:
+        return None  # a free slot is all a local worker needs
+
+    def launch(self, campaign_id: int, resources: Resources) -> None:
         env = dict(os.environ, MOFRONT_SERVER_PID=str(os.getpid()))
-        held = self._take_gpus(gpus)
+        held = self._take_gpus(math.ceil(resources.gpus))
         env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, held)) if held else ""
         if not self.gpu_ids:
             env.pop("CUDA_VISIBLE_DEVICES")
@@ -57,22 +63,26 @@ class LocalExecutor:
         process = self._processes.get(campaign_id)
         return process.pid if process is not None else None
 
-    def reap(self) -> list[tuple[int, int]]:
+    def reap(self) -> list[tuple[int, str]]:
         ended = []
         for campaign_id, process in list(self._processes.items()):
             code = process.poll()
             if code is not None:
-                ended.append((campaign_id, code))
+                ended.append((campaign_id, f"worker exited with code {code}"))
                 del self._processes[campaign_id]
                 self._gpus_held.pop(campaign_id, None)
         return ended
+
+    def adopt(self) -> None:
+        return None  # a previous server's workers died with it (PR_SET_PDEATHSIG)
 
     def stop(self, campaign_id: int) -> None:
         process = self._processes.get(campaign_id)
         if process is not None and process.poll() is None:
             process.terminate()
 
-    def shutdown(self, timeout: float = 10.0) -> None:
+    def shutdown(self, timeout: float = 10.0) -> set[int]:
+        stopped = set(self._processes)
         for process in self._processes.values():
             if process.poll() is None:
                 process.terminate()
@@ -82,6 +92,9 @@ class LocalExecutor:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        self._processes.clear()
+        self._gpus_held.clear()
+        return stopped
 
     def _take_gpus(self, count: int) -> list[int]:
         busy = {gpu for held in self._gpus_held.values() for gpu in held}

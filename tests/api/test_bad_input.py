@@ -120,6 +120,9 @@ def test_queries_refuse_bad_parameters_naming_them(http):
         (f"/api/v1/campaigns/{cid}/evaluations?limit=100000", "limit", "less"),
         ("/api/v1/campaigns?status=done", "status", "queued"),
         ("/api/v1/compare?campaigns=1,x", "campaigns", "not a campaign id"),
+        # found by the fuzz test: each was a 500 (int('²') and an id past 64 bits)
+        ("/api/v1/compare?campaigns=%C2%B2", "campaigns", "not a campaign id"),
+        ("/api/v1/compare?campaigns=99999999999999999999999", "campaigns", "not a campaign id"),
     ]
     for url, field, message in cases:
         response = http.get(url)

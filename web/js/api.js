@@ -1,4 +1,8 @@
 // The public REST API under /api/v1, as the viewer uses it. Nothing here knows a page.
+// A server that requires a token answers 401; the user is then asked for one
+// (token.js), and the request is sent again with it.
+
+import { askForToken, storedToken } from "./token.js";
 
 export class ApiError extends Error {
   /** status: the HTTP status (0 when the server could not be reached);
@@ -28,31 +32,35 @@ function describe(status, detail) {
   return status ? `the server answered HTTP ${status}` : "the server could not be reached";
 }
 
-export async function request(path, { method = "GET", body } = {}) {
-  const init = { method, headers: { accept: "application/json" } };
+export async function request(path, { method = "GET", body, raw = false } = {}) {
+  const init = { method, headers: { accept: raw ? "*/*" : "application/json" } };
   if (body !== undefined) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  let response;
-  try {
-    response = await fetch(`/api/v1${path}`, init);
-  } catch (error) {
-    throw new ApiError(0, `cannot reach the mofront server (${error.message}); is it running?`);
-  }
-  if (response.status === 204) return null;
-  const text = await response.text();
-  let payload = null;
-  try {
-    payload = text ? JSON.parse(text) : null;
-  } catch {
-    payload = text;
-  }
-  if (!response.ok) {
+  for (;;) {
+    const token = storedToken();
+    if (token) init.headers.authorization = `Bearer ${token}`;
+    let response;
+    try {
+      response = await fetch(`/api/v1${path}`, init);
+    } catch (error) {
+      throw new ApiError(0, `cannot reach the mofront server (${error.message}); is it running?`);
+    }
+    if (raw && response.ok) return response;
+    if (response.status === 204) return null;
+    const text = await response.text();
+    let payload = null;
+    try {
+      payload = text ? JSON.parse(text) : null;
+    } catch {
+      payload = text;
+    }
+    if (response.ok) return payload;
     const detail = payload && typeof payload === "object" && "detail" in payload ? payload.detail : payload;
+    if (response.status === 401 && (await askForToken(describe(401, detail)))) continue;
     throw new ApiError(response.status, detail || response.statusText);
   }
-  return payload;
 }
 
 function query(params) {
@@ -77,6 +85,8 @@ export const api = {
   evaluations: (id, params) => request(`/campaigns/${id}/evaluations${query(params)}`),
   evaluation: (id) => request(`/evaluations/${id}`),
   artifactUrl: (id) => `/api/v1/evaluations/${id}/artifact`,
+  /** The artifact as a fetch Response (sent with the token, which a plain link cannot). */
+  artifact: (id) => request(`/evaluations/${id}/artifact`, { raw: true }),
   compare: (ids, { referencePoint, history } = {}) =>
     request(`/compare${query({ campaigns: ids.join(","), reference_point: referencePoint, history })}`),
 };

@@ -4,6 +4,7 @@
 
 import { ApiError, api, evaluationsFrom } from "./api.js";
 import { draw, frontFigure, historyFigure } from "./plots.js";
+import { storedToken } from "./token.js";
 import {
   ACTIVE, clearError, csvCell, dateTime, download, duration, el, markCurrentNav, number,
   objectiveLabel, poll, problemLabel, problemParams, progressBar, shortDateTime, showError,
@@ -321,10 +322,26 @@ async function showEvaluation(evaluationId) {
     parts.push(el("p", {}, el("a", {
       class: "button secondary", id: "download-artifact", href: api.artifactUrl(evaluation.id), download: "",
       title: policy ? `load it with morl.load_policy, or run it with: mofront rollout ${evaluation.id}` : null,
+      onclick: (event) => downloadArtifact(event, evaluation.id),
     }, policy ? "Download policy" : `Download artifact #${evaluation.artifact_id}`)));
   }
   detail.dataset.evaluationId = String(evaluation.id);
   detail.replaceChildren(...parts);
+}
+
+/** A plain link downloads on an open server; with a token, fetch sends it and the bytes
+ *  are saved from memory. */
+async function downloadArtifact(event, evaluationId) {
+  if (!storedToken()) return;
+  event.preventDefault();
+  try {
+    const response = await api.artifact(evaluationId);
+    const disposition = response.headers.get("content-disposition") || "";
+    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] || `evaluation-${evaluationId}-artifact`;
+    download(filename, await response.blob(), response.headers.get("content-type") || "application/octet-stream");
+  } catch (error) {
+    showError(pageError, error instanceof ApiError ? error : String(error));
+  }
 }
 
 function keyValueTable(rows, what, id) {
