@@ -226,26 +226,12 @@ def run_ours(task: dict[str, Any]) -> dict[str, Any]:
         # The fields POST /api/v1/campaigns sets, then what the worker sets on start.
         campaign = create_campaign(
             session,
-            name=resolved.spec.name,
-            algorithm=resolved.spec.algorithm,
-            problem={"kind": info.kind, "id": info.id, **resolved.problem_params},
-            spec=resolved.spec.model_dump(mode="json", exclude_none=True),
-            params=resolved.params,
+            **resolved.campaign_row(),
             status="running",
             runs_on="worker",
             started_at=datetime.now(UTC),
             worker=f"{platform.node()}:{os.getpid()}",
             device="cpu",
-            n_objectives=info.n_objectives,
-            objective_names=[o.name for o in info.objectives],
-            objective_senses=[o.sense for o in info.objectives],
-            reference_point=resolved.reference_point,
-            reference_point_source=resolved.reference_point_source,
-            seed=resolved.spec.seed,
-            budget=float(resolved.spec.budget.amount),
-            budget_unit=resolved.spec.budget.unit,
-            max_attempts=resolved.spec.max_attempts,
-            conventions={},
             code_version=metadata.version("mofront"),
         )
         session.commit()

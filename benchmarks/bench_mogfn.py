@@ -237,19 +237,9 @@ def store_campaign(sessions: Any, spec: dict[str, Any]) -> tuple[int, Any, dict[
     info = resolved.info
     with sessions() as session:
         campaign = create_campaign(
-            session, name=resolved.spec.name, algorithm=resolved.spec.algorithm,
-            problem={"kind": info.kind, "id": info.id, **resolved.problem_params},
-            spec=resolved.spec.model_dump(mode="json", exclude_none=True),
-            params=resolved.params, status="running", runs_on="worker",
+            session, **resolved.campaign_row(), status="running", runs_on="worker",
             started_at=datetime.now(UTC), worker=f"{platform.node()}:{os.getpid()}",
-            device="cpu", n_objectives=info.n_objectives,
-            objective_names=[o.name for o in info.objectives],
-            objective_senses=[o.sense for o in info.objectives],
-            reference_point=resolved.reference_point,
-            reference_point_source=resolved.reference_point_source,
-            seed=resolved.spec.seed, budget=float(resolved.spec.budget.amount),
-            budget_unit=resolved.spec.budget.unit, max_attempts=resolved.spec.max_attempts,
-            conventions=resolved.conventions, code_version=metadata.version("mofront"),
+            device="cpu", code_version=metadata.version("mofront"),
         )
         session.commit()
         campaign_id = campaign.id

@@ -114,6 +114,28 @@ class ResolvedCampaign:
     reference_point_source: str | None
     conventions: dict[str, Any]
 
+    def campaign_row(self) -> dict[str, Any]:
+        """The fields of the stored campaign that come from the spec (``storage.
+        create_campaign`` keywords); the caller adds status, timestamps and the like."""
+        spec, info = self.spec, self.info
+        return {
+            "name": spec.name or f"{spec.algorithm}-{info.id}",
+            "algorithm": spec.algorithm,
+            "problem": {"kind": info.kind, "id": info.id, **self.problem_params},
+            "spec": spec.model_dump(mode="json", exclude_none=True),
+            "params": self.params,
+            "n_objectives": info.n_objectives,
+            "objective_names": [o.name for o in info.objectives],
+            "objective_senses": [o.sense for o in info.objectives],
+            "reference_point": self.reference_point,
+            "reference_point_source": self.reference_point_source,
+            "seed": spec.seed,
+            "budget": float(spec.budget.amount),
+            "budget_unit": spec.budget.unit,
+            "max_attempts": spec.max_attempts,
+            "conventions": self.conventions,
+        }
+
 
 def parse(document: dict[str, Any]) -> CampaignSpec:
     try:

@@ -38,24 +38,10 @@ def submit(spec: CampaignSpec, session: WriteSessionDep, settings: SettingsDep) 
     driven_by_client = info.kind == "external"
     campaign = create_campaign(
         session,
-        name=spec.name or f"{spec.algorithm}-{info.id}",
-        algorithm=spec.algorithm,
-        problem={"kind": info.kind, "id": info.id, **resolved.problem_params},
-        spec=spec.model_dump(mode="json", exclude_none=True),
-        params=resolved.params,
+        **resolved.campaign_row(),
         status="running" if driven_by_client else "queued",
         runs_on="client" if driven_by_client else "worker",
         started_at=datetime.now(UTC) if driven_by_client else None,
-        n_objectives=info.n_objectives,
-        objective_names=[o.name for o in info.objectives],
-        objective_senses=[o.sense for o in info.objectives],
-        reference_point=resolved.reference_point,
-        reference_point_source=resolved.reference_point_source,
-        seed=spec.seed,
-        budget=float(spec.budget.amount),
-        budget_unit=spec.budget.unit,
-        max_attempts=spec.max_attempts,
-        conventions=resolved.conventions,
         code_version=_code_version(),
     )
     session.commit()
