@@ -145,7 +145,8 @@ def _executor(settings: Settings, url: str) -> Executor:
         raise ValueError(f"unknown executor {settings.executor!r}; known: local, ray")
     gpu_ids = visible_gpu_ids()
     workers = settings.workers or max(1, len(gpu_ids))
-    return LocalExecutor(url, workers=workers, gpu_ids=gpu_ids, log_dir=settings.log_dir)
+    return LocalExecutor(url, workers=workers, gpu_ids=gpu_ids, log_dir=settings.log_dir,
+                         spare=settings.spare_worker)
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=None,
                        help="campaigns run at once (local default: one per GPU, else 1; "
                             "ray default: as many as the cluster has free CPUs/GPUs for)")
+    serve.add_argument("--no-spare-worker", action="store_true",
+                       help="local: start each worker when its campaign starts instead of "
+                            "keeping one ready with torch imported (saves an idle process, "
+                            "costs a few seconds per campaign; or MOFRONT_SPARE_WORKER=0)")
     serve.set_defaults(handler=_serve)
 
     submit = commands.add_parser("submit", help="submit a campaign spec (JSON file, or - for stdin)")
@@ -145,6 +149,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings(database_url=args.db, host=args.host, port=args.port,
                         executor=args.executor, workers=args.workers,
                         ray_address=args.ray_address)
+    if args.no_spare_worker:
+        settings.spare_worker = False
     if not _is_loopback(args.host) and not args.insecure:
         _refuse_open_bind(args)
         settings.require_token = True  # revoking every token must not open the server

@@ -45,6 +45,12 @@ class Settings:
     )
     poll_seconds: float = field(default_factory=lambda: _env_float("MOFRONT_POLL_SECONDS", 0.5))
     log_dir: str | None = field(default_factory=lambda: os.environ.get("MOFRONT_LOG_DIR"))
+    # local: keep a spare worker with torch and the algorithms imported, so a campaign
+    # starts at once (MOFRONT_SPARE_WORKER=0 turns it off; it costs one idle process)
+    spare_worker: bool = field(
+        default_factory=lambda: os.environ.get("MOFRONT_SPARE_WORKER", "1").strip().lower()
+        not in ("0", "false", "no", "off")
+    )
     run_scheduler: bool = True
     # Every /api/v1 route but /healthz needs a token, even while none exists yet. Without
     # it, tokens are needed once any exists (see api.auth). `mofront serve` sets it when

@@ -220,6 +220,9 @@ class Config:
     envs: list[str] = field(default_factory=lambda: list(SUITES["cmorl"].envs))
     methods: list[str] = field(default_factory=lambda: ["cmorl", "peer"])  # peer: the suite's
     budgets: dict[str, int] = field(default_factory=dict)  # overrides, env id -> steps
+    # The peers' own budgets where smaller than ours (they cost 6-10x more per env step);
+    # they are then compared with ours at their budget, on our HV-vs-steps curve.
+    peer_budgets: dict[str, int] = field(default_factory=dict)
     cmorl_params: dict[str, Any] = field(default_factory=dict)
     pdmorl_params: dict[str, Any] = field(default_factory=dict)
     gpils_gradient_updates: int = 1  # the library's default is 20: see pdmorl_peers_runner
@@ -230,9 +233,14 @@ class Config:
     readme: bool = True
     report_from: str | None = None
 
-    def budget(self, env_id: str) -> int:
+    def budget(self, env_id: str, method: str | None = None) -> int:
+        """Env steps per campaign on ``env_id``: ours, or ``method``'s when it is a peer
+        with a budget of its own."""
         default, quick = SUITES[self.suite].budgets[env_id]
-        return self.budgets.get(env_id, quick if self.quick else default)
+        ours = self.budgets.get(env_id, quick if self.quick else default)
+        if method is not None and method != self.suite and env_id in self.peer_budgets:
+            return self.peer_budgets[env_id]
+        return ours
 
     def params(self, method: str) -> dict[str, Any]:
         return {"cmorl": self.cmorl_params, "pdmorl": self.pdmorl_params}.get(method, {})
@@ -502,19 +510,25 @@ def tasks_for(cfg: Config, db_url: str, tmp: str,
     suite = SUITES[cfg.suite]
     tasks = []
     for env_id in cfg.envs:
-        benchmark, budget = BENCHMARKS[env_id], cfg.budget(env_id)
+        benchmark = BENCHMARKS[env_id]
         methods = [name for method in cfg.methods
                    for name in (suite.peers(benchmark) if method == "peer" else [method])]
-        # The peers measure at PD-MORL's evaluation interval (its default: budget / 20).
-        eval_every = cfg.pdmorl_params.get("eval_interval") or max(1, budget // 20)
+        # The peers measure at PD-MORL's evaluation interval (its default: budget / 20; the
+        # smaller peer budget's twentieth when the peers have one, for both).
+        eval_every = cfg.pdmorl_params.get("eval_interval") or max(
+            1, min(cfg.budget(env_id, method) for method in methods) // 20)
         preferences = preference_grid(env_id, cfg, tmp) if cfg.suite == "pdmorl" else ""
         for method in methods:
             if not runs_on(method, benchmark):
                 continue  # not supported by the library: recorded in the report instead
+            params = cfg.params(method)
+            if method == "pdmorl" and "eval_interval" not in params:
+                params = {**params, "eval_interval": eval_every}
             for seed in range(cfg.seeds):
                 tasks.append({
-                    "env": env_id, "method": method, "seed": seed, "budget": budget,
-                    "params": cfg.params(method), "db_url": db_url, "tmp": tmp,
+                    "env": env_id, "method": method, "seed": seed,
+                    "budget": cfg.budget(env_id, method),
+                    "params": params, "db_url": db_url, "tmp": tmp,
                     "peer_python": cfg.peer_python,
                     "eval_episodes": conventions[env_id]["eval_episodes"],
                     "eval_every": eval_every, "preferences": preferences,
@@ -566,6 +580,9 @@ def parse_args(argv: list[str] | None = None) -> Config:
                         "deep-sea-treasure-v0=245760,mo-hopper-2obj-v5=589824 (cmorl: "
                         "multiples of 49152 keep every method's step count exact; pdmorl: "
                         "multiples of 10000)")
+    parser.add_argument("--peer-budgets", help="the peers' env steps where smaller than "
+                        "ours, e.g. deep-sea-treasure-v0=20000: they are compared with ours "
+                        "at that step count, on our HV-vs-steps curve")
     parser.add_argument("--cmorl-params", help="JSON object of C-MORL parameters "
                         "(morl/config.py), for every environment")
     parser.add_argument("--pdmorl-params", help="JSON object of PD-MORL parameters "
@@ -603,11 +620,15 @@ def parse_args(argv: list[str] | None = None) -> Config:
         for part in args.budgets.split(","):
             env_id, _, steps = part.partition("=")
             cfg.budgets[env_id.strip()] = int(float(steps))
+    if args.peer_budgets:
+        for part in args.peer_budgets.split(","):
+            env_id, _, steps = part.partition("=")
+            cfg.peer_budgets[env_id.strip()] = int(float(steps))
     if args.cmorl_params:
         cfg.cmorl_params = json.loads(args.cmorl_params)
     if args.pdmorl_params:
         cfg.pdmorl_params = json.loads(args.pdmorl_params)
-    unknown = [e for e in [*cfg.envs, *cfg.budgets] if e not in suite.budgets]
+    unknown = [e for e in [*cfg.envs, *cfg.budgets, *cfg.peer_budgets] if e not in suite.budgets]
     unknown += [m for m in cfg.methods if m not in METHODS and m != "peer"]
     if unknown:
         parser.error(f"unknown {', '.join(unknown)}; envs of suite {suite.ours}: "
@@ -654,6 +675,8 @@ def main(argv: list[str] | None = None) -> None:
     report: dict[str, Any] = {
         "benchmark": "bench_morl", "suite": cfg.suite, "machine": facts, "config": asdict(cfg),
         "budgets": {env_id: cfg.budget(env_id) for env_id in cfg.envs},
+        "peer_budgets": {env_id: steps for env_id, steps in cfg.peer_budgets.items()
+                         if env_id in cfg.envs},
         "conventions": conventions, "methods": METHODS, "pgmorl_probe": probes,
         "elapsed_seconds": time.perf_counter() - started, "load_average": load.summary(),
         "runs": runs, "failed": failed,

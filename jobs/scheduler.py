@@ -55,6 +55,7 @@ class Scheduler:
         self._cancels_seen: dict[int, datetime] = {}
         self._waiting: dict[int, str] = {}  # why a queued campaign waits, as last written
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -72,6 +73,7 @@ class Scheduler:
         subprocesses) have their campaigns queued again; those it leaves running (Ray
         actors) go on and are adopted by the next server."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
         with self._lock:
@@ -82,6 +84,10 @@ class Scheduler:
                     if campaign is not None and campaign.status == "running":
                         self._requeue(campaign, "server stopped", counts=False)
                 session.commit()
+
+    def wake(self) -> None:
+        """Run the next round now (a campaign was submitted), not at the next poll."""
+        self._wake.set()
 
     def stop_campaign(self, campaign_id: int) -> None:
         with self._lock:
@@ -113,7 +119,11 @@ class Scheduler:
             session.commit()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._poll_seconds):
+        while not self._stop.is_set():
+            self._wake.wait(self._poll_seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.tick()
             except Exception:  # the database may be briefly away: try again next round

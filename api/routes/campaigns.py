@@ -28,7 +28,8 @@ FINISHED = ("succeeded", "failed", "cancelled")
 
 
 @router.post("/campaigns", status_code=201, response_model=CampaignOut, dependencies=[SUBMIT])
-def submit(spec: CampaignSpec, session: WriteSessionDep, settings: SettingsDep) -> CampaignOut:
+def submit(spec: CampaignSpec, session: WriteSessionDep, settings: SettingsDep,
+           request: Request) -> CampaignOut:
     try:
         resolved = resolve(spec)
     except SpecError as exc:
@@ -45,6 +46,9 @@ def submit(spec: CampaignSpec, session: WriteSessionDep, settings: SettingsDep) 
         code_version=_code_version(),
     )
     session.commit()
+    scheduler = getattr(request.app.state, "scheduler", None)
+    if scheduler is not None and not driven_by_client:
+        scheduler.wake()  # launch it now rather than at the next poll
     return CampaignOut.of(campaign)
 
 
