@@ -373,12 +373,14 @@ def markdown(report: dict[str, Any], figure: Path) -> str:
     if report["scheduling"]:
         lines += [
             "",
-            (f"**Scheduling** through a real `mofront serve` (one local worker, default poll "
-            f"0.5 s, fresh SQLite store; none of the benchmark's other campaigns running): one "
-            f"BraninCurrin campaign of "
-            f"{report['scheduling'][0]['budget']} evaluations per algorithm, seed 0, from the "
-            "service's own timestamps. Start-up = submit → first stored evaluation (scheduler "
-            "pick-up, worker process start, imports, problem build, initial design); "
+            (f"**Scheduling** through a real `mofront serve` (one local worker, fresh SQLite "
+            f"store, first campaign submitted once the server's spare worker was ready; none "
+            f"of the benchmark's other campaigns running): one BraninCurrin campaign of "
+            f"{report['scheduling'][0]['budget']} evaluations per algorithm, one after the "
+            "other, seed 0, from the service's own timestamps. Start-up = submit → first "
+            "stored evaluation (the submission wakes the scheduler, which hands the campaign "
+            "to the spare worker, or starts a worker when the spare is still importing; "
+            "problem build, initial design); "
             "wind-down = last stored evaluation → `succeeded`. Share of a campaign = "
             "(start-up + wind-down) ÷ (that + the mean run time of the "
             f"{cfg['budget']}-evaluation BraninCurrin campaigns above); the goals apply the "

@@ -83,6 +83,7 @@ class LocalExecutor:
             spare.kill()
             spare.wait()
             return None
+        self._spare_deaths = 0
         return spare
 
     def _start_spare(self) -> None:
