@@ -50,6 +50,7 @@ and ``benchmarks/pdmorl_peers_runner.py`` (Envelope, CAPQL, GPI-LS).
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import platform
@@ -640,7 +641,7 @@ def main(argv: list[str] | None = None) -> None:
     cfg = parse_args(argv)
     if cfg.report_from:
         source = Path(cfg.report_from)
-        saved: dict[str, Any] = json.loads(source.read_text())
+        saved = load_report(source)
         write_results(saved, source,
                       saved["config"]["quick"] or not saved["config"].get("readme", True))
         return
@@ -683,10 +684,46 @@ def main(argv: list[str] | None = None) -> None:
     }
     out = Path(cfg.out) if Path(cfg.out).is_absolute() else ROOT / cfg.out
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1) + "\n")  # the raw numbers first
+    save_report(report, out)  # the raw numbers first
     write_results(report, out, cfg.quick or not cfg.readme)
     if failed:
         sys.exit(f"{len(failed)} campaigns failed; see 'failed' in {out}")
+
+
+def evaluations_path(out: Path) -> Path:
+    return out.with_name(out.stem + "_evaluations.json.gz")
+
+
+def save_report(report: dict[str, Any], out: Path) -> None:
+    """The report as readable JSON, every run's policies beside it, gzip-compressed.
+
+    PD-MORL records 101 preferences per evaluation round, so the per-policy rows of a
+    run reach megabytes; the readable JSON keeps what a reader looks at (config,
+    conventions, per-run figures, summary, goals) and names the file with the rows.
+    """
+    rows = {run_key(run): run["evaluations"] for run in report["runs"]}
+    with gzip.open(evaluations_path(out), "wt", encoding="utf-8") as handle:
+        json.dump(rows, handle, separators=(",", ":"))
+    report["evaluations_file"] = evaluations_path(out).name
+    readable = {**report, "runs": [{k: v for k, v in run.items() if k != "evaluations"}
+                         for run in report["runs"]]}
+    out.write_text(json.dumps(readable, indent=1) + "\n")
+
+
+def load_report(source: Path) -> dict[str, Any]:
+    """A report written by :func:`save_report` (or an older one with the rows inline)."""
+    report: dict[str, Any] = json.loads(source.read_text())
+    if "evaluations_file" in report:
+        with gzip.open(source.with_name(report["evaluations_file"]), "rt",
+                       encoding="utf-8") as handle:
+            rows = json.load(handle)
+        for run in report["runs"]:
+            run["evaluations"] = rows[run_key(run)]
+    return report
+
+
+def run_key(run: dict[str, Any]) -> str:
+    return f"{run['env']}/{run['method']}/{run['seed']}"
 
 
 def write_results(report: dict[str, Any], out: Path, quick: bool) -> None:
@@ -694,7 +731,7 @@ def write_results(report: dict[str, Any], out: Path, quick: bool) -> None:
     ``quick``)."""
     report["summary"] = summarise(report)
     report["goals"] = goal_rows(report)
-    out.write_text(json.dumps(report, indent=1) + "\n")
+    save_report(report, out)
     figure = out.with_name(out.stem + "_hv.png")
     plot(report, figure)
     table = markdown(report, figure)

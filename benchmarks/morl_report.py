@@ -360,7 +360,8 @@ def markdown(report: dict[str, Any], figure: Path) -> str:
         f"{config['seeds']} seed(s) (0–{config['seeds'] - 1}) per environment and method; "
         f"{config['jobs']} campaigns at once, each in its own process with one torch "
         f"thread; {load_text}. Whole run: {report['elapsed_seconds'] / 60:.0f} min. Raw "
-        f"numbers: `{_relative(Path(config['out']))}`."),
+        f"numbers: `{_relative(Path(config['out']))}`, every evaluated policy in "
+        f"`{report.get('evaluations_file', 'the same file')}` beside it."),
         "",
         ("Conventions and budgets (every method measured the same way: each evaluated policy "
         "is the mean return vector of deterministic episodes, discounted by eval γ; HV of the "
