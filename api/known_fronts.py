@@ -43,7 +43,7 @@ def known_front(campaign: Any) -> KnownFront | None:
     if not _has_known_front(key):
         return None
     definition, config = _definition(key)
-    defaults = definition.info(config).evaluation_defaults
+    defaults = definition.info(config).parameter_defaults
     gamma = float((campaign.conventions or {}).get("eval_gamma",
                                                    defaults.get("eval_gamma", 1.0)))
     return KnownFront(_computed(key, gamma), gamma, _source(campaign.problem, gamma))

@@ -47,9 +47,10 @@ class ProblemInfo:
     known_max_hypervolume: float | None = None
     has_known_front: bool = False  # the problem can compute its true Pareto front
     constraints: int = 0
-    # How policies on this problem are evaluated by default ({"eval_gamma": 0.99,
-    # "eval_episodes": 1}); fills an algorithm's unset parameters of the same names.
-    evaluation_defaults: dict[str, Any] = field(default_factory=dict)
+    # The problem's own values for an algorithm's parameters of the same names, filled in
+    # where a spec leaves them unset (null): how policies on an environment are evaluated
+    # ({"eval_gamma": 0.99, "eval_episodes": 1}), a GFlowNet task's reward exponent beta.
+    parameter_defaults: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_objectives(self) -> int:

@@ -190,7 +190,7 @@ def resolve(spec: CampaignSpec) -> ResolvedCampaign:
             f"key_solutions 'known' needs a problem with a known Pareto front; {info.id!r} "
             "has none: use 'learned'",
         )])
-    for name, value in info.evaluation_defaults.items():
+    for name, value in info.parameter_defaults.items():
         if name in params and params[name] is None:
             params[name] = value
     reference_point, source = _reference_point(spec, info)

@@ -149,7 +149,7 @@ class CMORL:
                  device: str = "cpu"):
         self.problem = problem
         self.config = params if isinstance(params, CMORLConfig) else CMORLConfig(**params)
-        defaults = problem.info.evaluation_defaults
+        defaults = problem.info.parameter_defaults
         self.eval_gamma = _given(self.config.eval_gamma, defaults.get("eval_gamma", 1.0))
         self.eval_episodes = _given(self.config.eval_episodes, defaults.get("eval_episodes", 1))
         self.seed = seed

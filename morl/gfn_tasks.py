@@ -71,7 +71,9 @@ class GFNTask(ABC):
 
     Class attributes: ``id`` (catalogue name), ``summary`` (one line), ``Config`` (a
     pydantic model of the task's parameters, ``extra="forbid"``; default: none),
-    ``default_beta`` (reward exponent β the sampler uses unless the campaign sets one).
+    ``default_beta`` (reward exponent β the sampler uses unless the campaign sets one),
+    ``default_lr_logz`` and ``default_exploration`` (the log Z learning rate and the ε of
+    uniform random actions, likewise).
     The instance sets ``objective_names`` and ``n_actions`` (in ``__init__`` or as
     class attributes). Every method but the abstract ones has a sensible default.
     """
@@ -80,6 +82,8 @@ class GFNTask(ABC):
     summary: ClassVar[str]
     Config: ClassVar[type[BaseModel]] = NoParameters
     default_beta: ClassVar[float] = 1.0
+    default_lr_logz: ClassVar[float] = 1e-2  # mo_gfn code: 10x the policy's 1e-3
+    default_exploration: ClassVar[float] = 0.01  # mo_gfn code
 
     objective_names: tuple[str, ...]
     n_actions: int
@@ -228,6 +232,10 @@ class HyperGrid(GFNTask):
     # OP-GFN's preference-conditioned GFlowNet on this HyperGrid draws beta ~ Gamma(16, 1)
     # (mean 16) and its fixed-beta runs use 8 and 16 (Chen & Mauch, 2023, multi/).
     default_beta = 16.0
+    # The trajectory-balance HyperGrid code (Malkin et al., 2022): log Z learns at 0.1 and
+    # trajectories are sampled on-policy.
+    default_lr_logz = 0.1
+    default_exploration = 0.0
 
     dim = 2
 
@@ -481,6 +489,8 @@ def _info(task: GFNTask) -> ProblemInfo:
         reference_point_source=REFERENCE_SOURCE,
         known_max_hypervolume=None if front is None else hypervolume(front, np.zeros(m)),
         has_known_front=front is not None,
+        parameter_defaults={"beta": task.default_beta, "lr_logz": task.default_lr_logz,
+                            "exploration": task.default_exploration},
     )
 
 
@@ -498,6 +508,10 @@ def register_task(task_class: type[GFNTask], *, replace: bool = False) -> type[G
                         "model_config = ConfigDict(extra='forbid')")
     if not math.isfinite(task_class.default_beta) or task_class.default_beta <= 0:
         raise ValueError(f"{task_class.__name__}.default_beta must be a positive number")
+    if not 0 < task_class.default_lr_logz <= 1:
+        raise ValueError(f"{task_class.__name__}.default_lr_logz must lie in (0, 1]")
+    if not 0 <= task_class.default_exploration < 1:
+        raise ValueError(f"{task_class.__name__}.default_exploration must lie in [0, 1)")
     task_id = task_class.id
     if task_id in BUILT_IN and BUILT_IN[task_id] is not task_class:
         raise ValueError(f"{task_id!r} is a built-in task; choose another id")

@@ -175,6 +175,9 @@ class MOGFN:
         self.task: GFNTask = problem.task
         self.device = torch.device(device)
         self.beta = float(cfg.beta if cfg.beta is not None else self.task.default_beta)
+        self.exploration = (cfg.exploration if cfg.exploration is not None
+                            else self.task.default_exploration)
+        lr_logz = cfg.lr_logz if cfg.lr_logz is not None else self.task.default_lr_logz
         beta_max = (cfg.beta_max or self.beta) if cfg.condition_on_beta else None
         if beta_max is not None and self.beta > beta_max:
             raise ValueError(f"beta ({self.beta}) lies above beta_max ({beta_max})")
@@ -185,7 +188,7 @@ class MOGFN:
                                       cfg.hidden, cfg.logz_hidden).to(self.device)
         self.optimiser = torch.optim.Adam(
             [{"params": self.network.policy.parameters(), "lr": cfg.lr},
-             {"params": self.network.logz.parameters(), "lr": cfg.lr_logz}],
+             {"params": self.network.logz.parameters(), "lr": lr_logz}],
             weight_decay=cfg.weight_decay)
         self.rng = np.random.default_rng(seed)
         self.replay = ReplayBuffer(cfg.replay_capacity)
@@ -213,7 +216,7 @@ class MOGFN:
         cfg = self.config
         preferences, betas = self._conditions(n)
         cond = self.conditioning.encode(preferences, betas, self.device)
-        batch = walk(self.task, n, policy_chooser(self.network, cond, self.rng, cfg.exploration))
+        batch = walk(self.task, n, policy_chooser(self.network, cond, self.rng, self.exploration))
         objectives = checked_rewards_of(self.task, batch.terminals)
         log_r = log_reward(np.array(objectives), preferences, cfg.scalarisation, cfg.reward_min)
         all_batch, all_pref, all_beta, all_log_r = batch, preferences, betas, log_r
@@ -266,7 +269,7 @@ class MOGFN:
         cfg = self.config
         preferences, betas = self._conditions(n)
         cond = self.conditioning.encode(preferences, betas, self.device)
-        batch = walk(self.task, n, policy_chooser(self.network, cond, self.rng, cfg.exploration))
+        batch = walk(self.task, n, policy_chooser(self.network, cond, self.rng, self.exploration))
         objectives = checked_rewards_of(self.task, batch.terminals)
         log_r = log_reward(np.array(objectives), preferences, cfg.scalarisation, cfg.reward_min)
         with torch.no_grad():

@@ -433,7 +433,7 @@ class PDMORL:
                  device: str = "cpu"):
         self.problem = problem
         self.cfg = params if isinstance(params, PDMORLConfig) else PDMORLConfig(**params)
-        defaults = problem.info.evaluation_defaults
+        defaults = problem.info.parameter_defaults
         self.eval_gamma = _given(self.cfg.eval_gamma, defaults.get("eval_gamma", 1.0))
         self.eval_episodes = _given(self.cfg.eval_episodes, defaults.get("eval_episodes", 1))
         self.seed, self.device = seed, torch.device(device)

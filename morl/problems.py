@@ -193,7 +193,7 @@ class MOGymDefinition:
                                    if isinstance(config, FruitTreeConfig)
                                    else env.optimal_hypervolume),
             has_known_front=env.known_front,
-            evaluation_defaults={"eval_gamma": env.eval_gamma, "eval_episodes": env.eval_episodes},
+            parameter_defaults={"eval_gamma": env.eval_gamma, "eval_episodes": env.eval_episodes},
         )
 
     def build(self, config: MOGymConfig) -> MOGymProblem:

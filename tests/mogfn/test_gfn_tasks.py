@@ -153,3 +153,17 @@ def test_register_task_checks_the_class():
     finally:
         unregister_task("my-grid")
     assert "my-grid" not in catalogue()
+
+    class Reckless(HyperGrid):
+        id = "reckless-grid"
+        default_exploration = 1.0
+
+    class Frozen(HyperGrid):
+        id = "frozen-grid"
+        default_lr_logz = 0.0
+
+    with pytest.raises(ValueError, match="default_exploration must lie in"):
+        register_task(Reckless)
+    with pytest.raises(ValueError, match="default_lr_logz must lie in"):
+        register_task(Frozen)
+    assert not {"reckless-grid", "frozen-grid"} & set(catalogue())

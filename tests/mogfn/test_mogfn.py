@@ -79,6 +79,15 @@ def _check_candidates(problem: Any, recorder: MemoryRecorder, budget: int, batch
         assert all(0.0 <= v <= 1.0 for v in item.objectives)
 
 
+def test_the_trainer_uses_the_task_settings_unless_the_params_set_them():
+    default = MOGFN(grid(4))
+    assert default.exploration == 0.0 and default.optimiser.param_groups[1]["lr"] == 0.1
+    words = MOGFN(catalogue()["ngrams"].build())
+    assert words.exploration == 0.01 and words.optimiser.param_groups[1]["lr"] == 0.01
+    chosen = MOGFN(grid(4), {"exploration": 0.2, "lr_logz": 0.03})
+    assert chosen.exploration == 0.2 and chosen.optimiser.param_groups[1]["lr"] == 0.03
+
+
 def test_every_grid_candidate_is_valid_and_scored_by_the_task():
     problem = grid(8, objectives=["branin", "currin", "shubert"])
     recorder = run(problem, 50, {"batch_size": 16, "steps_per_round": 2})

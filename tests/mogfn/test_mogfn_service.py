@@ -41,6 +41,16 @@ def test_specs_are_checked_at_submit_time():
     assert {"hypergrid", "ngrams"} <= ids
 
 
+def test_the_task_fills_the_sampler_settings_a_spec_leaves_unset():
+    hypergrid = spec.validate(campaign_spec()).params
+    assert (hypergrid["beta"], hypergrid["lr_logz"], hypergrid["exploration"]) == (16.0, 0.1, 0.0)
+    ngrams = spec.validate({**campaign_spec(), "problem": {"kind": "gfn-task", "id": "ngrams"}})
+    assert (ngrams.params["beta"], ngrams.params["lr_logz"],
+            ngrams.params["exploration"]) == (96.0, 0.01, 0.01)
+    chosen = spec.validate(campaign_spec(lr_logz=0.02, exploration=0.05)).params
+    assert (chosen["beta"], chosen["lr_logz"], chosen["exploration"]) == (16.0, 0.02, 0.05)
+
+
 def test_a_hypergrid_campaign_through_the_service(sqlite_database, make_server):
     server = make_server(sqlite_database).start()
     with Client(server.url) as client:
