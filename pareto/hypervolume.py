@@ -39,7 +39,11 @@ def hypervolume(points: ArrayLike, reference_point: ArrayLike) -> float:
     array, reference, inside = _inside(points, reference_point)
     if not inside.any():
         return 0.0
-    return float(moocore.hypervolume(array[inside], ref=reference, maximise=True))
+    # Copies add no volume but cost moocore time, which grows steeply with the number of
+    # points above 3 objectives: a fruit-tree campaign's front holds thousands of rows
+    # that are the same few leaves (10,317 rows, 58 distinct: 8 s per call, 0.5 ms unique).
+    distinct = np.unique(array[inside], axis=0)
+    return float(moocore.hypervolume(distinct, ref=reference, maximise=True))
 
 
 def hv_contributions(points: ArrayLike, reference_point: ArrayLike) -> np.ndarray:

@@ -70,6 +70,26 @@ def test_integer_points_match_cell_count(data, n_objectives) -> None:
 
 
 @settings(max_examples=100, deadline=None)
+@given(data=st.data(), n_objectives=st.integers(1, 6), copies=st.integers(2, 50))
+def test_copies_of_points_add_nothing(data, n_objectives, copies) -> None:
+    points = data.draw(grid_points(n_objectives=n_objectives, max_points=8, low=0, high=3))
+    reference = np.full(n_objectives, -1.0)
+    repeated = np.repeat(points, copies, axis=0)
+    assert hypervolume(repeated, reference) == hypervolume(points, reference)
+    assert hypervolume(repeated, reference) == hypervolume_cell_count(points, reference)
+
+
+def test_a_fruit_tree_like_front_of_many_copies_in_six_objectives() -> None:
+    # A front of thousands of rows that are a few distinct leaves (as a PD-MORL campaign
+    # on fruit-tree records): the value is that of the distinct leaves.
+    rng = np.random.default_rng(0)
+    leaves = rng.uniform(0.0, 10.0, size=(60, 6))
+    rows = leaves[rng.integers(0, 60, size=6000)]
+    distinct = np.unique(rows, axis=0)
+    assert hypervolume(rows, np.zeros(6)) == hypervolume(distinct, np.zeros(6)) > 0
+
+
+@settings(max_examples=100, deadline=None)
 @given(data=st.data(), n_objectives=st.integers(1, 4))
 def test_points_outside_the_reference_box_add_nothing(data, n_objectives) -> None:
     points = data.draw(real_points(n_objectives, max_points=10))
