@@ -50,8 +50,8 @@ and ``benchmarks/pdmorl_peers_runner.py`` (Envelope, CAPQL, GPI-LS).
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
+import lzma
 import os
 import platform
 import subprocess
@@ -691,22 +691,23 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def evaluations_path(out: Path) -> Path:
-    return out.with_name(out.stem + "_evaluations.json.gz")
+    return out.with_name(out.stem + "_evaluations.json.xz")
 
 
 def save_report(report: dict[str, Any], out: Path) -> None:
-    """The report as readable JSON, every run's policies beside it, gzip-compressed.
+    """The report as readable JSON, every run's policies beside it, xz-compressed.
 
     PD-MORL records 101 preferences per evaluation round, so the per-policy rows of a
-    run reach megabytes; the readable JSON keeps what a reader looks at (config,
+    run reach megabytes (a 200k-step fruit-tree run: 45,600 rows; xz packs the repeated
+    leaves into 40% of what gzip needs); the readable JSON keeps what a reader looks at (config,
     conventions, per-run figures, summary, goals) and names the file with the rows.
     """
     rows = {run_key(run): run["evaluations"] for run in report["runs"]}
-    with gzip.open(evaluations_path(out), "wt", encoding="utf-8") as handle:
+    with lzma.open(evaluations_path(out), "wt", encoding="utf-8", preset=9) as handle:
         json.dump(rows, handle, separators=(",", ":"))
     report["evaluations_file"] = evaluations_path(out).name
     readable = {**report, "runs": [{k: v for k, v in run.items() if k != "evaluations"}
-                         for run in report["runs"]]}
+                                   for run in report["runs"]]}
     out.write_text(json.dumps(readable, indent=1) + "\n")
 
 
@@ -714,7 +715,7 @@ def load_report(source: Path) -> dict[str, Any]:
     """A report written by :func:`save_report` (or an older one with the rows inline)."""
     report: dict[str, Any] = json.loads(source.read_text())
     if "evaluations_file" in report:
-        with gzip.open(source.with_name(report["evaluations_file"]), "rt",
+        with lzma.open(source.with_name(report["evaluations_file"]), "rt",
                        encoding="utf-8") as handle:
             rows = json.load(handle)
         for run in report["runs"]:
