@@ -694,18 +694,21 @@ def evaluations_path(out: Path) -> Path:
     return out.with_name(out.stem + "_evaluations.json.xz")
 
 
-def save_report(report: dict[str, Any], out: Path) -> None:
-    """The report as readable JSON, every run's policies beside it, xz-compressed.
+def save_report(report: dict[str, Any], out: Path, rows_saved: bool = False) -> None:
+    """The report as readable JSON, every run's policies beside it, xz-compressed
+    (skipped when ``rows_saved``: they were written beside ``out`` already).
 
     PD-MORL records 101 preferences per evaluation round, so the per-policy rows of a
     run reach megabytes (a 200k-step fruit-tree run: 45,600 rows; xz packs the repeated
-    leaves into 40% of what gzip needs); the readable JSON keeps what a reader looks at (config,
-    conventions, per-run figures, summary, goals) and names the file with the rows.
+    leaves into 40% of what gzip needs); the readable JSON keeps what a reader looks at
+    (config, conventions, per-run figures, summary, goals) and names the file with the
+    rows.
     """
-    rows = {run_key(run): run["evaluations"] for run in report["runs"]}
-    with lzma.open(evaluations_path(out), "wt", encoding="utf-8", preset=9) as handle:
-        json.dump(rows, handle, separators=(",", ":"))
-    report["evaluations_file"] = evaluations_path(out).name
+    if not (rows_saved and report.get("evaluations_file") == evaluations_path(out).name):
+        rows = {run_key(run): run["evaluations"] for run in report["runs"]}
+        with lzma.open(evaluations_path(out), "wt", encoding="utf-8", preset=9) as handle:
+            json.dump(rows, handle, separators=(",", ":"))
+        report["evaluations_file"] = evaluations_path(out).name
     readable = {**report, "runs": [{k: v for k, v in run.items() if k != "evaluations"}
                                    for run in report["runs"]]}
     out.write_text(json.dumps(readable, indent=1) + "\n")
@@ -732,7 +735,7 @@ def write_results(report: dict[str, Any], out: Path, quick: bool) -> None:
     ``quick``)."""
     report["summary"] = summarise(report)
     report["goals"] = goal_rows(report)
-    save_report(report, out)
+    save_report(report, out, rows_saved=True)
     figure = out.with_name(out.stem + "_hv.png")
     plot(report, figure)
     table = markdown(report, figure)

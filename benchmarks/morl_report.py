@@ -361,7 +361,7 @@ def markdown(report: dict[str, Any], figure: Path) -> str:
         f"{config['jobs']} campaigns at once, each in its own process with one torch "
         f"thread; {load_text}. Whole run: {report['elapsed_seconds'] / 60:.0f} min. Raw "
         f"numbers: `{_relative(Path(config['out']))}`, every evaluated policy in "
-        f"`{report.get('evaluations_file', 'the same file')}` beside it."),
+        f"`{report['evaluations_file']}` beside it."),
         "",
         ("Conventions and budgets (every method measured the same way: each evaluated policy "
         "is the mean return vector of deterministic episodes, discounted by eval γ; HV of the "
