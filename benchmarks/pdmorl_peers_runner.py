@@ -18,14 +18,14 @@ Methods:
     (s, ω) with vector outputs, like PD-MORL's MO-DDQN. **Discrete actions only.**
     Settings of the library's Envelope example (minecart): batch 64, net 4 × 256,
     lr 3e-4, gradient-norm clip 0.1, hard target update every 1,000 steps, PER, homotopy
-    λ 0 → 1 over 10,000 steps; ε 1 → 0.05 over half the budget (PD-MORL's schedule
-    here); training γ the environment's eval γ.
+    λ 0 → 1 over 10,000 steps; ε 1 → 0.05 over three quarters of the budget (PD-MORL's
+    schedule here); training γ the environment's eval γ.
 ``gpils``
     GPI-LS (Alegre et al., AAMAS 2023; GPI-PD without its learned model):
     ``morl_baselines.multi_policy.gpi_pd.GPILS`` on discrete actions (settings of the
     library's GPI-LS example: 2 nets of 4 × 256, batch 128, lr 3e-4, PER, hard target
-    update every 200 steps, ``gradient_updates`` per step, ε 1 → 0.05 over half the
-    budget), ``GPILSContinuousAction`` on continuous ones (library defaults: TD3-style
+    update every 200 steps, ``gradient_updates`` per step, ε 1 → 0.05 over three
+    quarters of the budget), ``GPILSContinuousAction`` on continuous ones (library defaults: TD3-style
     actor and twin critics of 2 × 256, ``gradient_updates`` per step). Trains in
     iterations of ``timesteps_per_iter`` steps at the corner weight its linear support
     picks; measured with its GPI policy (discrete) / its actor (continuous), as the
@@ -137,7 +137,7 @@ def run_envelope(args: argparse.Namespace, schedule: Schedule) -> dict[str, Any]
         "max_grad_norm": 0.1,
         "initial_epsilon": 1.0,
         "final_epsilon": EPSILON_END,
-        "epsilon_decay_steps": max(1, args.budget // 2),
+        "epsilon_decay_steps": max(1, 3 * args.budget // 4),
         "initial_homotopy_lambda": 0.0,
         "final_homotopy_lambda": 1.0,
         "homotopy_decay_steps": 10_000,
@@ -189,7 +189,7 @@ def run_gpils(args: argparse.Namespace, schedule: Schedule) -> dict[str, Any]:
             "buffer_size": int(2e5),
             "initial_epsilon": 1.0,
             "final_epsilon": EPSILON_END,
-            "epsilon_decay_steps": max(1, args.budget // 2),
+            "epsilon_decay_steps": max(1, 3 * args.budget // 4),
             "learning_starts": 100,
             "alpha_per": 0.6,
             "min_priority": 0.01,

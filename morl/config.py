@@ -115,7 +115,11 @@ class PDMORLConfig(EvaluationConfig):
         None, ge=8, le=4096,
         description="width of the hidden layers; default (null): 256 discrete (the code's "
         "DST width; it uses 512 for fruit-tree), 400 continuous (PD-MORL code)")
-    hidden_layers: int = Field(3, ge=1, le=8, description="hidden layers (PD-MORL code: 3)")
+    hidden_layers: int | None = Field(
+        None, ge=1, le=8,
+        description="hidden layers; default (null): 4 discrete, 2 continuous (PD-MORL code: an "
+        "input layer then layer_N = 3 more for MO-DDQN, layer_N_actor = layer_N_critic = 1 "
+        "for MO-TD3)")
     buffer_size: int | None = Field(
         None, ge=100, le=10_000_000,
         description="replay capacity in transitions; default (null): 10k discrete, 1M "
@@ -125,7 +129,9 @@ class PDMORLConfig(EvaluationConfig):
                                  "(PD-MORL code: 0.8)")
     epsilon_end: float = Field(0.05, ge=0, le=1.0, description="ε-greedy end (PD-MORL code: 0.05)")
     epsilon_decay_fraction: float = Field(
-        0.5, gt=0, le=1.0, description="share of the budget over which ε decays linearly")
+        0.75, gt=0, le=1.0,
+        description="share of the budget over which ε decays linearly (PD-MORL code: "
+        "ε = 0.8 − t/T per process, which reaches 0.05 at 0.75 T)")
     exploration_noise: float = Field(0.1, ge=0, le=1.0, description="TD3 Gaussian action noise, "
                                      "as a fraction of the action range (TD3 paper: 0.1)")
     target_noise: float = Field(0.2, ge=0, le=1.0, description="TD3 target policy smoothing "

@@ -20,8 +20,12 @@ from reading the authors' code (tbasaklar/PDMORL-…); settings in ``morl.config
   with ``n_relabel`` random preferences (|N(0, I)|, L1-normalised, rounded to 3
   decimals, as in the code).
 * **Parallel exploration**: ``n_explorers`` environments, explorer k drawing its ω at
-  each episode start from its own contiguous slice of a fine preference grid; one
-  round = one step of every explorer, then ``updates_per_round`` gradient steps.
+  each episode start from its own contiguous slice of a preference grid (the code's
+  steps: 0.01 for 2 objectives, 0.05 for more); one round = one step of every
+  explorer, then ``updates_per_round`` gradient steps.
+* **Networks** as the code builds them: an input layer and ``layer_N`` more hidden
+  layers (4 in all for MO-DDQN, 2 for MO-TD3's actor and critics), Xavier-normal
+  weights and zero biases.
 * **Evaluation rounds** every ``eval_interval`` env steps: the network is stored once
   as an artifact and evaluated (deterministically) on a preference grid; one
   evaluation row per preference, all pointing at that artifact.
@@ -50,7 +54,6 @@ from __future__ import annotations
 
 import copy
 import io
-import math
 from typing import Any
 
 import numpy as np
@@ -69,14 +72,23 @@ COS_MAX = 0.9999
 
 
 # ---- networks and the stored policy ------------------------------------------------
+def _xavier(body: nn.Sequential) -> nn.Sequential:
+    """Xavier-normal weights and zero biases, the code's initialisation of every layer."""
+    for layer in body:
+        if isinstance(layer, nn.Linear):
+            nn.init.xavier_normal_(layer.weight)
+            nn.init.zeros_(layer.bias)
+    return body
+
+
 class QNetwork(nn.Module):
     """MO-DDQN: (s ⊕ ω) → an m-vector of returns for every action."""
 
     def __init__(self, obs_dim: int, n_actions: int, n_objectives: int, width: int, layers: int):
         super().__init__()
         self.n_actions, self.n_objectives = n_actions, n_objectives
-        self.body = mlp([obs_dim + n_objectives, *[width] * layers, n_actions * n_objectives],
-                        nn.ReLU)
+        self.body = _xavier(mlp([obs_dim + n_objectives, *[width] * layers,
+                                 n_actions * n_objectives], nn.ReLU))
 
     def forward(self, obs: torch.Tensor, pref: torch.Tensor) -> torch.Tensor:
         out = self.body(torch.cat([obs, pref], -1))
@@ -89,7 +101,8 @@ class ActorNetwork(nn.Module):
     def __init__(self, obs_dim: int, action: ActionSpace, n_objectives: int, width: int,
                  layers: int):
         super().__init__()
-        self.body = mlp([obs_dim + n_objectives, *[width] * layers, action.dim], nn.ReLU)
+        self.body = _xavier(mlp([obs_dim + n_objectives, *[width] * layers, action.dim],
+                                nn.ReLU))
         low, high = torch.tensor(action.low), torch.tensor(action.high)
         self.register_buffer("centre", (high + low) / 2)
         self.register_buffer("half_range", (high - low) / 2)
@@ -103,8 +116,8 @@ class CriticNetwork(nn.Module):
 
     def __init__(self, obs_dim: int, action_dim: int, n_objectives: int, width: int, layers: int):
         super().__init__()
-        self.body = mlp([obs_dim + n_objectives + action_dim, *[width] * layers, n_objectives],
-                        nn.ReLU)
+        self.body = _xavier(mlp([obs_dim + n_objectives + action_dim, *[width] * layers,
+                                 n_objectives], nn.ReLU))
 
     def forward(self, obs: torch.Tensor, pref: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         return self.body(torch.cat([obs, pref, action], -1))
@@ -449,17 +462,17 @@ class PDMORL:
         self.gamma = _given(self.cfg.gamma, 0.99 if discrete else 0.995)
         self.batch_size = _given(self.cfg.batch_size, 32 if discrete else 256)
         self.width = _given(self.cfg.hidden_width, 256 if discrete else 400)
+        self.layers = _given(self.cfg.hidden_layers, 4 if discrete else 2)
         buffer_size = _given(self.cfg.buffer_size, 10_000 if discrete else 1_000_000)
         self.updates_per_round = _given(self.cfg.updates_per_round, self.cfg.n_explorers)
         learner_type = DDQN if discrete else TD3
         self.learner = learner_type(self.obs_dim, self.action, self.m, self.width,
-                                    self.cfg.hidden_layers, self.cfg, self.gamma, self.device)
+                                    self.layers, self.cfg, self.gamma, self.device)
         self.replay = Replay(buffer_size, self.obs_dim, 1 if discrete else self.action.dim, self.m)
         reference = problem.info.reference_point
         self.guidance = Guidance(self.m, np.zeros(self.m) if reference is None
                                  else np.asarray(reference, dtype=np.float64))
-        self.slices = np.array_split(_exploration_grid(self.m, self.cfg.n_explorers),
-                                     self.cfg.n_explorers)
+        self.slices = np.array_split(_exploration_grid(self.m), self.cfg.n_explorers)
         self.steps_used = self.gradient_steps = self.round = 0
         self.last_eval_steps = 0
 
@@ -559,7 +572,7 @@ class PDMORL:
         artifact = network_bytes(
             policy.network, self.action, self.m, self.problem.info.id,
             {"round": self.round, "env_steps": self.steps_used, "eval_gamma": self.eval_gamma},
-            width=self.width, layers=self.cfg.hidden_layers, obs_dim=self.obs_dim)
+            width=self.width, layers=self.layers, obs_dim=self.obs_dim)
         items = []
         returns_by_pref = {}
         for index, w in enumerate(evaluation_preferences(self.m, self.cfg.eval_preferences)):
@@ -621,14 +634,10 @@ class PDMORL:
         torch.set_rng_state(state["torch_rng"])
 
 
-def _exploration_grid(n_objectives: int, n_explorers: int) -> np.ndarray:
-    """A fine preference grid (step 0.01 for 2 objectives, as the code uses for DST)."""
-    if n_objectives == 2:
-        return simplex_grid(2, 100)
-    divisions = 1
-    while math.comb(divisions + n_objectives - 1, n_objectives - 1) < 20 * n_explorers:
-        divisions += 1
-    return simplex_grid(n_objectives, divisions)
+def _exploration_grid(n_objectives: int) -> np.ndarray:
+    """The preference grid the explorers share out: step 0.01 for 2 objectives (the code's
+    DST step) and 0.05 for more (its fruit-tree step; 53,130 preferences for 6)."""
+    return simplex_grid(n_objectives, 100 if n_objectives == 2 else 20)
 
 
 def _given(value: Any, default: Any) -> Any:

@@ -11,7 +11,7 @@ import torch
 from morl import load_policy
 from morl.evaluation import evaluate
 from morl.pdmorl import PDMORL, Guidance, Replay, cosine, key_preferences, random_preferences
-from morl.problems import MOGymConfig, catalogue
+from morl.problems import catalogue
 from tests.bayesopt.memory_recorder import MemoryRecorder, MemoryStore, SimulatedCrash
 
 TINY_DISCRETE = {"hidden_width": 32, "hidden_layers": 2, "n_explorers": 4, "eval_interval": 400,
@@ -22,7 +22,8 @@ TINY_CONTINUOUS = {"hidden_width": 32, "hidden_layers": 2, "n_explorers": 2, "ev
 
 
 def problem(env_id: str, **config):
-    return catalogue()[env_id].build(MOGymConfig(**config))
+    definition = catalogue()[env_id]
+    return definition.build(definition.config(**config))
 
 
 def run(env_id: str, budget: int, params: dict, store: MemoryStore | None = None,
@@ -124,3 +125,33 @@ def test_relabel_preferences_and_replay_ring_buffer():
     assert replay.size == 5
     assert sorted(replay.data["obs"].ravel().tolist()) == [4, 5, 6, 7, 8]  # the newest five
     assert replay.state(limit=2)["data"]["obs"].ravel().tolist() == [7, 8]
+
+
+@pytest.mark.parametrize(("env_id", "config", "hidden_layers", "width"), [
+    ("fruit-tree-v0", {"depth": 5}, 4, 256),        # MO-DDQN: input layer + layer_N 3
+    ("mo-mountaincarcontinuous-v0", {}, 2, 400),    # MO-TD3: input layer + layer_N 1
+])
+def test_default_networks_are_built_as_the_code_builds_them(env_id, config, hidden_layers,
+                                                            width):
+    agent = PDMORL(problem(env_id, **config), {"n_explorers": 2}, seed=0)
+    networks = ([agent.learner.q] if hasattr(agent.learner, "q")
+                else [agent.learner.actor, *agent.learner.critics])
+    for network in networks:
+        linear = [layer for layer in network.body if isinstance(layer, torch.nn.Linear)]
+        assert len(linear) == hidden_layers + 1
+        assert all(layer.out_features == width for layer in linear[:-1])
+        assert all(torch.count_nonzero(layer.bias) == 0 for layer in linear)  # Xavier, zero bias
+
+
+def test_explorers_share_out_the_codes_preference_grid_and_epsilon_decays_over_three_quarters():
+    agent = PDMORL(problem("fruit-tree-v0", depth=5), {"n_explorers": 10}, seed=0)
+    grid = np.vstack(agent.slices)
+    assert len(grid) == 53_130  # every 6-objective preference in steps of 0.05
+    np.testing.assert_allclose(grid * 20, np.round(grid * 20), atol=1e-9)
+    firsts = [s[0] for s in agent.slices]
+    assert all(len(s) in (5_313, 5_313 + 1) for s in agent.slices)
+    assert sorted(map(tuple, firsts)) == list(map(tuple, firsts))  # contiguous, in order
+    agent.budget = 1_000
+    for steps, epsilon in [(0, 0.8), (375, 0.425), (750, 0.05), (1_000, 0.05)]:
+        agent.steps_used = steps
+        assert agent._epsilon() == pytest.approx(epsilon)
