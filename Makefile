@@ -34,7 +34,7 @@ test: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
-	$(BIN)/mypy pareto storage jobs api bayesopt
+	$(BIN)/mypy pareto storage jobs api bayesopt morl
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_store.py

@@ -243,8 +243,12 @@ class Config:
             return self.peer_budgets[env_id]
         return ours
 
-    def params(self, method: str) -> dict[str, Any]:
-        return {"cmorl": self.cmorl_params, "pdmorl": self.pdmorl_params}.get(method, {})
+    def params(self, method: str, env_id: str) -> dict[str, Any]:
+        """Our algorithm's parameters on ``env_id``: the shared ones, then the entry named
+        after the environment, if any (``{"chunk_updates": 5, "minecart-v0": {...}}``)."""
+        given = {"cmorl": self.cmorl_params, "pdmorl": self.pdmorl_params}.get(method, {})
+        shared = {k: v for k, v in given.items() if k not in BENCHMARKS}
+        return {**shared, **given.get(env_id, {})}
 
 
 # ----------------------------------------------------------------- our campaigns
@@ -522,7 +526,7 @@ def tasks_for(cfg: Config, db_url: str, tmp: str,
         for method in methods:
             if not runs_on(method, benchmark):
                 continue  # not supported by the library: recorded in the report instead
-            params = cfg.params(method)
+            params = cfg.params(method, env_id)
             if method == "pdmorl" and "eval_interval" not in params:
                 params = {**params, "eval_interval": eval_every}
             for seed in range(cfg.seeds):
@@ -585,9 +589,12 @@ def parse_args(argv: list[str] | None = None) -> Config:
                         "ours, e.g. deep-sea-treasure-v0=20000: they are compared with ours "
                         "at that step count, on our HV-vs-steps curve")
     parser.add_argument("--cmorl-params", help="JSON object of C-MORL parameters "
-                        "(morl/config.py), for every environment")
+                        "(morl/config.py) for every environment, and under an environment's "
+                        'id its own, e.g. {"chunk_updates": 5, "deep-sea-treasure-v0": '
+                        '{"n_envs": 4}}')
     parser.add_argument("--pdmorl-params", help="JSON object of PD-MORL parameters "
-                        "(morl/config.py PDMORLConfig), for every environment")
+                        "(morl/config.py PDMORLConfig), shared and per environment as "
+                        "--cmorl-params")
     parser.add_argument("--gpils-gradient-updates", type=int, help="GPI-LS gradient steps per "
                         "env step (default 1, as PD-MORL and Envelope; the library's is 20)")
     parser.add_argument("--jobs", type=int, help="campaigns run at once (one torch thread each)")

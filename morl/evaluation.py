@@ -38,7 +38,10 @@ def evaluate(
 ) -> Returns:
     """Run ``episodes`` episodes of ``act`` in ``env`` (an MO-Gymnasium env whose reward
     is a vector); the env's own time limit ends an episode that does not terminate."""
-    discounted, undiscounted, lengths, frames = [], [], [], []
+    discounted: list[np.ndarray] = []
+    undiscounted: list[np.ndarray] = []
+    lengths: list[int] = []
+    frames: list[Any] = []
     for episode in range(episodes):
         obs, _ = env.reset(seed=seed + episode)
         total_discounted = total = None
@@ -54,6 +57,7 @@ def evaluate(
             discount *= gamma
             length += 1
             done = bool(terminated or truncated)
+        assert total is not None and total_discounted is not None  # every episode takes a step
         discounted.append(total_discounted)
         undiscounted.append(total)
         lengths.append(length)

@@ -53,6 +53,7 @@ Where we differ from the paper and the authors' code, deliberately:
 from __future__ import annotations
 
 import copy
+import functools
 import io
 from typing import Any
 
@@ -97,6 +98,9 @@ class QNetwork(nn.Module):
 
 class ActorNetwork(nn.Module):
     """MO-TD3 actor: (s ⊕ ω) → an action within the box (tanh, rescaled)."""
+
+    centre: torch.Tensor
+    half_range: torch.Tensor
 
     def __init__(self, obs_dim: int, action: ActionSpace, n_objectives: int, width: int,
                  layers: int):
@@ -161,7 +165,7 @@ class UniversalPolicy:
 def network_bytes(network: nn.Module, action: ActionSpace, n_objectives: int, env_id: str,
                   meta: dict[str, Any], width: int | None = None, layers: int | None = None,
                   obs_dim: int | None = None) -> bytes:
-    linear = [layer for layer in network.body if isinstance(layer, nn.Linear)]
+    linear = [layer for layer in network.modules() if isinstance(layer, nn.Linear)]
     document = {
         "format": FORMAT,
         "kind": "pdmorl",
@@ -518,7 +522,7 @@ class PDMORL:
 
     def _explore(self, obs: np.ndarray, prefs: np.ndarray,
                  key_phase_end: int) -> tuple[np.ndarray, np.ndarray]:
-        if self.action.kind == "discrete":
+        if isinstance(self.learner, DDQN):
             actions = self.learner.act(obs, prefs, self._epsilon(), self.rng)
         else:
             actions = self.learner.act(obs, prefs, self.steps_used < self.cfg.random_steps,
@@ -561,8 +565,8 @@ class PDMORL:
     def _returns_at(self, preferences: np.ndarray) -> np.ndarray:
         policy = self._policy()
         return np.array([
-            evaluate(lambda o, w=w: policy.act(o, w), self.eval_env, self.eval_episodes,
-                     self.eval_gamma, seed=self.seed).discounted
+            evaluate(functools.partial(policy.act, preference=w), self.eval_env,
+                     self.eval_episodes, self.eval_gamma, seed=self.seed).discounted
             for w in preferences
         ])
 
@@ -576,7 +580,7 @@ class PDMORL:
         items = []
         returns_by_pref = {}
         for index, w in enumerate(evaluation_preferences(self.m, self.cfg.eval_preferences)):
-            returns = evaluate(lambda o, w=w: policy.act(o, w), self.eval_env,
+            returns = evaluate(functools.partial(policy.act, preference=w), self.eval_env,
                                self.eval_episodes, self.eval_gamma, seed=self.seed)
             returns_by_pref[tuple(np.round(w, 12))] = returns.discounted
             items.append(Evaluated(
