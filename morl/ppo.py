@@ -119,6 +119,7 @@ class Learner:
         self.ret_rms = RunningMeanStd((n_objectives,))
         self._running_return = np.zeros((config.n_envs, n_objectives))
         self.updates = 0
+        self.skipped_steps = 0  # minibatch steps skipped for a non-finite gradient
 
     @property
     def steps_per_update(self) -> int:
@@ -220,7 +221,12 @@ class Learner:
                     loss = loss + barrier
                 self.optimizer.zero_grad()
                 loss.backward()
-                nn.utils.clip_grad_norm_(self.net.parameters(), cfg.max_grad_norm)
+                norm = nn.utils.clip_grad_norm_(self.net.parameters(), cfg.max_grad_norm)
+                if not torch.isfinite(norm):
+                    # One overflowing minibatch (e.g. a probability ratio past float range)
+                    # would turn every weight into NaN for good: skip its step instead.
+                    self.skipped_steps += 1
+                    continue
                 self.optimizer.step()
                 stats["policy_loss"] += policy_loss.item()
                 stats["value_loss"] += value_loss.item()

@@ -169,3 +169,27 @@ def test_barrier_grows_towards_the_constraint_and_still_pulls_back_when_violated
     assert near > far and pull_near < 0  # raising the ratio on these samples lowers it
     violated, pull_violated = barrier(1.0, 9.0)
     assert np.isfinite(violated) and violated > near and pull_violated < 0
+
+
+def test_a_minibatch_with_an_overflowing_ratio_is_skipped_and_the_weights_stay_finite():
+    from morl.config import CMORLConfig
+    from morl.ppo import Learner, Rollout
+
+    problem = catalogue()["deep-sea-treasure-v0"].build(MOGymConfig())
+    config = CMORLConfig(n_envs=2, n_steps=16, minibatches=2, epochs=1)
+    learner = Learner(problem.make_env, 2, config, seed=0)
+    rollout = learner.collect()
+    before = [p.detach().clone() for p in learner.net.parameters()]
+    poisoned = rollout.log_probs.clone()
+    poisoned[:] = -1e4  # exp(log π − old log π) overflows to inf in every minibatch
+    learner.update(Rollout(rollout.obs, rollout.actions, poisoned, rollout.advantages,
+                           rollout.returns, rollout.return_scale), lr=3e-4,
+                   weights=np.array([0.5, 0.5]))
+    assert learner.skipped_steps == 2
+    for old, new in zip(before, learner.net.parameters(), strict=True):
+        assert torch.equal(old, new)  # no step taken, nothing turned to NaN
+    learner.update(rollout, lr=3e-4, weights=np.array([0.5, 0.5]))
+    assert learner.skipped_steps == 2  # a sound rollout trains as before
+    assert any(not torch.equal(old, new) for old, new in zip(before, learner.net.parameters(),
+                                                              strict=True))
+    assert all(torch.isfinite(p).all() for p in learner.net.parameters())
