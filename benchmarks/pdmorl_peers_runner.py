@@ -25,8 +25,9 @@ Methods:
     ``morl_baselines.multi_policy.gpi_pd.GPILS`` on discrete actions (settings of the
     library's GPI-LS example: 2 nets of 4 × 256, batch 128, lr 3e-4, PER, hard target
     update every 200 steps, ``gradient_updates`` per step, ε 1 → 0.05 over three
-    quarters of the budget), ``GPILSContinuousAction`` on continuous ones (library defaults: TD3-style
-    actor and twin critics of 2 × 256, ``gradient_updates`` per step). Trains in
+    quarters of the budget), ``GPILSContinuousAction`` on continuous ones (library
+    defaults: TD3-style actor and twin critics of 2 × 256, ``gradient_updates`` per
+    step). Trains in
     iterations of ``timesteps_per_iter`` steps at the corner weight its linear support
     picks; measured with its GPI policy (discrete) / its actor (continuous), as the
     library evaluates it. It may stop before the budget when the linear support has no

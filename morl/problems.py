@@ -160,8 +160,8 @@ def known_front(env_id: str, gamma: float, **kwargs: Any) -> Any:
 
     env = mo_gymnasium.make(env_id, **kwargs)
     try:
-        front = getattr(env.unwrapped, "pareto_front")  # noqa: B009 (not on gym.Env's type)
-        return np.asarray(front(gamma=gamma), dtype=float)
+        front = env.unwrapped.pareto_front(gamma=gamma)  # type: ignore[attr-defined]
+        return np.asarray(front, dtype=float)
     finally:
         env.close()
 
