@@ -142,6 +142,9 @@ class PDMORLConfig(EvaluationConfig):
                               "(PD-MORL code: 10; 20 for Hopper)")
     actor_loss_coeff: float = Field(10.0, ge=0, description="weight of the angle term in the "
                                     "actor loss (PD-MORL code: 10)")
+    max_grad_norm: float | None = Field(
+        100.0, gt=0, description="MO-TD3: gradient-norm clip of the critics' and the actor's "
+        "steps (PD-MORL code: clip_grad_norm_ 100 on both); null: no clip")
     random_steps: int = Field(1000, ge=0, le=1_000_000, description="uniformly random "
                               "actions before the actor acts, continuous only")
     n_relabel: int = Field(3, ge=0, le=32, description="extra random preferences each "

@@ -25,7 +25,8 @@ from reading the authors' code (tbasaklar/PDMORL-…); settings in ``morl.config
   explorer, then ``updates_per_round`` gradient steps.
 * **Networks** as the code builds them: an input layer and ``layer_N`` more hidden
   layers (4 in all for MO-DDQN, 2 for MO-TD3's actor and critics), Xavier-normal
-  weights and zero biases.
+  weights and zero biases; MO-TD3 clips the gradient norm of every critic and actor
+  step at ``max_grad_norm`` (the code's 100).
 * **Evaluation rounds** every ``eval_interval`` env steps: the network is stored once
   as an artifact and evaluated (deterministically) on a preference grid; one
   evaluation row per preference, all pointing at that artifact.
@@ -406,6 +407,7 @@ class TD3:
                 critic_loss = critic_loss + _angle(direction, q - origin).mean()
         self.critic_optimizer.zero_grad()
         critic_loss.backward()
+        self._clip(self.critics)
         self.critic_optimizer.step()
         if step % cfg.policy_delay:
             return
@@ -415,9 +417,14 @@ class TD3:
             actor_loss = actor_loss + cfg.actor_loss_coeff * _angle(direction, q1 - origin).mean()
         self.actor_optimizer.zero_grad()
         actor_loss.backward()
+        self._clip(self.actor)
         self.actor_optimizer.step()
         _soft_update(self.actor_target, self.actor, cfg.tau)
         _soft_update(self.critics_target, self.critics, cfg.tau)
+
+    def _clip(self, network: nn.Module) -> None:
+        if self.cfg.max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(network.parameters(), self.cfg.max_grad_norm)
 
     def policy_network(self) -> nn.Module:
         return self.actor

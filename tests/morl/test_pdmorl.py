@@ -155,3 +155,29 @@ def test_explorers_share_out_the_codes_preference_grid_and_epsilon_decays_over_t
     for steps, epsilon in [(0, 0.8), (375, 0.425), (750, 0.05), (1_000, 0.05)]:
         agent.steps_used = steps
         assert agent._epsilon() == pytest.approx(epsilon)
+
+
+@pytest.mark.parametrize("max_grad_norm", [0.05, None])
+def test_td3_steps_are_clipped_to_the_codes_gradient_norm(max_grad_norm):
+    agent = PDMORL(problem("mo-mountaincarcontinuous-v0"),
+                   {**TINY_CONTINUOUS, "max_grad_norm": max_grad_norm, "policy_delay": 2}, seed=0)
+    rng = np.random.default_rng(0)
+    n, m = 64, agent.m
+    agent.replay.add(obs=rng.normal(size=(n, agent.obs_dim)), action=rng.uniform(-1, 1, (n, 1)),
+                     reward=rng.normal(0, 100, (n, m)), next_obs=rng.normal(size=(n, agent.obs_dim)),
+                     done=np.zeros(n), pref=random_preferences(n, m, rng))
+
+    def gradient_norm_after(step, network):
+        agent.learner.update(agent.replay.sample(n, rng, agent.device), agent.guidance, step)
+        return torch.linalg.vector_norm(torch.stack(
+            [p.grad.norm() for p in network.parameters() if p.grad is not None])).item()
+
+    # Step 1 updates the critics alone; step 2 the actor too (whose loss also reaches the
+    # critics' gradients, so the critics are read after step 1).
+    norms = [gradient_norm_after(1, agent.learner.critics),
+             gradient_norm_after(2, agent.learner.actor)]
+    for norm in norms:
+        if max_grad_norm is None:  # unclipped, both are well above the 0.05 of the other case
+            assert norm > 0.2
+        else:
+            assert norm <= max_grad_norm * (1 + 1e-5)
