@@ -138,8 +138,10 @@ class PDMORLConfig(EvaluationConfig):
                                 "noise (TD3 paper: 0.2)")
     target_noise_clip: float = Field(0.5, ge=0, le=1.0, description="TD3 target noise clip "
                                      "(TD3 paper: 0.5)")
-    policy_delay: int = Field(10, ge=1, le=100, description="critic updates per actor update "
-                              "(PD-MORL code: 10; 20 for Hopper)")
+    policy_delay: int | None = Field(
+        None, ge=1, le=100,
+        description="critic updates per actor update, continuous only; default (null): the "
+        "environment's (PD-MORL code: 20 for Hopper, 10 for the other MuJoCo tasks), else 10")
     actor_loss_coeff: float = Field(10.0, ge=0, description="weight of the angle term in the "
                                     "actor loss (PD-MORL code: 10)")
     max_grad_norm: float | None = Field(

@@ -363,6 +363,8 @@ class TD3:
     def __init__(self, obs_dim: int, action: ActionSpace, m: int, width: int, layers: int,
                  cfg: PDMORLConfig, gamma: float, device: torch.device):
         self.action, self.gamma, self.cfg, self.device = action, gamma, cfg, device
+        assert cfg.policy_delay is not None, "PDMORL resolves the environment's policy delay"
+        self.policy_delay = cfg.policy_delay
         self.actor = ActorNetwork(obs_dim, action, m, width, layers).to(device)
         self.critics = nn.ModuleList(
             CriticNetwork(obs_dim, action.dim, m, width, layers) for _ in range(2)).to(device)
@@ -409,7 +411,7 @@ class TD3:
         critic_loss.backward()
         self._clip(self.critics)
         self.critic_optimizer.step()
-        if step % cfg.policy_delay:
+        if step % self.policy_delay:
             return
         q1 = self.critics[0](obs, pref, self.actor(obs, pref))
         actor_loss = -(q1 * pref).sum(-1).mean()
@@ -458,6 +460,8 @@ class PDMORL:
         self.problem = problem
         self.cfg = params if isinstance(params, PDMORLConfig) else PDMORLConfig(**params)
         defaults = problem.info.parameter_defaults
+        self.cfg = self.cfg.model_copy(update={
+            "policy_delay": _given(self.cfg.policy_delay, defaults.get("policy_delay", 10))})
         self.eval_gamma = _given(self.cfg.eval_gamma, defaults.get("eval_gamma", 1.0))
         self.eval_episodes = _given(self.cfg.eval_episodes, defaults.get("eval_episodes", 1))
         self.seed, self.device = seed, torch.device(device)

@@ -17,7 +17,7 @@ the store's rule (nadir of the stored front minus 10% of its range).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,6 +59,9 @@ class Environment:
     known_front: bool = False
     optimal_hypervolume: float | None = None  # of the known front at eval_gamma
     config: type[MOGymConfig] | None = None  # its parameters; None: MOGymConfig
+    # Algorithm parameters whose default (null) the environment settles, as the papers'
+    # code sets them per task.
+    algorithm_defaults: dict[str, Any] = field(default_factory=dict)
 
 
 ENVIRONMENTS: dict[str, Environment] = {
@@ -108,6 +111,7 @@ ENVIRONMENTS: dict[str, Environment] = {
             ("forward_speed", "jump_height"), eval_gamma=0.99, eval_episodes=1,
             reference_point=(-100.0, -100.0),
             reference_point_source="C-MORL / PGMORL code for 2-objective MuJoCo (γ 0.99)",
+            algorithm_defaults={"policy_delay": 20},  # PD-MORL code, Hopper_MO_TD3_HER
         ),
         Environment(
             "mo-halfcheetah-v5",
@@ -194,7 +198,8 @@ class MOGymDefinition:
                                    if isinstance(config, FruitTreeConfig)
                                    else env.optimal_hypervolume),
             has_known_front=env.known_front,
-            parameter_defaults={"eval_gamma": env.eval_gamma, "eval_episodes": env.eval_episodes},
+            parameter_defaults={"eval_gamma": env.eval_gamma, "eval_episodes": env.eval_episodes,
+                                **env.algorithm_defaults},
         )
 
     def build(self, config: MOGymConfig) -> MOGymProblem:

@@ -181,3 +181,18 @@ def test_td3_steps_are_clipped_to_the_codes_gradient_norm(max_grad_norm):
             assert norm > 0.2
         else:
             assert norm <= max_grad_norm * (1 + 1e-5)
+
+
+def test_policy_delay_defaults_to_the_codes_value_for_each_environment():
+    from jobs.spec import validate
+
+    def delay(env_id, **params):
+        return PDMORL(problem(env_id), {"n_explorers": 1, **params}, seed=0).learner.policy_delay
+
+    assert delay("mo-hopper-2obj-v5") == 20           # the code's Hopper_MO_TD3_HER
+    assert delay("mo-mountaincarcontinuous-v0") == 10  # its other tasks
+    assert delay("mo-hopper-2obj-v5", policy_delay=3) == 3
+    spec = {"name": "hopper", "algorithm": "pdmorl", "seed": 0,
+            "problem": {"kind": "mo-gymnasium", "id": "mo-hopper-2obj-v5"},
+            "budget": {"env_steps": 1000}, "params": {}}
+    assert validate(spec).params["policy_delay"] == 20  # recorded with the campaign
