@@ -335,6 +335,17 @@ def _tuple(values: list[float]) -> str:
     return "(" + ", ".join(_g(v) for v in values) + ")"
 
 
+def _merged_text(merged: dict[str, Any]) -> str:
+    """One sentence on runs of an environment re-run on their own and merged in."""
+    code = merged["machine"]["code"]
+    load = merged.get("load_average", {})
+    load_text = (f", load average {load['mean']:.1f} (max {load['max']:.1f})"
+                 if load.get("samples") else "")
+    return (f" **{merged['env']}: runs of {merged['machine']['date']}** (code "
+            f"`{code['commit']}`), {merged['config']['seeds']} seed(s), "
+            f"{merged['elapsed_seconds'] / 60:.0f} min{load_text}: {merged['note']}.")
+
+
 def markdown(report: dict[str, Any], figure: Path) -> str:
     machine, config = report["machine"], report["config"]
     packages = machine["packages"]
@@ -361,7 +372,8 @@ def markdown(report: dict[str, Any], figure: Path) -> str:
         f"{config['jobs']} campaigns at once, each in its own process with one torch "
         f"thread; {load_text}. Whole run: {report['elapsed_seconds'] / 60:.0f} min. Raw "
         f"numbers: `{_relative(Path(config['out']))}`, every evaluated policy in "
-        f"`{report['evaluations_file']}` beside it."),
+        f"`{report['evaluations_file']}` beside it."
+        + "".join(_merged_text(merged) for merged in report.get("merged", []))),
         "",
         ("Conventions and budgets (every method measured the same way: each evaluated policy "
         "is the mean return vector of deterministic episodes, discounted by eval γ; HV of the "
@@ -489,6 +501,18 @@ def _recovery_table(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _td3_text(report: dict[str, Any]) -> str:
+    """MO-TD3's own settings, as the continuous runs recorded them (older runs did not)."""
+    keys = ("policy_delay", "max_grad_norm", "random_steps", "exploration_noise")
+    continuous = {run["env"] for run in report["runs"] if run["method"] == "capql"}
+    for run in report["runs"]:
+        params = run["params"]
+        if run["method"] == "pdmorl" and run["env"] in continuous:
+            settings = ", ".join(f"{k} {params[k]}" for k in keys if k in params)
+            return f"; MO-TD3 on {run['env']}: {settings}"
+    return ""
+
+
 def _settings_text(report: dict[str, Any], method: str) -> str:
     run = next(run for run in report["runs"] if run["method"] == method)
     params = run["params"]
@@ -505,6 +529,7 @@ def _settings_text(report: dict[str, Any], method: str) -> str:
                         " (morl/config.py defaults)")
                 + (f"; {', '.join(by_action)}: the defaults for the action space "
                    "(MO-DDQN / MO-TD3, `PDMORLConfig`)" if by_action else "")
+                + _td3_text(report)
                 + ". One evaluation round every eval_interval env steps (default budget / "
                 "20): the network at every preference of its grid (default 101 for 2 "
                 "objectives, 57 for 6)")
