@@ -504,10 +504,9 @@ def _recovery_table(report: dict[str, Any]) -> list[str]:
 def _td3_text(report: dict[str, Any]) -> str:
     """MO-TD3's own settings, as the continuous runs recorded them (older runs did not)."""
     keys = ("policy_delay", "max_grad_norm", "random_steps", "exploration_noise")
-    continuous = {run["env"] for run in report["runs"] if run["method"] == "capql"}
     for run in report["runs"]:
         params = run["params"]
-        if run["method"] == "pdmorl" and run["env"] in continuous:
+        if run["method"] == "pdmorl" and not BENCHMARK_DISCRETE.get(run["env"], True):
             settings = ", ".join(f"{k} {params[k]}" for k in keys if k in params)
             return f"; MO-TD3 on {run['env']}: {settings}"
     return ""

@@ -458,10 +458,10 @@ class PDMORL:
     def __init__(self, problem: Any, params: dict[str, Any] | PDMORLConfig, seed: int = 0,
                  device: str = "cpu"):
         self.problem = problem
-        self.cfg = params if isinstance(params, PDMORLConfig) else PDMORLConfig(**params)
+        cfg = params if isinstance(params, PDMORLConfig) else PDMORLConfig(**params)
         defaults = problem.info.parameter_defaults
-        self.cfg = self.cfg.model_copy(update={
-            "policy_delay": _given(self.cfg.policy_delay, defaults.get("policy_delay", 10))})
+        self.cfg = cfg.model_copy(update={
+            "policy_delay": _given(cfg.policy_delay, defaults.get("policy_delay", 10))})
         self.eval_gamma = _given(self.cfg.eval_gamma, defaults.get("eval_gamma", 1.0))
         self.eval_episodes = _given(self.cfg.eval_episodes, defaults.get("eval_episodes", 1))
         self.seed, self.device = seed, torch.device(device)
