@@ -44,6 +44,12 @@ Where we differ from the paper and the authors' code, deliberately:
   its preference (as the code does online). Until key solutions exist S = 1.
   ``"known"`` takes them from the environment's known front, as the paper does for DST
   and fruit-tree.
+* ``preactivation_penalty`` (MO-TD3 only; 0 by default, as in the code) adds its weight
+  × the mean squared pre-tanh actor output to the actor loss. Without it, on hopper at a
+  CPU-sized budget, the actor saturates within its first few hundred updates: it
+  follows the early critic's action gradient to the box edges (|pre-tanh| 12–24, 70% of
+  actions at ±1, 6-step episodes), where tanh passes almost no gradient back, and it
+  stays there for thousands of steps. A weight of 0.01 keeps it in range.
 * Explorers run in one process, stepped in lock-step (the code: 10 processes).
 * A checkpoint keeps the networks, target networks, optimisers, key solutions and the
   most recent ``checkpoint_buffer`` replay transitions; environments restart from a
@@ -112,8 +118,14 @@ class ActorNetwork(nn.Module):
         self.register_buffer("centre", (high + low) / 2)
         self.register_buffer("half_range", (high - low) / 2)
 
+    def preactivation(self, obs: torch.Tensor, pref: torch.Tensor) -> torch.Tensor:
+        return self.body(torch.cat([obs, pref], -1))
+
+    def squash(self, preactivation: torch.Tensor) -> torch.Tensor:
+        return self.centre + self.half_range * torch.tanh(preactivation)
+
     def forward(self, obs: torch.Tensor, pref: torch.Tensor) -> torch.Tensor:
-        return self.centre + self.half_range * torch.tanh(self.body(torch.cat([obs, pref], -1)))
+        return self.squash(self.preactivation(obs, pref))
 
 
 class CriticNetwork(nn.Module):
@@ -413,8 +425,12 @@ class TD3:
         self.critic_optimizer.step()
         if step % self.policy_delay:
             return
-        q1 = self.critics[0](obs, pref, self.actor(obs, pref))
+        preactivation = self.actor.preactivation(obs, pref)
+        q1 = self.critics[0](obs, pref, self.actor.squash(preactivation))
         actor_loss = -(q1 * pref).sum(-1).mean()
+        if cfg.preactivation_penalty:
+            actor_loss = actor_loss + cfg.preactivation_penalty * (
+                preactivation.pow(2).sum(-1).mean())
         if direction is not None:
             actor_loss = actor_loss + cfg.actor_loss_coeff * _angle(direction, q1 - origin).mean()
         self.actor_optimizer.zero_grad()

@@ -196,3 +196,34 @@ def test_policy_delay_defaults_to_the_codes_value_for_each_environment():
             "problem": {"kind": "mo-gymnasium", "id": "mo-hopper-2obj-v5"},
             "budget": {"env_steps": 1000}, "params": {}}
     assert validate(spec).params["policy_delay"] == 20  # recorded with the campaign
+
+
+@pytest.mark.parametrize("penalty", [1.0, 0.0])
+def test_preactivation_penalty_pulls_a_saturated_actor_back_into_tanh_range(penalty):
+    agent = PDMORL(problem("mo-mountaincarcontinuous-v0"),
+                   {**TINY_CONTINUOUS, "preactivation_penalty": penalty, "policy_delay": 1},
+                   seed=0)
+    rng = np.random.default_rng(0)
+    n, m = 64, agent.m
+    agent.replay.add(obs=rng.normal(size=(n, agent.obs_dim)), action=rng.uniform(-1, 1, (n, 1)),
+                     reward=rng.normal(0, 1, (n, m)), next_obs=rng.normal(size=(n, agent.obs_dim)),
+                     done=np.zeros(n), pref=random_preferences(n, m, rng))
+    actor = agent.learner.actor
+    with torch.no_grad():  # saturate it: tanh's gradient all but vanishes out there
+        actor.body[-1].weight.mul_(200.0)
+        actor.body[-1].bias.fill_(8.0)
+    batch = agent.replay.sample(n, rng, agent.device)
+
+    def mean_preactivation():
+        with torch.no_grad():
+            return actor.preactivation(batch["obs"], batch["pref"]).abs().mean().item()
+
+    before = mean_preactivation()
+    for step in range(1, 51):
+        agent.learner.update(batch, agent.guidance, step)
+    after = mean_preactivation()
+    assert before > 5.0
+    if penalty:
+        assert after < 0.8 * before
+    else:  # the critic's gradient alone does not get through the saturated tanh
+        assert after > 0.95 * before
