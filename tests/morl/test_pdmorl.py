@@ -157,15 +157,23 @@ def test_explorers_share_out_the_codes_preference_grid_and_epsilon_decays_over_t
         assert agent._epsilon() == pytest.approx(epsilon)
 
 
+def fill_with_random_transitions(agent: PDMORL, rng: np.random.Generator,
+                                 reward_scale: float, n: int = 64) -> int:
+    """``n`` random one-dimensional-action transitions in the agent's replay; returns n."""
+    m = agent.m
+    agent.replay.add(obs=rng.normal(size=(n, agent.obs_dim)), action=rng.uniform(-1, 1, (n, 1)),
+                     reward=rng.normal(0, reward_scale, (n, m)),
+                     next_obs=rng.normal(size=(n, agent.obs_dim)), done=np.zeros(n),
+                     pref=random_preferences(n, m, rng))
+    return n
+
+
 @pytest.mark.parametrize("max_grad_norm", [0.05, None])
 def test_td3_steps_are_clipped_to_the_codes_gradient_norm(max_grad_norm):
     agent = PDMORL(problem("mo-mountaincarcontinuous-v0"),
                    {**TINY_CONTINUOUS, "max_grad_norm": max_grad_norm, "policy_delay": 2}, seed=0)
     rng = np.random.default_rng(0)
-    n, m = 64, agent.m
-    agent.replay.add(obs=rng.normal(size=(n, agent.obs_dim)), action=rng.uniform(-1, 1, (n, 1)),
-                     reward=rng.normal(0, 100, (n, m)), next_obs=rng.normal(size=(n, agent.obs_dim)),
-                     done=np.zeros(n), pref=random_preferences(n, m, rng))
+    n = fill_with_random_transitions(agent, rng, reward_scale=100.0)
 
     def gradient_norm_after(step, network):
         agent.learner.update(agent.replay.sample(n, rng, agent.device), agent.guidance, step)
@@ -204,10 +212,7 @@ def test_preactivation_penalty_pulls_a_saturated_actor_back_into_tanh_range(pena
                    {**TINY_CONTINUOUS, "preactivation_penalty": penalty, "policy_delay": 1},
                    seed=0)
     rng = np.random.default_rng(0)
-    n, m = 64, agent.m
-    agent.replay.add(obs=rng.normal(size=(n, agent.obs_dim)), action=rng.uniform(-1, 1, (n, 1)),
-                     reward=rng.normal(0, 1, (n, m)), next_obs=rng.normal(size=(n, agent.obs_dim)),
-                     done=np.zeros(n), pref=random_preferences(n, m, rng))
+    n = fill_with_random_transitions(agent, rng, reward_scale=1.0)
     actor = agent.learner.actor
     with torch.no_grad():  # saturate it: tanh's gradient all but vanishes out there
         actor.body[-1].weight.mul_(200.0)
