@@ -168,8 +168,11 @@ class PDMORLConfig(EvaluationConfig):
         "updated online whenever the network scalarises better there; 'known': from the "
         "environment's known Pareto front (only where it has one, as the paper does for "
         "DST and fruit-tree)")
-    key_fraction: float = Field(0.1, ge=0, lt=1, description="share of the budget spent on "
-                                "the key preferences alone, when key_solutions='learned'")
+    key_fraction: float = Field(
+        0.1, ge=0, lt=1,
+        description="share of the budget spent on the key preferences alone, when "
+        "key_solutions='learned'; 0: no key phase, the key solutions start as the network's "
+        "returns after its first steps and are replaced online as it improves")
     eval_interval: int | None = Field(
         None, ge=1, le=100_000_000,
         description="env steps between evaluation rounds; default (null): budget / 20")

@@ -98,6 +98,21 @@ def test_a_crash_resumes_from_the_last_round_with_nothing_lost_or_duplicated():
     assert sum(e.cost for e in resumed.store.evaluations.values()) == 1_600
 
 
+@pytest.mark.parametrize("key_fraction", [0.5, 0.0])
+def test_learned_key_solutions_start_after_a_key_phase_of_key_fraction(key_fraction):
+    params = TINY_DISCRETE | {"key_fraction": key_fraction}
+    agent = PDMORL(problem("deep-sea-treasure-v0"), params, seed=0)
+    agent.run(MemoryRecorder(400))
+    explorers, copies = agent.cfg.n_explorers, 1 + agent.cfg.n_relabel
+    rows = agent.replay.data["pref"][:agent.replay.size].reshape(-1, copies, explorers, 2)
+    acted_at = rows[:, 0]  # round x explorer: the explorer's own preference at each step
+    is_key = (np.abs(acted_at[..., None, :] - key_preferences(2)).max(-1) < 1e-6).any(-1)
+    key_rounds = int(key_fraction * 400) // explorers
+    assert is_key[:key_rounds].all()  # the key phase: key preferences only
+    assert not is_key[key_rounds:key_rounds + 50].all()  # then each explorer's own slice
+    assert agent.guidance.solutions is not None  # set from the network, updated online
+
+
 def test_guidance_projects_key_preferences_onto_their_key_solutions():
     guidance = Guidance(2, origin=np.array([0.0, -25.0]))
     solutions = np.array([[23.7, -19.0], [0.7, -1.0], [8.2, -3.0]])  # (1,0), (0,1), uniform
