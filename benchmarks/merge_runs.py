@@ -1,0 +1,102 @@
+"""Merge a re-run of some environments into a committed ``bench_morl.py`` results file.
+
+A full ``bench_morl.py`` run takes hours; when one environment is re-run on its own (more
+seeds, a longer budget, new settings), its runs replace that environment's runs in the
+committed file, and the file says so: every merged re-run is listed under ``merged`` with
+its code, date, config, wall time, load and a note, and the README table is regenerated.
+
+    .venv/bin/python benchmarks/merge_runs.py /tmp/bench_hopper.json \\
+        --into benchmarks/results/bench_pdmorl.json --note "what was re-run and why"
+
+What is replaced: for each (environment, method) the re-run holds, every base run of that
+pair; the environment's budgets, conventions and per-environment parameters follow the
+re-run. An earlier merge entry of the same environment is dropped once none of its runs
+is left in the file. A re-run with failed campaigns is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from bench_morl import BENCHMARKS, SUITES, load_report, write_results
+
+
+def _methods_of(entry: dict[str, Any], env_id: str) -> set[str]:
+    """The method names a run config covers on ``env_id`` (``peer`` expanded)."""
+    suite = SUITES[entry["suite"]]
+    return {name for method in entry["methods"]
+            for name in (suite.peers(BENCHMARKS[env_id]) if method == "peer" else [method])}
+
+
+def merge(base: dict[str, Any], rerun: dict[str, Any], note: str) -> dict[str, Any]:
+    """``base`` with ``rerun``'s runs in place of the ones they cover."""
+    if rerun.get("failed"):
+        raise ValueError(f"the re-run has {len(rerun['failed'])} failed campaign(s); "
+                         "re-run them before merging")
+    if rerun["suite"] != base["suite"]:
+        raise ValueError(f"suites differ: the base is {base['suite']!r}, the re-run "
+                         f"{rerun['suite']!r}")
+    replaced = {(run["env"], run["method"]) for run in rerun["runs"]}
+    unknown = sorted({env for env, _ in replaced} - set(base["config"]["envs"]))
+    if unknown:
+        raise ValueError(f"the base has no {', '.join(unknown)}; merge re-runs of its "
+                         f"environments: {', '.join(base['config']['envs'])}")
+    kept = [run for run in base["runs"] if (run["env"], run["method"]) not in replaced]
+    runs = sorted(kept + rerun["runs"], key=lambda run: (run["env"], run["method"], run["seed"]))
+    left = {(run["env"], run["method"]) for run in kept}
+
+    merged = dict(base)
+    merged["runs"] = runs
+    merged["budgets"] = dict(base["budgets"])
+    merged["peer_budgets"] = dict(base.get("peer_budgets") or {})
+    merged["conventions"] = dict(base["conventions"])
+    config = dict(base["config"])
+    params_key = f"{base['suite']}_params"
+    params = dict(config.get(params_key) or {})
+    entries = list(base.get("merged", []))
+    for env_id in sorted({env for env, _ in replaced}):
+        merged["budgets"][env_id] = rerun["budgets"][env_id]
+        if env_id in rerun.get("peer_budgets", {}):
+            merged["peer_budgets"][env_id] = rerun["peer_budgets"][env_id]
+        else:
+            merged["peer_budgets"].pop(env_id, None)
+        merged["conventions"][env_id] = rerun["conventions"][env_id]
+        rerun_params = rerun["config"].get(params_key) or {}
+        env_params = {**{k: v for k, v in rerun_params.items() if k not in BENCHMARKS},
+                      **rerun_params.get(env_id, {})}
+        if env_params:
+            params[env_id] = env_params
+        else:
+            params.pop(env_id, None)
+        entries = [entry for entry in entries if entry["env"] != env_id
+                   or any((env_id, m) in left for m in _methods_of(entry["config"], env_id))]
+        entries.append({"env": env_id, "machine": rerun["machine"], "config": rerun["config"],
+                        "elapsed_seconds": rerun["elapsed_seconds"],
+                        "load_average": rerun["load_average"], "note": note})
+    config[params_key] = params
+    merged["config"] = config
+    merged["merged"] = entries
+    return merged
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("rerun", help="the results JSON of the re-run (bench_morl.py --out)")
+    parser.add_argument("--into", required=True, help="the results JSON to merge it into")
+    parser.add_argument("--note", required=True,
+                        help="one sentence for the report: what was re-run, and why")
+    parser.add_argument("--no-readme", action="store_true",
+                        help="leave benchmarks/README.md alone")
+    args = parser.parse_args(argv)
+    into = Path(args.into)
+    try:
+        report = merge(load_report(into), load_report(Path(args.rerun)), args.note)
+    except ValueError as error:
+        parser.exit(2, f"merge_runs: {error}\n")
+    write_results(report, into, args.no_readme)
+
+
+if __name__ == "__main__":
+    main()
