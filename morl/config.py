@@ -149,9 +149,9 @@ class PDMORLConfig(EvaluationConfig):
         "steps (PD-MORL code: clip_grad_norm_ 100 on both); null: no clip")
     preactivation_penalty: float = Field(
         0.0, ge=0, le=100.0,
-        description="MO-TD3: weight of the mean squared pre-tanh actor output added to the "
-        "actor loss, which keeps the actor out of tanh saturation (0: none, as in PD-MORL's "
-        "code; not in the paper)")
+        description="MO-TD3: weight of the squared norm of the pre-tanh actor output "
+        "(averaged over the batch) added to the actor loss, which keeps the actor out of "
+        "tanh saturation (0: none, as in PD-MORL's code; not in the paper)")
     random_steps: int = Field(1000, ge=0, le=1_000_000, description="uniformly random "
                               "actions before the actor acts, continuous only")
     n_relabel: int = Field(3, ge=0, le=32, description="extra random preferences each "

@@ -45,8 +45,9 @@ Where we differ from the paper and the authors' code, deliberately:
   ``"known"`` takes them from the environment's known front, as the paper does for DST
   and fruit-tree.
 * ``preactivation_penalty`` (MO-TD3 only; 0 by default, as in the code) adds its weight
-  × the mean squared pre-tanh actor output to the actor loss. Without it, on hopper at a
-  CPU-sized budget, the actor saturates within its first few hundred updates: it
+  × the squared norm of the pre-tanh actor output, averaged over the batch, to the
+  actor loss. Without it, on hopper at a CPU-sized budget, the actor saturates within
+  its first few hundred updates: it
   follows the early critic's action gradient to the box edges (|pre-tanh| 12–24, 70% of
   actions at ±1, 6-step episodes), where tanh passes almost no gradient back, and it
   stays there for thousands of steps. A weight of 0.01 keeps it in range.
