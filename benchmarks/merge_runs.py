@@ -20,7 +20,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bench_morl import BENCHMARKS, SUITES, load_report, write_results
+from bench_morl import BENCHMARKS, SUITES, load_report, save_report, write_results
 
 
 def _methods_of(entry: dict[str, Any], env_id: str) -> set[str]:
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         report = merge(load_report(into), load_report(Path(args.rerun)), args.note)
     except ValueError as error:
         parser.exit(2, f"merge_runs: {error}\n")
+    save_report(report, into)  # every run's evaluated policies, the merged ones included
     write_results(report, into, args.no_readme)
 
 
