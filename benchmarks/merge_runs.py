@@ -55,6 +55,8 @@ def merge(base: dict[str, Any], rerun: dict[str, Any], note: str) -> dict[str, A
     config = dict(base["config"])
     params_key = f"{base['suite']}_params"
     params = dict(config.get(params_key) or {})
+    rerun_params = rerun["config"].get(params_key) or {}
+    shared_params = {k: v for k, v in rerun_params.items() if k not in BENCHMARKS}
     entries = list(base.get("merged", []))
     for env_id in sorted({env for env, _ in replaced}):
         merged["budgets"][env_id] = rerun["budgets"][env_id]
@@ -63,9 +65,7 @@ def merge(base: dict[str, Any], rerun: dict[str, Any], note: str) -> dict[str, A
         else:
             merged["peer_budgets"].pop(env_id, None)
         merged["conventions"][env_id] = rerun["conventions"][env_id]
-        rerun_params = rerun["config"].get(params_key) or {}
-        env_params = {**{k: v for k, v in rerun_params.items() if k not in BENCHMARKS},
-                      **rerun_params.get(env_id, {})}
+        env_params = {**shared_params, **rerun_params.get(env_id, {})}
         if env_params:
             params[env_id] = env_params
         else:

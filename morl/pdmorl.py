@@ -47,10 +47,9 @@ Where we differ from the paper and the authors' code, deliberately:
 * ``preactivation_penalty`` (MO-TD3 only; 0 by default, as in the code) adds its weight
   × the squared norm of the pre-tanh actor output, averaged over the batch, to the
   actor loss. Without it, on hopper at a CPU-sized budget, the actor saturates within
-  its first few hundred updates: it
-  follows the early critic's action gradient to the box edges (|pre-tanh| 12–24, 70% of
-  actions at ±1, 6-step episodes), where tanh passes almost no gradient back, and it
-  stays there for thousands of steps. A weight of 0.01 keeps it in range.
+  its first few hundred updates: it follows the early critic's action gradient to the
+  box edges (|pre-tanh| 12–24, 70% of actions at ±1, 6-step episodes), where tanh
+  passes almost no gradient back, and it stays there for thousands of steps. A weight of 0.01 keeps it in range.
 * Explorers run in one process, stepped in lock-step (the code: 10 processes).
 * A checkpoint keeps the networks, target networks, optimisers, key solutions and the
   most recent ``checkpoint_buffer`` replay transitions; environments restart from a
