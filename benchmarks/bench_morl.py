@@ -218,6 +218,7 @@ def runs_on(method: str, benchmark: Benchmark) -> bool:
 class Config:
     suite: str = "cmorl"
     seeds: int = 3
+    first_seed: int = 0  # seeds first_seed … first_seed + seeds − 1 (more seeds for a run)
     envs: list[str] = field(default_factory=lambda: list(SUITES["cmorl"].envs))
     methods: list[str] = field(default_factory=lambda: ["cmorl", "peer"])  # peer: the suite's
     budgets: dict[str, int] = field(default_factory=dict)  # overrides, env id -> steps
@@ -529,7 +530,7 @@ def tasks_for(cfg: Config, db_url: str, tmp: str,
             params = cfg.params(method, env_id)
             if method == "pdmorl" and "eval_interval" not in params:
                 params = {**params, "eval_interval": eval_every}
-            for seed in range(cfg.seeds):
+            for seed in range(cfg.first_seed, cfg.first_seed + cfg.seeds):
                 tasks.append({
                     "env": env_id, "method": method, "seed": seed,
                     "budget": cfg.budget(env_id, method),
@@ -577,6 +578,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
                         help="cmorl: C-MORL against PGMORL / MORL/D; pdmorl: PD-MORL against "
                         "Envelope (CAPQL on continuous actions) and GPI-LS")
     parser.add_argument("--seeds", type=int, help="seeds per (env, method): 0 … N−1")
+    parser.add_argument("--first-seed", type=int, help="the first seed (default 0), to add "
+                        "seeds to a committed run: --first-seed 5 --seeds 5 runs seeds 5 … 9")
     parser.add_argument("--envs", help=f"comma-separated: {','.join(BENCHMARKS)}")
     parser.add_argument("--methods", help="comma-separated: the suite's own (cmorl or "
                         "pdmorl), peer (its peers: PGMORL / MORL/D for cmorl; Envelope / "
@@ -614,7 +617,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     if args.quick:
         cfg.seeds, cfg.quick = 1, True
         cfg.out = f"/tmp/{Path(suite.out).stem}_quick.json"
-    for name in ("seeds", "jobs", "out", "peer_python", "report_from",
+    for name in ("seeds", "first_seed", "jobs", "out", "peer_python", "report_from",
                  "gpils_gradient_updates"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
