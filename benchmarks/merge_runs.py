@@ -12,6 +12,11 @@ What is replaced: for each (environment, method) the re-run holds, every base ru
 pair; the environment's budgets, conventions and per-environment parameters follow the
 re-run. An earlier merge entry of the same environment is dropped once none of its runs
 is left in the file. A re-run with failed campaigns is refused.
+
+With ``--add-seeds`` nothing is replaced: the re-run's seeds (``bench_morl.py --first-seed``)
+join the base's runs of the same (environment, method). It is refused unless the base has
+runs of every pair the re-run holds, none of the re-run's seeds, and the same budgets,
+conventions and per-environment parameters.
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ def _methods_of(entry: dict[str, Any], env_id: str) -> set[str]:
             for name in (suite.peers(BENCHMARKS[env_id]) if method == "peer" else [method])}
 
 
-def merge(base: dict[str, Any], rerun: dict[str, Any], note: str) -> dict[str, Any]:
-    """``base`` with ``rerun``'s runs in place of the ones they cover."""
+def merge(base: dict[str, Any], rerun: dict[str, Any], note: str,
+          add_seeds: bool = False) -> dict[str, Any]:
+    """``base`` with ``rerun``'s runs in place of the ones they cover (or, with
+    ``add_seeds``, beside them)."""
     if rerun.get("failed"):
         raise ValueError(f"the re-run has {len(rerun['failed'])} failed campaign(s); "
                          "re-run them before merging")
@@ -43,6 +50,9 @@ def merge(base: dict[str, Any], rerun: dict[str, Any], note: str) -> dict[str, A
     if unknown:
         raise ValueError(f"the base has no {', '.join(unknown)}; merge re-runs of its "
                          f"environments: {', '.join(base['config']['envs'])}")
+    if add_seeds:
+        _check_same_setting(base, rerun, replaced)
+        replaced = set()
     kept = [run for run in base["runs"] if (run["env"], run["method"]) not in replaced]
     runs = sorted(kept + rerun["runs"], key=lambda run: (run["env"], run["method"], run["seed"]))
     left = {(run["env"], run["method"]) for run in kept}
@@ -58,7 +68,7 @@ def merge(base: dict[str, Any], rerun: dict[str, Any], note: str) -> dict[str, A
     rerun_params = rerun["config"].get(params_key) or {}
     shared_params = {k: v for k, v in rerun_params.items() if k not in BENCHMARKS}
     entries = list(base.get("merged", []))
-    for env_id in sorted({env for env, _ in replaced}):
+    for env_id in sorted({run["env"] for run in rerun["runs"]}):
         merged["budgets"][env_id] = rerun["budgets"][env_id]
         if env_id in rerun.get("peer_budgets", {}):
             merged["peer_budgets"][env_id] = rerun["peer_budgets"][env_id]
@@ -81,18 +91,53 @@ def merge(base: dict[str, Any], rerun: dict[str, Any], note: str) -> dict[str, A
     return merged
 
 
+def _check_same_setting(base: dict[str, Any], rerun: dict[str, Any],
+                        pairs: set[tuple[str, str]]) -> None:
+    """Refuse to add seeds measured under a different setting, or seeds already there."""
+    for env_id, method in sorted(pairs):
+        seeds = {run["seed"] for run in base["runs"]
+                 if run["env"] == env_id and run["method"] == method}
+        if not seeds:
+            raise ValueError(f"--add-seeds: the base has no {method} runs on {env_id} to add "
+                             "seeds to; merge without --add-seeds")
+        again = sorted(seeds & {run["seed"] for run in rerun["runs"]
+                                if run["env"] == env_id and run["method"] == method})
+        if again:
+            raise ValueError(f"--add-seeds: {method} on {env_id} already has seed(s) "
+                             f"{', '.join(map(str, again))}; re-run with --first-seed "
+                             f"{max(seeds) + 1}")
+    params_key = f"{base['suite']}_params"
+    for env_id in sorted({env for env, _ in pairs}):
+        rerun_params = rerun["config"].get(params_key) or {}
+        env_params = {**{k: v for k, v in rerun_params.items() if k not in BENCHMARKS},
+                      **rerun_params.get(env_id, {})}
+        for field, ours, theirs in (
+                ("budget", base["budgets"][env_id], rerun["budgets"][env_id]),
+                ("peer budget", (base.get("peer_budgets") or {}).get(env_id),
+                 (rerun.get("peer_budgets") or {}).get(env_id)),
+                ("conventions", base["conventions"][env_id], rerun["conventions"][env_id]),
+                (params_key, (base["config"].get(params_key) or {}).get(env_id, {}),
+                 env_params)):
+            if ours != theirs:
+                raise ValueError(f"--add-seeds: the {field} on {env_id} differs (base "
+                                 f"{ours!r}, re-run {theirs!r}); merge without --add-seeds")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("rerun", help="the results JSON of the re-run (bench_morl.py --out)")
     parser.add_argument("--into", required=True, help="the results JSON to merge it into")
     parser.add_argument("--note", required=True,
                         help="one sentence for the report: what was re-run, and why")
+    parser.add_argument("--add-seeds", action="store_true",
+                        help="keep the base's runs and add the re-run's seeds to them")
     parser.add_argument("--no-readme", action="store_true",
                         help="leave benchmarks/README.md alone")
     args = parser.parse_args(argv)
     into = Path(args.into)
     try:
-        report = merge(load_report(into), load_report(Path(args.rerun)), args.note)
+        report = merge(load_report(into), load_report(Path(args.rerun)), args.note,
+                       args.add_seeds)
     except ValueError as error:
         parser.exit(2, f"merge_runs: {error}\n")
     save_report(report, into)  # every run's evaluated policies, the merged ones included

@@ -16,12 +16,18 @@ vector, and ``env_steps``, the env steps used when it was evaluated):
   (deep-sea-treasure: PD-MORL's time + 19, ref (0, 0)), the HV under it, from the same
   points shifted.
 
+A goal "ours ≥ a peer's HV" is met when our mean HV is at least the peer's (at the peer's
+budget, on our curve); its row also gives the difference of the means with the 95%
+confidence interval and p-value of Welch's t-test over the seeds, so a reader sees
+whether a gap is larger than the seed-to-seed spread explains.
+
 A report without ``suite`` is a C-MORL one (``bench_morl.json`` predates the suites).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -248,9 +254,12 @@ def goals(report: dict[str, Any]) -> list[dict[str, Any]]:
             ours_runs = [run for run in report["runs"]
                          if run["env"] == env_id and run["method"] == ours]
             reference = report["conventions"][env_id]["reference_point"]
-            ours_curve = np.mean([hv_curve(run, reference, theirs["curve_steps"])
-                                  for run in ours_runs], axis=0)
+            ours_curves = np.array([hv_curve(run, reference, theirs["curve_steps"])
+                                    for run in ours_runs])
+            ours_curve = ours_curves.mean(axis=0)
             mean, other = float(ours_curve[-1]), theirs["hypervolume"]["mean"]
+            difference = mean_difference(ours_curves[:, -1].tolist(),
+                                         [s["hypervolume"] for s in theirs["per_seed"]])
             ahead = sum(a >= b - TIE_TOLERANCE * abs(b)
                         for a, b in zip(ours_curve, theirs["curve_mean"], strict=True))
             within = ("" if theirs["budget"] == row["budget"]
@@ -261,8 +270,10 @@ def goals(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "measured": f"{_g(mean)} vs {_g(other)} at {theirs['budget']:,} steps{within} "
                             f"(mean of {row['hypervolume']['n']} / "
                             f"{theirs['hypervolume']['n']} seeds); curve: {name} ahead or "
-                            f"level at {ahead} of {len(ours_curve)} step counts",
+                            f"level at {ahead} of {len(ours_curve)} step counts"
+                            + _difference_text(difference),
                 "met": mean >= other - TIE_TOLERANCE * abs(other),
+                "difference": difference,
             })
         stated = report["conventions"][env_id]
         optimum = stated["optimal_hypervolume"]
@@ -288,6 +299,36 @@ def goals(report: dict[str, Any]) -> list[dict[str, Any]]:
         if ours == "pdmorl" and env_id == "deep-sea-treasure-v0" and "all_found" in row:
             result.append(_dst_goal(report, row, stated))
     return result
+
+
+def mean_difference(ours: list[float], theirs: list[float]) -> dict[str, Any]:
+    """Our mean HV minus the peer's, with the 95% confidence interval of Welch's t-test
+    (unequal variances) and its two-sided p-value: whether a gap is larger than the
+    seeds' spread explains. No interval when both sides have no spread (or one seed)."""
+    from scipy.stats import ttest_ind
+
+    result: dict[str, Any] = {"mean": float(np.mean(ours) - np.mean(theirs)),
+                              "n": [len(ours), len(theirs)]}
+    scale = max(abs(float(np.mean(ours))), abs(float(np.mean(theirs))), 1.0)
+    spread = np.ptp(ours) + np.ptp(theirs) > TIE_TOLERANCE * scale if min(
+        len(ours), len(theirs)) > 1 else False
+    if spread:
+        with warnings.catch_warnings():  # one side without spread: scipy warns, rightly 0
+            warnings.simplefilter("ignore", RuntimeWarning)
+            test = ttest_ind(ours, theirs, equal_var=False)
+            interval = test.confidence_interval(0.95)
+        result.update(ci95=[float(interval.low), float(interval.high)],
+                      p_value=float(test.pvalue))
+    return result
+
+
+def _difference_text(difference: dict[str, Any]) -> str:
+    if "ci95" not in difference:
+        return ""
+    low, high = difference["ci95"]
+    signed = [("+" if v >= 0 else "") + _g(v) for v in (difference["mean"], low, high)]
+    return (f"; difference {signed[0]}, 95% CI {signed[1]} to {signed[2]} "
+            f"(Welch, p = {difference['p_value']:.2g})")
 
 
 def _dst_goal(report: dict[str, Any], row: dict[str, Any],
@@ -335,6 +376,11 @@ def _tuple(values: list[float]) -> str:
     return "(" + ", ".join(_g(v) for v in values) + ")"
 
 
+def _seeds_text(config: dict[str, Any]) -> str:
+    first, count = config.get("first_seed", 0), config["seeds"]
+    return f"{count} seed(s) ({first}–{first + count - 1})"
+
+
 def _merged_text(merged: dict[str, Any]) -> str:
     """One sentence on runs of an environment re-run on their own and merged in."""
     code = merged["machine"]["code"]
@@ -342,7 +388,7 @@ def _merged_text(merged: dict[str, Any]) -> str:
     load_text = (f", load average {load['mean']:.1f} (max {load['max']:.1f})"
                  if load.get("samples") else "")
     return (f" **{merged['env']}: runs of {merged['machine']['date']}** (code "
-            f"`{code['commit']}`), {merged['config']['seeds']} seed(s), "
+            f"`{code['commit']}`), {_seeds_text(merged['config'])}, "
             f"{merged['elapsed_seconds'] / 60:.0f} min{load_text}: {merged['note']}.")
 
 
@@ -368,7 +414,7 @@ def markdown(report: dict[str, Any], figure: Path) -> str:
         f"CPU cores ({machine['platform']}), Python {machine['python']}, torch "
         f"{packages.get('torch')} (CPU), MO-Gymnasium {packages.get('mo-gymnasium')}, "
         f"MuJoCo {packages.get('mujoco')}, moocore {packages.get('moocore')}{versions}. "
-        f"{config['seeds']} seed(s) (0–{config['seeds'] - 1}) per environment and method; "
+        f"{_seeds_text(config)} per environment and method; "
         f"{config['jobs']} campaigns at once, each in its own process with one torch "
         f"thread; {load_text}. Whole run: {report['elapsed_seconds'] / 60:.0f} min. Raw "
         f"numbers: `{_relative(Path(config['out']))}`, every evaluated policy in "
