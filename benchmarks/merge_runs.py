@@ -66,7 +66,6 @@ def merge(base: dict[str, Any], rerun: dict[str, Any], note: str,
     params_key = f"{base['suite']}_params"
     params = dict(config.get(params_key) or {})
     rerun_params = rerun["config"].get(params_key) or {}
-    shared_params = {k: v for k, v in rerun_params.items() if k not in BENCHMARKS}
     entries = list(base.get("merged", []))
     for env_id in sorted({run["env"] for run in rerun["runs"]}):
         merged["budgets"][env_id] = rerun["budgets"][env_id]
@@ -75,7 +74,7 @@ def merge(base: dict[str, Any], rerun: dict[str, Any], note: str,
         else:
             merged["peer_budgets"].pop(env_id, None)
         merged["conventions"][env_id] = rerun["conventions"][env_id]
-        env_params = {**shared_params, **rerun_params.get(env_id, {})}
+        env_params = _env_params(rerun_params, env_id)
         if env_params:
             params[env_id] = env_params
         else:
@@ -89,6 +88,12 @@ def merge(base: dict[str, Any], rerun: dict[str, Any], note: str,
     merged["config"] = config
     merged["merged"] = entries
     return merged
+
+
+def _env_params(params: dict[str, Any], env_id: str) -> dict[str, Any]:
+    """A run config's parameters on ``env_id``: the shared ones, then the environment's."""
+    return {**{k: v for k, v in params.items() if k not in BENCHMARKS},
+            **params.get(env_id, {})}
 
 
 def _check_same_setting(base: dict[str, Any], rerun: dict[str, Any],
@@ -108,9 +113,7 @@ def _check_same_setting(base: dict[str, Any], rerun: dict[str, Any],
                              f"{max(seeds) + 1}")
     params_key = f"{base['suite']}_params"
     for env_id in sorted({env for env, _ in pairs}):
-        rerun_params = rerun["config"].get(params_key) or {}
-        env_params = {**{k: v for k, v in rerun_params.items() if k not in BENCHMARKS},
-                      **rerun_params.get(env_id, {})}
+        env_params = _env_params(rerun["config"].get(params_key) or {}, env_id)
         for field, ours, theirs in (
                 ("budget", base["budgets"][env_id], rerun["budgets"][env_id]),
                 ("peer budget", (base.get("peer_budgets") or {}).get(env_id),
