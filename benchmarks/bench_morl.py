@@ -700,25 +700,39 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"{len(failed)} campaigns failed; see 'failed' in {out}")
 
 
-def evaluations_path(out: Path) -> Path:
-    return out.with_name(out.stem + "_evaluations.json.xz")
+def evaluations_dir(out: Path) -> Path:
+    return out.with_name(out.stem + "_evaluations")
 
 
 def save_report(report: dict[str, Any], out: Path, rows_saved: bool = False) -> None:
-    """The report as readable JSON, every run's policies beside it, xz-compressed
-    (skipped when ``rows_saved``: they were written beside ``out`` already).
+    """The report as readable JSON, every run's policies beside it, xz-compressed, one
+    file per (environment, method) in ``<stem>_evaluations/`` (skipped when
+    ``rows_saved``: they were written beside ``out`` already).
 
     PD-MORL records 101 preferences per evaluation round, so the per-policy rows of a
     run reach megabytes (a 200k-step fruit-tree run: 45,600 rows; xz packs the repeated
-    leaves into 40% of what gzip needs); the readable JSON keeps what a reader looks at
-    (config, conventions, per-run figures, summary, goals) and names the file with the
-    rows.
+    leaves into 40% of what gzip needs); one file per environment and method keeps each
+    file small as seeds are added (13 hopper seeds of three methods were 1.6 MB in one
+    file). The readable JSON keeps what a reader looks at (config, conventions, per-run
+    figures, summary, goals) and names the files with the rows.
     """
-    if not (rows_saved and report.get("evaluations_file") == evaluations_path(out).name):
-        rows = {run_key(run): _significant(run["evaluations"]) for run in report["runs"]}
-        with lzma.open(evaluations_path(out), "wt", encoding="utf-8", preset=9) as handle:
-            json.dump(rows, handle, separators=(",", ":"))
-        report["evaluations_file"] = evaluations_path(out).name
+    folder = evaluations_dir(out)
+    groups: dict[str, dict[str, Any]] = {}
+    for run in report["runs"]:
+        groups.setdefault(f"{run['env']}.{run['method']}.json.xz", {})[run_key(run)] = run
+    names = [f"{folder.name}/{name}" for name in sorted(groups)]
+    if not (rows_saved and report.get("evaluations_files") == names):
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in set(folder.glob("*.json.xz")) - {folder / name for name in groups}:
+            stale.unlink()
+        for name, runs in groups.items():
+            rows = {key: _significant(run["evaluations"]) for key, run in runs.items()}
+            with lzma.open(folder / name, "wt", encoding="utf-8", preset=9) as handle:
+                json.dump(rows, handle, separators=(",", ":"))
+        single = out.with_name(out.stem + "_evaluations.json.xz")  # the layout before
+        if report.pop("evaluations_file", None) == single.name and single.exists():
+            single.unlink()
+        report["evaluations_files"] = names
     readable = {**report, "runs": [{k: v for k, v in run.items() if k != "evaluations"}
                                    for run in report["runs"]]}
     out.write_text(json.dumps(readable, indent=1) + "\n")
@@ -738,12 +752,16 @@ def _significant(value: Any, digits: int = 8) -> Any:
 
 
 def load_report(source: Path) -> dict[str, Any]:
-    """A report written by :func:`save_report` (or an older one with the rows inline)."""
+    """A report written by :func:`save_report` (or an older one with the rows in one
+    file, or inline)."""
     report: dict[str, Any] = json.loads(source.read_text())
-    if "evaluations_file" in report:
-        with lzma.open(source.with_name(report["evaluations_file"]), "rt",
-                       encoding="utf-8") as handle:
-            rows = json.load(handle)
+    names = report.get("evaluations_files") or (
+        [report["evaluations_file"]] if "evaluations_file" in report else [])
+    rows: dict[str, Any] = {}
+    for name in names:
+        with lzma.open(source.parent / name, "rt", encoding="utf-8") as handle:
+            rows.update(json.load(handle))
+    if names:
         for run in report["runs"]:
             run["evaluations"] = rows[run_key(run)]
     return report

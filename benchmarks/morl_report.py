@@ -418,7 +418,7 @@ def markdown(report: dict[str, Any], figure: Path) -> str:
         f"{config['jobs']} campaigns at once, each in its own process with one torch "
         f"thread; {load_text}. Whole run: {report['elapsed_seconds'] / 60:.0f} min. Raw "
         f"numbers: `{_relative(Path(config['out']))}`, every evaluated policy in "
-        f"`{report['evaluations_file']}` beside it."
+        f"{_rows_text(report)} beside it."
         + "".join(_merged_text(merged) for merged in report.get("merged", []))),
         "",
         ("Conventions and budgets (every method measured the same way: each evaluated policy "
@@ -612,6 +612,15 @@ def _settings_text(report: dict[str, Any], method: str) -> str:
                         for env, turns, steps in exchanges)
             + f"), training γ {params['gamma']}; library defaults otherwise "
             f"({params['library_defaults_kept']}). Measured with the arg-max action.")
+
+
+def _rows_text(report: dict[str, Any]) -> str:
+    """Where the per-policy rows are: one xz file per (environment, method) in a folder,
+    or, in reports written before that, one file."""
+    names = report.get("evaluations_files")
+    if names:
+        return f"`{Path(names[0]).parent}/` (one xz file per environment and method)"
+    return f"`{report['evaluations_file']}`"
 
 
 def _relative(path: Path) -> str:
