@@ -615,12 +615,10 @@ def _settings_text(report: dict[str, Any], method: str) -> str:
 
 
 def _rows_text(report: dict[str, Any]) -> str:
-    """Where the per-policy rows are: one xz file per (environment, method) in a folder,
-    or, in reports written before that, one file."""
-    names = report.get("evaluations_files")
-    if names:
-        return f"`{Path(names[0]).parent}/` (one xz file per environment and method)"
-    return f"`{report['evaluations_file']}`"
+    """Where the per-policy rows are: one xz file per (environment, method) in a folder
+    (``save_report`` writes them before the table, older reports included)."""
+    folder = Path(report["evaluations_files"][0]).parent
+    return f"`{folder}/` (one xz file per environment and method)"
 
 
 def _relative(path: Path) -> str:
