@@ -107,9 +107,44 @@ def test_terminated_postgres_connections_lose_nothing(postgres_database: str,
     retries = worker_retries(server, cid)
     print(f"{sum(terminated)} connections terminated in {len(terminated)} rounds; "
           f"the worker retried {len(retries)} times, attempts {done['attempts']}")
-    # The killer stops after 5 retries, but a fast campaign may finish first: what
-    # matters is that the worker did lose its connection and carried on.
-    assert retries and all(r["campaign_id"] == cid for r in retries)
+    # Whether a termination lands in the middle of one of the worker's statements (a
+    # retry) or between them (the pool's pre-ping replaces the dead connection at its
+    # next checkout, no retry) is timing: on an idle machine every one can land between.
+    # The retry itself is pinned down by the test below; here the connections were
+    # terminated and the campaign carried on with nothing lost.
+    assert sum(terminated) > 0
+    assert all(r["campaign_id"] == cid for r in retries)
+
+
+def test_a_connection_terminated_under_a_statement_is_retried(
+        postgres_database: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The unit of work whose connection dies between two of its statements runs again
+    on a new connection, and the retry is logged with its campaign."""
+    from sqlalchemy import text
+
+    from storage import retry_on_disconnect
+
+    engine = make_engine(postgres_database)
+    sessions = make_sessionmaker(engine)
+    calls: list[int] = []
+
+    def unit_of_work() -> int:
+        with sessions() as session:
+            pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            calls.append(pid)
+            if len(calls) == 1:
+                assert terminate_backends(postgres_database) >= 1
+            return session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+    try:
+        with caplog.at_level("WARNING", logger="mofront.storage"):
+            pid = retry_on_disconnect(unit_of_work, "a test unit", campaign_id=7)
+    finally:
+        engine.dispose()
+    assert len(calls) == 2 and pid == calls[1] != calls[0]
+    retries = [r for r in caplog.records if getattr(r, "retry", None) is not None]
+    assert [(r.retry, r.campaign_id) for r in retries] == [(1, 7)]  # type: ignore[attr-defined]
+    assert "database connection lost" in retries[0].getMessage()
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgres"])
