@@ -15,8 +15,16 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
-from storage import get_campaign, history, list_evaluations, make_engine, make_sessionmaker
+from storage import (
+    get_campaign,
+    history,
+    list_evaluations,
+    make_engine,
+    make_sessionmaker,
+    retry_on_disconnect,
+)
 from tests.conftest import _fresh_postgres_database, wait_for
 
 BATCH = 5
@@ -120,10 +128,6 @@ def test_a_connection_terminated_under_a_statement_is_retried(
         postgres_database: str, caplog: pytest.LogCaptureFixture) -> None:
     """The unit of work whose connection dies between two of its statements runs again
     on a new connection, and the retry is logged with its campaign."""
-    from sqlalchemy import text
-
-    from storage import retry_on_disconnect
-
     engine = make_engine(postgres_database)
     sessions = make_sessionmaker(engine)
     calls: list[int] = []
