@@ -550,7 +550,7 @@ def _recovery_table(report: dict[str, Any]) -> list[str]:
 def _td3_text(report: dict[str, Any]) -> str:
     """MO-TD3's own settings, as the continuous runs recorded them (older runs did not)."""
     keys = ("policy_delay", "preactivation_penalty", "max_grad_norm", "random_steps",
-            "exploration_noise")
+            "exploration_noise", "td_loss")
     for run in report["runs"]:
         params = run["params"]
         if run["method"] == "pdmorl" and not BENCHMARK_DISCRETE.get(run["env"], True):

@@ -180,6 +180,10 @@ class PDMORLConfig(EvaluationConfig):
         None, ge=2, le=10_000,
         description="preferences evaluated per round, on a simplex grid; default (null): "
         "101 for 2 objectives, the smallest simplex grid with at least 50 for more")
+    td_loss: Literal["smooth_l1", "mse"] = Field(
+        "smooth_l1",
+        description="regression loss of the Q-network and critics on their TD targets "
+        "(PD-MORL code: smooth L1 for MO-DDQN and MO-TD3; TD3's own: mse)")
     checkpoint_buffer: int = Field(100_000, ge=0, le=10_000_000,
                                    description="most recent replay transitions kept in a "
                                    "checkpoint (the rest is refilled after a resume)")

@@ -15,7 +15,8 @@ from reading the authors' code (tbasaklar/PDMORL-…); settings in ``morl.config
   Q(s, a, ω) on r + γ·Q_target(s′, a*, ω) (smooth L1); MO-TD3's critic loss adds the
   mean angle arccos S (degrees) between ω_p and each critic's Q, its target takes the
   twin with the smaller ωᵀQ, and its actor loss is −ωᵀQ₁ + ``actor_loss_coeff`` × that
-  angle for Q₁ at the actor's action.
+  angle for Q₁ at the actor's action. Both regress on their TD targets with smooth L1,
+  as the code does; ``td_loss="mse"`` takes TD3's squared error instead.
 * **Relabelling** (HER-style): each transition is stored with the explorer's ω and
   with ``n_relabel`` random preferences (|N(0, I)|, L1-normalised, rounded to 3
   decimals, as in the code).
@@ -350,7 +351,7 @@ class DDQN:
             best = q_next[torch.arange(len(obs)), score.argmax(-1)]
             target = batch["reward"] + self.gamma * (1.0 - batch["done"]) * best
         q = self.q(obs, pref)[torch.arange(len(obs)), action]
-        loss = F.smooth_l1_loss(q, target)
+        loss = _td_loss(self.cfg, q, target)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
@@ -416,7 +417,7 @@ class TD3:
         critic_loss = torch.zeros((), device=self.device)
         for critic in self.critics:
             q = critic(obs, pref, action)
-            critic_loss = critic_loss + F.smooth_l1_loss(q, target)
+            critic_loss = critic_loss + _td_loss(cfg, q, target)
             if direction is not None:
                 critic_loss = critic_loss + _angle(direction, q - origin).mean()
         self.critic_optimizer.zero_grad()
@@ -455,6 +456,12 @@ class TD3:
     def load(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             getattr(self, name).load_state_dict(value)
+
+
+def _td_loss(cfg: PDMORLConfig, q: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    if cfg.td_loss == "mse":
+        return F.mse_loss(q, target)
+    return F.smooth_l1_loss(q, target)
 
 
 def _angle(direction: torch.Tensor, q: torch.Tensor) -> torch.Tensor:

@@ -221,6 +221,25 @@ def test_policy_delay_defaults_to_the_codes_value_for_each_environment():
     assert validate(spec).params["policy_delay"] == 20  # recorded with the campaign
 
 
+def test_td_loss_is_the_codes_smooth_l1_unless_mse_is_asked_for():
+    """With TD errors far above 1, smooth L1 bounds each error's pull on the critics;
+    mean squared error (TD3's own loss) pulls in proportion to the error."""
+    def critic_gradient_norm(params):
+        agent = PDMORL(problem("mo-mountaincarcontinuous-v0"),
+                       {**TINY_CONTINUOUS, "max_grad_norm": None, **params}, seed=0)
+        rng = np.random.default_rng(0)
+        n = fill_with_random_transitions(agent, rng, reward_scale=100.0)
+        agent.learner.update(agent.replay.sample(n, rng, agent.device), agent.guidance, 1)
+        return torch.linalg.vector_norm(torch.stack(
+            [p.grad.norm() for p in agent.learner.critics.parameters()])).item()
+
+    smooth_l1 = critic_gradient_norm({})
+    assert critic_gradient_norm({"td_loss": "smooth_l1"}) == smooth_l1
+    assert critic_gradient_norm({"td_loss": "mse"}) > 20 * smooth_l1
+    with pytest.raises(ValueError, match="td_loss"):
+        PDMORL(problem("mo-mountaincarcontinuous-v0"), {"td_loss": "l2"}, seed=0)
+
+
 @pytest.mark.parametrize("penalty", [1.0, 0.0])
 def test_preactivation_penalty_pulls_a_saturated_actor_back_into_tanh_range(penalty):
     agent = PDMORL(problem("mo-mountaincarcontinuous-v0"),
