@@ -12,7 +12,7 @@ from reading the authors' code (tbasaklar/PDMORL-…); settings in ``morl.config
   linear kernel (scipy ``RBFInterpolator``) maps any ω to the projected direction ω_p
   (L2-normalised). The directional term is S = clamp(cos(ω_p, Q), 0, 0.9999):
   MO-DDQN takes the target action a* = argmax_a S·ωᵀQ_target(s′, a, ω) and regresses
-  Q(s, a, ω) on r + γ·Q_target(s′, a*, ω) (smooth L1); MO-TD3's critic loss adds the
+  Q(s, a, ω) on r + γ·Q_target(s′, a*, ω); MO-TD3's critic loss adds the
   mean angle arccos S (degrees) between ω_p and each critic's Q, its target takes the
   twin with the smaller ωᵀQ, and its actor loss is −ωᵀQ₁ + ``actor_loss_coeff`` × that
   angle for Q₁ at the actor's action. Both regress on their TD targets with smooth L1,
@@ -78,6 +78,7 @@ from morl.ppo import to_cpu
 from pareto.weights import equally_spaced_weights, simplex_grid
 
 COS_MAX = 0.9999
+TD_LOSSES = {"smooth_l1": F.smooth_l1_loss, "mse": F.mse_loss}
 
 
 # ---- networks and the stored policy ------------------------------------------------
@@ -327,6 +328,7 @@ class DDQN:
         self.q = QNetwork(obs_dim, action.n, m, width, layers).to(device)
         self.q_target = copy.deepcopy(self.q)
         self.optimizer = torch.optim.Adam(self.q.parameters(), lr=cfg.lr)
+        self.td_loss = TD_LOSSES[cfg.td_loss]
 
     def act(self, obs: np.ndarray, prefs: np.ndarray, epsilon: float,
             rng: np.random.Generator) -> np.ndarray:
@@ -351,7 +353,7 @@ class DDQN:
             best = q_next[torch.arange(len(obs)), score.argmax(-1)]
             target = batch["reward"] + self.gamma * (1.0 - batch["done"]) * best
         q = self.q(obs, pref)[torch.arange(len(obs)), action]
-        loss = _td_loss(self.cfg, q, target)
+        loss = self.td_loss(q, target)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
@@ -385,6 +387,7 @@ class TD3:
         self.critics_target = copy.deepcopy(self.critics)
         self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.lr)
         self.critic_optimizer = torch.optim.Adam(self.critics.parameters(), lr=cfg.lr)
+        self.td_loss = TD_LOSSES[cfg.td_loss]
         self.low = torch.tensor(action.low, dtype=torch.float32, device=device)
         self.high = torch.tensor(action.high, dtype=torch.float32, device=device)
 
@@ -417,7 +420,7 @@ class TD3:
         critic_loss = torch.zeros((), device=self.device)
         for critic in self.critics:
             q = critic(obs, pref, action)
-            critic_loss = critic_loss + _td_loss(cfg, q, target)
+            critic_loss = critic_loss + self.td_loss(q, target)
             if direction is not None:
                 critic_loss = critic_loss + _angle(direction, q - origin).mean()
         self.critic_optimizer.zero_grad()
@@ -456,12 +459,6 @@ class TD3:
     def load(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             getattr(self, name).load_state_dict(value)
-
-
-def _td_loss(cfg: PDMORLConfig, q: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    if cfg.td_loss == "mse":
-        return F.mse_loss(q, target)
-    return F.smooth_l1_loss(q, target)
 
 
 def _angle(direction: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
