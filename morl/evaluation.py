@@ -5,11 +5,16 @@ mean return vector twice: discounted by ``gamma`` (the ``eval_gamma`` a campaign
 states, and what goes on its front) and undiscounted (kept beside it, so either
 convention can be quoted later). Episode ``k`` is reset with seed ``seed + k``, so
 the same policy and seed give the same numbers.
+
+:func:`evaluate_together` evaluates several policies (a preference-conditioned network
+at each preference of a grid) in lock-step, one environment each, so that the policy
+is called once per time step with a batch instead of once per policy: on hopper, half
+of a sequential evaluation's time was the network's batch-of-one forward passes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,3 +67,46 @@ def evaluate(
         undiscounted.append(total)
         lengths.append(length)
     return Returns(np.mean(discounted, axis=0), np.mean(undiscounted, axis=0), lengths, frames)
+
+
+def evaluate_together(
+    act: Callable[[np.ndarray, np.ndarray], Any],
+    envs: Sequence[Any],
+    episodes: int,
+    gamma: float,
+    seed: int,
+) -> list[Returns]:
+    """:func:`evaluate` for ``len(envs)`` policies at once, policy ``i`` acting in
+    ``envs[i]``. ``act(observations, rows)`` answers one action per row for the stacked
+    observations of the environments still running and their indices. Every
+    environment's episode ``k`` is reset with seed ``seed + k``, as :func:`evaluate`
+    does, so row ``i`` is what :func:`evaluate` gives for policy ``i`` alone (up to the
+    rounding of a batched forward pass)."""
+    discounted: list[list[np.ndarray]] = [[] for _ in envs]
+    undiscounted: list[list[np.ndarray]] = [[] for _ in envs]
+    lengths: list[list[int]] = [[] for _ in envs]
+    for episode in range(episodes):
+        obs = [np.asarray(env.reset(seed=seed + episode)[0]) for env in envs]
+        total: list[Any] = [0.0] * len(envs)
+        total_discounted: list[Any] = [0.0] * len(envs)
+        running = list(range(len(envs)))
+        discount, length = 1.0, 0
+        while running:  # every running environment is at time step ``length``
+            actions = act(np.stack([obs[i] for i in running]), np.asarray(running))
+            still_running = []
+            for i, action in zip(running, actions, strict=True):
+                obs[i], reward, terminated, truncated, _ = envs[i].step(action)
+                reward = np.asarray(reward, dtype=np.float64)
+                total[i] = total[i] + reward
+                total_discounted[i] = total_discounted[i] + discount * reward
+                if terminated or truncated:
+                    discounted[i].append(total_discounted[i])
+                    undiscounted[i].append(total[i])
+                    lengths[i].append(length + 1)
+                else:
+                    still_running.append(i)
+            discount *= gamma
+            length += 1
+            running = still_running
+    return [Returns(np.mean(discounted[i], axis=0), np.mean(undiscounted[i], axis=0),
+                    lengths[i]) for i in range(len(envs))]

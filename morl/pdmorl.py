@@ -30,7 +30,9 @@ from reading the authors' code (tbasaklar/PDMORL-…); settings in ``morl.config
   step at ``max_grad_norm`` (the code's 100).
 * **Evaluation rounds** every ``eval_interval`` env steps: the network is stored once
   as an artifact and evaluated (deterministically) on a preference grid; one
-  evaluation row per preference, all pointing at that artifact.
+  evaluation row per preference, all pointing at that artifact. The preferences are
+  evaluated ``EVAL_BATCH`` at a time, each in its own environment, stepped together
+  so that the network acts for all of them in one forward pass.
 
 Where we differ from the paper and the authors' code, deliberately:
 * Cosines are taken after shifting returns by the campaign's reference point
@@ -61,7 +63,6 @@ Where we differ from the paper and the authors' code, deliberately:
 from __future__ import annotations
 
 import copy
-import functools
 import io
 from typing import Any
 
@@ -72,13 +73,14 @@ from torch import nn
 
 from jobs.protocol import Evaluated, Recorder
 from morl.config import PDMORLConfig
-from morl.evaluation import evaluate
+from morl.evaluation import Returns, evaluate_together
 from morl.policy import FORMAT, ActionSpace, mlp
 from morl.ppo import to_cpu
 from pareto.weights import equally_spaced_weights, simplex_grid
 
 COS_MAX = 0.9999
 TD_LOSSES = {"smooth_l1": F.smooth_l1_loss, "mse": F.mse_loss}
+EVAL_BATCH = 128  # evaluation environments stepped together; bounds their memory
 
 
 # ---- networks and the stored policy ------------------------------------------------
@@ -156,14 +158,20 @@ class UniversalPolicy:
         self.meta = dict(meta or {})
 
     def act(self, obs: Any, preference: Any) -> Any:
+        """The action for one observation, or one per row of a batch; ``preference`` is
+        one preference for every row, or one row of preferences per observation."""
         pref = np.asarray(preference, dtype=np.float64)
-        if pref.shape[-1] != self.n_objectives or (pref < 0).any() or pref.sum() <= 0:
-            raise ValueError(f"preference must be {self.n_objectives} non-negative weights, "
-                             f"not all zero; got {pref.tolist()}")
         obs = np.asarray(obs, dtype=np.float64)
         single = obs.ndim == 1
         obs_batch = obs.reshape(1, -1) if single else obs.reshape(len(obs), -1)
-        pref_batch = np.broadcast_to(pref / pref.sum(), (len(obs_batch), self.n_objectives))
+        if (pref.ndim not in (1, 2) or pref.shape[-1] != self.n_objectives
+                or (pref.ndim == 2 and len(pref) != len(obs_batch))
+                or (pref < 0).any() or (pref.sum(-1) <= 0).any()):
+            raise ValueError(f"preference must be {self.n_objectives} non-negative weights, "
+                             "not all zero (or one such row per observation); got "
+                             f"{pref.tolist()}")
+        pref_batch = np.broadcast_to(pref / pref.sum(-1, keepdims=True),
+                                     (len(obs_batch), self.n_objectives))
         with torch.no_grad():
             o = torch.as_tensor(obs_batch, dtype=torch.float32)
             w = torch.as_tensor(np.array(pref_batch), dtype=torch.float32)
@@ -489,7 +497,7 @@ class PDMORL:
         torch.manual_seed(seed)
         self.rng = np.random.default_rng(seed)
         self.envs = [problem.make_env() for _ in range(self.cfg.n_explorers)]
-        self.eval_env = problem.make_env()
+        self.eval_envs: list[Any] = []  # one per evaluated preference, made when first needed
         probe = self.envs[0]
         self.obs_dim = int(np.prod(probe.observation_space.shape))
         self.action = ActionSpace.of(probe.action_space)
@@ -534,13 +542,14 @@ class PDMORL:
                                                                self.device),
                                             self.guidance, self.gradient_steps)
                 if self.guidance.solutions is None and self.steps_used >= key_phase_end:
-                    self.guidance.set(self._returns_at(self.guidance.preferences))
+                    self.guidance.set(np.array([returns.discounted for returns in
+                                                self._returns_at(self.guidance.preferences)]))
                 if self.steps_used - self.last_eval_steps >= self.eval_interval:
                     self._evaluation_round(recorder)
             if self.steps_used > self.last_eval_steps or self.round == 0:
                 self._evaluation_round(recorder)
         finally:
-            for env in [*self.envs, self.eval_env]:
+            for env in [*self.envs, *self.eval_envs]:
                 env.close()
 
     # ---- exploration ---------------------------------------------------------------
@@ -593,13 +602,23 @@ class PDMORL:
         return UniversalPolicy(copy.deepcopy(self.learner.policy_network()).cpu(), self.action,
                                self.m, self.problem.info.id)
 
-    def _returns_at(self, preferences: np.ndarray) -> np.ndarray:
-        policy = self._policy()
-        return np.array([
-            evaluate(functools.partial(policy.act, preference=w), self.eval_env,
-                     self.eval_episodes, self.eval_gamma, seed=self.seed).discounted
-            for w in preferences
-        ])
+    def _returns_at(self, preferences: np.ndarray,
+                    policy: UniversalPolicy | None = None) -> list[Returns]:
+        """The network's returns at each preference: up to ``EVAL_BATCH`` preferences at
+        a time, one evaluation environment each, stepped together."""
+        acting = policy or self._policy()
+        while len(self.eval_envs) < min(len(preferences), EVAL_BATCH):
+            self.eval_envs.append(self.problem.make_env())
+        returns: list[Returns] = []
+        for start in range(0, len(preferences), EVAL_BATCH):
+            chunk = preferences[start:start + EVAL_BATCH]
+
+            def act(obs: np.ndarray, rows: np.ndarray, chunk: np.ndarray = chunk) -> Any:
+                return acting.act(obs, chunk[rows])
+
+            returns += evaluate_together(act, self.eval_envs[:len(chunk)], self.eval_episodes,
+                                         self.eval_gamma, seed=self.seed)
+        return returns
 
     def _evaluation_round(self, recorder: Recorder) -> None:
         self.round += 1
@@ -610,9 +629,10 @@ class PDMORL:
             width=self.width, layers=self.layers, obs_dim=self.obs_dim)
         items = []
         returns_by_pref = {}
-        for index, w in enumerate(evaluation_preferences(self.m, self.cfg.eval_preferences)):
-            returns = evaluate(functools.partial(policy.act, preference=w), self.eval_env,
-                               self.eval_episodes, self.eval_gamma, seed=self.seed)
+        preferences = evaluation_preferences(self.m, self.cfg.eval_preferences)
+        for index, (w, returns) in enumerate(zip(preferences,
+                                                 self._returns_at(preferences, policy),
+                                                 strict=True)):
             returns_by_pref[tuple(np.round(w, 12))] = returns.discounted
             items.append(Evaluated(
                 objectives=[float(v) for v in returns.discounted],
