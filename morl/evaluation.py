@@ -10,6 +10,7 @@ the same policy and seed give the same numbers.
 at each preference of a grid) in lock-step, one environment each, so that the policy
 is called once per time step with a batch instead of once per policy: on hopper, half
 of a sequential evaluation's time was the network's batch-of-one forward passes.
+:func:`evaluate` is the case of one policy.
 """
 
 from __future__ import annotations
@@ -43,30 +44,8 @@ def evaluate(
 ) -> Returns:
     """Run ``episodes`` episodes of ``act`` in ``env`` (an MO-Gymnasium env whose reward
     is a vector); the env's own time limit ends an episode that does not terminate."""
-    discounted: list[np.ndarray] = []
-    undiscounted: list[np.ndarray] = []
-    lengths: list[int] = []
-    frames: list[Any] = []
-    for episode in range(episodes):
-        obs, _ = env.reset(seed=seed + episode)
-        total_discounted = total = None
-        discount, length, done = 1.0, 0, False
-        while not done:
-            if render:
-                frames.append(env.render())
-            obs, reward, terminated, truncated, _ = env.step(act(obs))
-            reward = np.asarray(reward, dtype=np.float64)
-            total = reward.copy() if total is None else total + reward
-            weighted = discount * reward
-            total_discounted = weighted if total_discounted is None else total_discounted + weighted
-            discount *= gamma
-            length += 1
-            done = bool(terminated or truncated)
-        assert total is not None and total_discounted is not None  # every episode takes a step
-        discounted.append(total_discounted)
-        undiscounted.append(total)
-        lengths.append(length)
-    return Returns(np.mean(discounted, axis=0), np.mean(undiscounted, axis=0), lengths, frames)
+    return evaluate_together(lambda obs, rows: [act(obs[0])], [env], episodes, gamma, seed,
+                             render)[0]
 
 
 def evaluate_together(
@@ -75,16 +54,17 @@ def evaluate_together(
     episodes: int,
     gamma: float,
     seed: int,
+    render: bool = False,
 ) -> list[Returns]:
     """:func:`evaluate` for ``len(envs)`` policies at once, policy ``i`` acting in
     ``envs[i]``. ``act(observations, rows)`` answers one action per row for the stacked
     observations of the environments still running and their indices. Every
-    environment's episode ``k`` is reset with seed ``seed + k``, as :func:`evaluate`
-    does, so row ``i`` is what :func:`evaluate` gives for policy ``i`` alone (up to the
-    rounding of a batched forward pass)."""
+    environment's episode ``k`` is reset with seed ``seed + k``, so row ``i`` is what
+    policy ``i`` alone gives (up to the rounding of a batched forward pass)."""
     discounted: list[list[np.ndarray]] = [[] for _ in envs]
     undiscounted: list[list[np.ndarray]] = [[] for _ in envs]
     lengths: list[list[int]] = [[] for _ in envs]
+    frames: list[list[Any]] = [[] for _ in envs]
     for episode in range(episodes):
         obs = [np.asarray(env.reset(seed=seed + episode)[0]) for env in envs]
         total: list[Any] = [0.0] * len(envs)
@@ -95,6 +75,8 @@ def evaluate_together(
             actions = act(np.stack([obs[i] for i in running]), np.asarray(running))
             still_running = []
             for i, action in zip(running, actions, strict=True):
+                if render:
+                    frames[i].append(envs[i].render())
                 obs[i], reward, terminated, truncated, _ = envs[i].step(action)
                 reward = np.asarray(reward, dtype=np.float64)
                 total[i] = total[i] + reward
@@ -109,4 +91,4 @@ def evaluate_together(
             length += 1
             running = still_running
     return [Returns(np.mean(discounted[i], axis=0), np.mean(undiscounted[i], axis=0),
-                    lengths[i]) for i in range(len(envs))]
+                    lengths[i], frames[i]) for i in range(len(envs))]
