@@ -11,7 +11,8 @@ its code, date, config, wall time, load and a note, and the README table is rege
 What is replaced: for each (environment, method) the re-run holds, every base run of that
 pair; the environment's budgets, conventions and per-environment parameters follow the
 re-run. An earlier merge entry of the same environment is dropped once none of its runs
-is left in the file. A re-run with failed campaigns is refused.
+is left in the file; the re-run's own merge entries of the environment (seeds it gained
+with ``--add-seeds``) come with it. A re-run with failed campaigns is refused.
 
 With ``--add-seeds`` nothing is replaced: the re-run's seeds (``bench_morl.py --first-seed``)
 join the base's runs of the same (environment, method). It is refused unless the base has
@@ -84,6 +85,8 @@ def merge(base: dict[str, Any], rerun: dict[str, Any], note: str,
         entries.append({"env": env_id, "machine": rerun["machine"], "config": rerun["config"],
                         "elapsed_seconds": rerun["elapsed_seconds"],
                         "load_average": rerun["load_average"], "note": note})
+        # A re-run that grew by --add-seeds brings the entries of the seeds it gained.
+        entries += [entry for entry in rerun.get("merged", []) if entry["env"] == env_id]
     config[params_key] = params
     merged["config"] = config
     merged["merged"] = entries
