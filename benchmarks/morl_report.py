@@ -563,7 +563,7 @@ def _settings_text(report: dict[str, Any], method: str) -> str:
     run = next(run for run in report["runs"] if run["method"] == method)
     params = run["params"]
     if method == "pdmorl":
-        keys = ("key_solutions", "key_fraction", "n_explorers", "n_relabel", "lr", "gamma",
+        keys: tuple[str, ...] = ("key_solutions", "key_fraction", "n_explorers", "n_relabel", "lr", "gamma",
                 "batch_size", "hidden_width", "hidden_layers", "buffer_size", "tau",
                 "epsilon_start", "epsilon_end", "actor_loss_coeff", "eval_interval",
                 "eval_preferences")
