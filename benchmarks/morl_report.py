@@ -563,10 +563,11 @@ def _settings_text(report: dict[str, Any], method: str) -> str:
     run = next(run for run in report["runs"] if run["method"] == method)
     params = run["params"]
     if method == "pdmorl":
-        keys: tuple[str, ...] = ("key_solutions", "key_fraction", "n_explorers", "n_relabel", "lr", "gamma",
-                "batch_size", "hidden_width", "hidden_layers", "buffer_size", "tau",
-                "epsilon_start", "epsilon_end", "actor_loss_coeff", "eval_interval",
-                "eval_preferences")
+        keys: tuple[str, ...] = (
+            "key_solutions", "key_fraction", "n_explorers", "n_relabel", "lr", "gamma",
+            "batch_size", "hidden_width", "hidden_layers", "buffer_size", "tau",
+            "epsilon_start", "epsilon_end", "actor_loss_coeff", "eval_interval",
+            "eval_preferences")
         overrides = report["config"].get("pdmorl_params") or {}
         text = ", ".join(f"{k} {params[k]}" for k in keys if params.get(k) is not None)
         by_action = [k for k in keys if k in params and params[k] is None
