@@ -9,15 +9,17 @@ its code, date, config, wall time, load and a note, and the README table is rege
         --into benchmarks/results/bench_pdmorl.json --note "what was re-run and why"
 
 What is replaced: for each (environment, method) the re-run holds, every base run of that
-pair; the environment's budgets, conventions and per-environment parameters follow the
-re-run. An earlier merge entry of the same environment is dropped once none of its runs
-is left in the file; the re-run's own merge entries of the environment (seeds it gained
-with ``--add-seeds``) come with it. A re-run with failed campaigns is refused.
+pair; the environment's budgets and conventions follow the re-run, and so do its
+parameters of our algorithm (``--pdmorl-params``, ``--cmorl-params``) when the re-run
+has runs of it there: a re-run of peers only leaves them as they were. An earlier merge
+entry of the same environment is dropped once none of its runs is left in the file; the
+re-run's own merge entries of the environment (seeds it gained with ``--add-seeds``)
+come with it. A re-run with failed campaigns is refused.
 
 With ``--add-seeds`` nothing is replaced: the re-run's seeds (``bench_morl.py --first-seed``)
 join the base's runs of the same (environment, method). It is refused unless the base has
 runs of every pair the re-run holds, none of the re-run's seeds, and the same budgets,
-conventions and per-environment parameters.
+conventions and (when the re-run has runs of our algorithm) parameters of ours.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ def merge(base: dict[str, Any], rerun: dict[str, Any], note: str,
     if rerun["suite"] != base["suite"]:
         raise ValueError(f"suites differ: the base is {base['suite']!r}, the re-run "
                          f"{rerun['suite']!r}")
-    replaced = {(run["env"], run["method"]) for run in rerun["runs"]}
+    rerun_pairs = {(run["env"], run["method"]) for run in rerun["runs"]}
+    replaced = set(rerun_pairs)
     unknown = sorted({env for env, _ in replaced} - set(base["config"]["envs"]))
     if unknown:
         raise ValueError(f"the base has no {', '.join(unknown)}; merge re-runs of its "
@@ -75,11 +78,12 @@ def merge(base: dict[str, Any], rerun: dict[str, Any], note: str,
         else:
             merged["peer_budgets"].pop(env_id, None)
         merged["conventions"][env_id] = rerun["conventions"][env_id]
-        env_params = _env_params(rerun_params, env_id)
-        if env_params:
-            params[env_id] = env_params
-        else:
-            params.pop(env_id, None)
+        if (env_id, SUITES[base["suite"]].ours) in rerun_pairs:
+            env_params = _env_params(rerun_params, env_id)
+            if env_params:
+                params[env_id] = env_params
+            else:
+                params.pop(env_id, None)
         entries = [entry for entry in entries if entry["env"] != env_id
                    or any((env_id, m) in left for m in _methods_of(entry["config"], env_id))]
         entries.append({"env": env_id, "machine": rerun["machine"], "config": rerun["config"],
@@ -116,14 +120,14 @@ def _check_same_setting(base: dict[str, Any], rerun: dict[str, Any],
                              f"{max(seeds) + 1}")
     params_key = f"{base['suite']}_params"
     for env_id in sorted({env for env, _ in pairs}):
-        env_params = _env_params(rerun["config"].get(params_key) or {}, env_id)
-        for field, ours, theirs in (
-                ("budget", base["budgets"][env_id], rerun["budgets"][env_id]),
-                ("peer budget", (base.get("peer_budgets") or {}).get(env_id),
-                 (rerun.get("peer_budgets") or {}).get(env_id)),
-                ("conventions", base["conventions"][env_id], rerun["conventions"][env_id]),
-                (params_key, (base["config"].get(params_key) or {}).get(env_id, {}),
-                 env_params)):
+        checks = [("budget", base["budgets"][env_id], rerun["budgets"][env_id]),
+                  ("peer budget", (base.get("peer_budgets") or {}).get(env_id),
+                   (rerun.get("peer_budgets") or {}).get(env_id)),
+                  ("conventions", base["conventions"][env_id], rerun["conventions"][env_id])]
+        if (env_id, SUITES[base["suite"]].ours) in pairs:  # the parameters are only ours
+            checks.append((params_key, (base["config"].get(params_key) or {}).get(env_id, {}),
+                           _env_params(rerun["config"].get(params_key) or {}, env_id)))
+        for field, ours, theirs in checks:
             if ours != theirs:
                 raise ValueError(f"--add-seeds: the {field} on {env_id} differs (base "
                                  f"{ours!r}, re-run {theirs!r}); merge without --add-seeds")

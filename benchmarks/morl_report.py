@@ -378,7 +378,8 @@ def _tuple(values: list[float]) -> str:
 
 def _seeds_text(config: dict[str, Any]) -> str:
     first, count = config.get("first_seed", 0), config["seeds"]
-    return f"{count} seed(s) ({first}–{first + count - 1})"
+    seeds = str(first) if count == 1 else f"{first}–{first + count - 1}"
+    return f"{count} seed(s) ({seeds})"
 
 
 def _merged_text(merged: dict[str, Any]) -> str:
