@@ -184,6 +184,12 @@ class PDMORLConfig(EvaluationConfig):
         "smooth_l1",
         description="regression loss of the Q-network and critics on their TD targets "
         "(PD-MORL code: smooth L1 for MO-DDQN and MO-TD3; TD3's own: mse)")
+    direction_origin: Literal["reference_point", "zero"] = Field(
+        "reference_point",
+        description="where the directions of the key solutions and of Q are measured from "
+        "for the angle terms: 'reference_point' (Q − r; our default, so that a negative "
+        "objective does not clamp every cosine to 0) or 'zero' (raw Q, as PD-MORL's code "
+        "does on MuJoCo and fruit-tree; it shifts DST's time by +19 by hand)")
     checkpoint_buffer: int = Field(100_000, ge=0, le=10_000_000,
                                    description="most recent replay transitions kept in a "
                                    "checkpoint (the rest is refilled after a resume)")

@@ -38,7 +38,8 @@ Where we differ from the paper and the authors' code, deliberately:
 * Cosines are taken after shifting returns by the campaign's reference point
   (Q − r, and key solutions − r), so that every objective is non-negative where it
   matters. The code does this by hand for DST only (time + 19); without it a negative
-  objective makes S clamp to 0 for every action.
+  objective makes S clamp to 0 for every action. ``direction_origin="zero"`` measures
+  them from 0 instead, as the code does on MuJoCo and fruit-tree.
 * ``key_solutions="learned"`` (the default) learns the key solutions with the same
   network: for the first ``key_fraction`` of the budget the explorers act only at the
   key preferences (the paper runs separate single-preference trainings for MuJoCo);
@@ -513,7 +514,8 @@ class PDMORL:
                                     self.layers, self.cfg, self.gamma, self.device)
         self.replay = Replay(buffer_size, self.obs_dim, 1 if discrete else self.action.dim, self.m)
         reference = problem.info.reference_point
-        self.guidance = Guidance(self.m, np.zeros(self.m) if reference is None
+        self.guidance = Guidance(self.m, np.zeros(self.m)
+                                 if reference is None or self.cfg.direction_origin == "zero"
                                  else np.asarray(reference, dtype=np.float64))
         self.slices = np.array_split(_exploration_grid(self.m), self.cfg.n_explorers)
         self.steps_used = self.gradient_steps = self.round = 0

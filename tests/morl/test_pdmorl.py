@@ -127,6 +127,20 @@ def test_guidance_projects_key_preferences_onto_their_key_solutions():
         pytest.approx([0.9999, 0.0])
 
 
+@pytest.mark.parametrize("direction_origin, expected", [("reference_point", [0.0, -25.0]),
+                                                         ("zero", [0.0, 0.0])])
+def test_directions_are_measured_from_the_reference_point_or_from_zero(direction_origin,
+                                                                       expected):
+    agent = PDMORL(problem("deep-sea-treasure-v0"),
+                   TINY_DISCRETE | {"direction_origin": direction_origin}, seed=0)
+    assert agent.guidance.origin.tolist() == expected  # DST's reference point: (0, -25)
+    agent.guidance.set(np.array([[23.7, -19.0], [0.7, -1.0], [8.2, -3.0]]))
+    projected = agent.guidance.project(torch.tensor([[1.0, 0.0]], dtype=torch.float64))
+    direction = np.array([23.7, -19.0]) - np.array(expected)
+    np.testing.assert_allclose(projected.numpy()[0], direction / np.linalg.norm(direction),
+                               atol=1e-9)
+
+
 def test_relabel_preferences_and_replay_ring_buffer():
     prefs = random_preferences(1000, 3, np.random.default_rng(0))
     assert (prefs >= 0).all() and np.allclose(prefs.sum(1), 1.0, atol=2e-3)
