@@ -7,7 +7,8 @@ For one two-objective environment and every method in the report, over its seeds
   return vector of the policies evaluated at preferences ω₁ in each of ``--bins`` equal
   bins of [0, 1] (PD-MORL's ``preference``, the peers' ``weights``);
 * over **every round**: the mean best single point's hypervolume, ∏(J − r), and the
-  mean largest value reached on each objective.
+  mean largest value reached on each objective; and the best single point's
+  hypervolume over the **last five rounds** only.
 
     python benchmarks/preference_profile.py results/bench_pdmorl.json mo-hopper-2obj-v5
 """
@@ -22,6 +23,8 @@ import numpy as np
 from bench_morl import load_report
 from morl_report import LABELS
 
+LATE_ROUNDS = 5
+
 
 def preference_of(row: dict[str, Any]) -> list[float] | None:
     return row.get("preference") or row.get("weights")
@@ -29,13 +32,16 @@ def preference_of(row: dict[str, Any]) -> list[float] | None:
 
 def profile(runs: list[dict[str, Any]], reference: np.ndarray, bins: int) -> dict[str, Any]:
     by_bin: list[list[list[float]]] = [[] for _ in range(bins)]
-    best_point, maxima = [], []
+    best_point, late_best_point, maxima = [], [], []
     for run in runs:
         rows = run["evaluations"]
         returns = np.array([row["objectives"] for row in rows], dtype=float)
-        best_point.append(float(np.prod(np.clip(returns - reference, 0, None), axis=1).max()))
+        point_hv = np.prod(np.clip(returns - reference, 0, None), axis=1)
+        best_point.append(float(point_hv.max()))
         maxima.append(returns.max(axis=0))
-        last = max(row["env_steps"] for row in rows)
+        steps = np.array([row["env_steps"] for row in rows])
+        last = steps.max()
+        late_best_point.append(float(point_hv[steps >= np.unique(steps)[-LATE_ROUNDS:][0]].max()))
         for row in rows:
             preference = preference_of(row)
             if row["env_steps"] == last and preference is not None:
@@ -43,6 +49,7 @@ def profile(runs: list[dict[str, Any]], reference: np.ndarray, bins: int) -> dic
     return {"seeds": len(runs),
             "last_round": [np.mean(values, axis=0) if values else None for values in by_bin],
             "best_point": float(np.mean(best_point)),
+            "late_best_point": float(np.mean(late_best_point)),
             "maxima": np.mean(maxima, axis=0)}
 
 
@@ -52,9 +59,11 @@ def markdown(report: dict[str, Any], env_id: str, bins: int) -> str:
     header = [f"ω₁ {edges[i]:.1f}–{edges[i + 1]:.1f}" for i in range(bins)]
     lines = [(f"{env_id}, reference point {tuple(reference.tolist())}; last round: mean "
              "(J₁, J₂) at the preferences in each bin; every round: the best single "
-             "point's HV and each objective's largest value (means over seeds)"), "",
-             "| method | seeds | " + " | ".join(header) + " | best point's HV | max J₁ | max J₂ |",
-             "|---|---|" + "---|" * (bins + 3)]
+             "point's HV and each objective's largest value; last five rounds: the best single "
+             "point's HV (means over seeds)"), "",
+             "| method | seeds | " + " | ".join(header) + " | best point's HV | max J₁ | max J₂ "
+             "| last five rounds: best point's HV |",
+             "|---|---|" + "---|" * (bins + 4)]
     methods = sorted({run["method"] for run in report["runs"] if run["env"] == env_id})
     for method in methods:
         runs = [run for run in report["runs"] if run["env"] == env_id and run["method"] == method]
@@ -63,7 +72,7 @@ def markdown(report: dict[str, Any], env_id: str, bins: int) -> str:
                  for mean in found["last_round"]]
         lines.append(f"| {LABELS.get(method, method)} | {found['seeds']} | " + " | ".join(cells)
                      + f" | {found['best_point']:,.0f} | {found['maxima'][0]:.1f} | "
-                     f"{found['maxima'][1]:.1f} |")
+                     f"{found['maxima'][1]:.1f} | {found['late_best_point']:,.0f} |")
     return "\n".join(lines)
 
 
