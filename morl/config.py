@@ -184,6 +184,12 @@ class PDMORLConfig(EvaluationConfig):
         "smooth_l1",
         description="regression loss of the Q-network and critics on their TD targets "
         "(PD-MORL code: smooth L1 for MO-DDQN and MO-TD3; TD3's own: mse)")
+    guidance: bool = Field(
+        True,
+        description="preference guidance: key solutions and the directional terms (S in "
+        "the target-action choice, the angle terms in the losses); false turns them off, "
+        "leaving a preference-conditioned DDQN / TD3 with relabelling: an ablation of "
+        "PD-MORL, not PD-MORL")
     direction_origin: Literal["reference_point", "zero"] = Field(
         "reference_point",
         description="where the directions of the key solutions and of Q are measured from "

@@ -48,6 +48,9 @@ Where we differ from the paper and the authors' code, deliberately:
   its preference (as the code does online). Until key solutions exist S = 1.
   ``"known"`` takes them from the environment's known front, as the paper does for DST
   and fruit-tree.
+* ``guidance=False`` is an ablation, not PD-MORL: no key solutions and no directional
+  terms (S = 1 throughout), so what is left is a preference-conditioned DDQN / TD3 with
+  relabelling and parallel exploration.
 * ``preactivation_penalty`` (MO-TD3 only; 0 by default, as in the code) adds its weight
   × the squared norm of the pre-tanh actor output, averaged over the batch, to the
   actor loss. Without it, on hopper at a CPU-sized budget, the actor saturates within
@@ -528,9 +531,10 @@ class PDMORL:
         state = recorder.restore()
         if state is not None:
             self._restore(state)
-        elif cfg.key_solutions == "known":
+        elif cfg.key_solutions == "known" and cfg.guidance:
             self.guidance.set(self._known_key_solutions())
-        key_phase_end = int(cfg.key_fraction * self.budget) if cfg.key_solutions == "learned" else 0
+        learned = cfg.key_solutions == "learned" and cfg.guidance
+        key_phase_end = int(cfg.key_fraction * self.budget) if learned else 0
         obs = np.stack([np.asarray(env.reset(seed=self.seed * 1000 + k + self.round)[0],
                                    np.float64).ravel() for k, env in enumerate(self.envs)])
         prefs = np.stack([self._explorer_preference(k, key_phase_end) for k in range(len(self.envs))])
@@ -543,7 +547,8 @@ class PDMORL:
                         self.learner.update(self.replay.sample(self.batch_size, self.rng,
                                                                self.device),
                                             self.guidance, self.gradient_steps)
-                if self.guidance.solutions is None and self.steps_used >= key_phase_end:
+                if (cfg.guidance and self.guidance.solutions is None
+                        and self.steps_used >= key_phase_end):
                     self.guidance.set(np.array([returns.discounted for returns in
                                                 self._returns_at(self.guidance.preferences)]))
                 if self.steps_used - self.last_eval_steps >= self.eval_interval:

@@ -141,6 +141,21 @@ def test_directions_are_measured_from_the_reference_point_or_from_zero(direction
                                atol=1e-9)
 
 
+@pytest.mark.parametrize("env_id, params", [("deep-sea-treasure-v0", TINY_DISCRETE),
+                                            ("mo-mountaincarcontinuous-v0", TINY_CONTINUOUS)])
+def test_without_guidance_there_are_no_key_solutions_key_phase_or_directions(env_id, params):
+    agent = PDMORL(problem(env_id), params | {"guidance": False, "key_fraction": 0.5}, seed=0)
+    agent.run(MemoryRecorder(400))
+    assert agent.gradient_steps > 0
+    assert agent.guidance.solutions is None
+    assert agent.guidance.project(torch.tensor([[0.5, 0.5]])) is None  # S = 1, no angles
+    explorers, copies = agent.cfg.n_explorers, 1 + agent.cfg.n_relabel
+    rows = agent.replay.data["pref"][:agent.replay.size].reshape(-1, copies, explorers, 2)
+    acted_at = rows[:, 0]  # round x explorer: the explorer's own preference at each step
+    is_key = (np.abs(acted_at[..., None, :] - key_preferences(2)).max(-1) < 1e-6).any(-1)
+    assert not is_key[:len(is_key) // 2].all()  # no key phase: each explorer's own slice
+
+
 def test_relabel_preferences_and_replay_ring_buffer():
     prefs = random_preferences(1000, 3, np.random.default_rng(0))
     assert (prefs >= 0).all() and np.allclose(prefs.sum(1), 1.0, atol=2e-3)
