@@ -651,7 +651,7 @@ class PDMORL:
                     "gradient_steps": self.gradient_steps,
                     "undiscounted": [float(v) for v in returns.undiscounted],
                     "eval_gamma": self.eval_gamma, "eval_episodes": self.eval_episodes,
-                    "key_solutions": self.cfg.key_solutions,
+                    "key_solutions": self.cfg.key_solutions if self.cfg.guidance else "none",
                 },
                 artifact=artifact,
             ))

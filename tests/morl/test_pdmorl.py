@@ -145,9 +145,11 @@ def test_directions_are_measured_from_the_reference_point_or_from_zero(direction
                                             ("mo-mountaincarcontinuous-v0", TINY_CONTINUOUS)])
 def test_without_guidance_there_are_no_key_solutions_key_phase_or_directions(env_id, params):
     agent = PDMORL(problem(env_id), params | {"guidance": False, "key_fraction": 0.5}, seed=0)
-    agent.run(MemoryRecorder(400))
+    recorder = MemoryRecorder(400)
+    agent.run(recorder)
     assert agent.gradient_steps > 0
     assert agent.guidance.solutions is None
+    assert {e.meta["key_solutions"] for e in recorder.store.evaluations.values()} == {"none"}
     assert agent.guidance.project(torch.tensor([[0.5, 0.5]])) is None  # S = 1, no angles
     explorers, copies = agent.cfg.n_explorers, 1 + agent.cfg.n_relabel
     rows = agent.replay.data["pref"][:agent.replay.size].reshape(-1, copies, explorers, 2)
