@@ -382,15 +382,26 @@ def _seeds_text(config: dict[str, Any]) -> str:
     return f"{count} seed(s) ({seeds})"
 
 
-def _merged_text(merged: dict[str, Any]) -> str:
-    """One sentence on runs of an environment re-run on their own and merged in."""
-    code = merged["machine"]["code"]
-    load = merged.get("load_average", {})
-    load_text = (f", load average {load['mean']:.1f} (max {load['max']:.1f})"
-                 if load.get("samples") else "")
-    return (f" **{merged['env']}: runs of {merged['machine']['date']}** (code "
-            f"`{code['commit']}`), {_seeds_text(merged['config'])}, "
-            f"{merged['elapsed_seconds'] / 60:.0f} min{load_text}: {merged['note']}.")
+def _merged_rows(report: dict[str, Any]) -> list[str]:
+    """A table of the runs re-run on their own and merged in (``merge_runs.py``), one
+    row each, oldest first; nothing when there are none."""
+    merged = report.get("merged", [])
+    if not merged:
+        return []
+    lines = ["", ("Runs merged in since (`merge_runs.py`; each replaced or, with "
+                  "`--add-seeds`, joined the runs of its environment and methods):"), "",
+             "| environment | methods | seeds | run of | code | min | load average (max) | note |",
+             "|---|---|---|---|---|---:|---|---|"]
+    for entry in merged:
+        config, load = entry["config"], entry.get("load_average", {})
+        first, count = config.get("first_seed", 0), config["seeds"]
+        seeds = str(first) if count == 1 else f"{first}–{first + count - 1}"
+        load_text = f"{load['mean']:.1f} ({load['max']:.1f})" if load.get("samples") else "—"
+        lines.append(
+            f"| {entry['env']} | {', '.join(config['methods'])} | {seeds} | "
+            f"{entry['machine']['date'][:16]} | `{entry['machine']['code']['commit']}` | "
+            f"{entry['elapsed_seconds'] / 60:.0f} | {load_text} | {entry['note']} |")
+    return lines
 
 
 def markdown(report: dict[str, Any], figure: Path) -> str:
@@ -419,8 +430,8 @@ def markdown(report: dict[str, Any], figure: Path) -> str:
         f"{config['jobs']} campaigns at once, each in its own process with one torch "
         f"thread; {load_text}. Whole run: {report['elapsed_seconds'] / 60:.0f} min. Raw "
         f"numbers: `{_relative(Path(config['out']))}`, every evaluated policy in "
-        f"{_rows_text(report)} beside it."
-        + "".join(_merged_text(merged) for merged in report.get("merged", []))),
+        f"{_rows_text(report)} beside it."),
+        *_merged_rows(report),
         "",
         ("Conventions and budgets (every method measured the same way: each evaluated policy "
         "is the mean return vector of deterministic episodes, discounted by eval γ; HV of the "
