@@ -200,7 +200,7 @@ class PDMORLConfig(EvaluationConfig):
         "objective does not clamp every cosine to 0) or 'zero' (raw Q, as PD-MORL's code "
         "does on MuJoCo and fruit-tree; it shifts DST's time by +19 by hand; on "
         "mo-hopper-2obj-v5 with learned key solutions it halved the HV: "
-        "benchmarks/README.md)")
+        "benchmarks/pdmorl_hopper.md)")
     checkpoint_buffer: int = Field(100_000, ge=0, le=10_000_000,
                                    description="most recent replay transitions kept in a "
                                    "checkpoint (the rest is refilled after a resume)")
