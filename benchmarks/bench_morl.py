@@ -700,6 +700,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"{len(failed)} campaigns failed; see 'failed' in {out}")
 
 
+SEEDS_PER_FILE = 20  # of one environment and method in one evaluations file (about 1 MB)
+
+
 def evaluations_dir(out: Path) -> Path:
     return out.with_name(out.stem + "_evaluations")
 
@@ -711,15 +714,18 @@ def save_report(report: dict[str, Any], out: Path, rows_saved: bool = False) -> 
 
     PD-MORL records 101 preferences per evaluation round, so the per-policy rows of a
     run reach megabytes (a 200k-step fruit-tree run: 45,600 rows; xz packs the repeated
-    leaves into 40% of what gzip needs); one file per environment and method keeps each
-    file small as seeds are added (13 hopper seeds of three methods were 1.6 MB in one
-    file). The readable JSON keeps what a reader looks at (config, conventions, per-run
-    figures, summary, goals) and names the files with the rows.
+    leaves into 40% of what gzip needs). One file per environment, method and block of
+    ``SEEDS_PER_FILE`` seeds keeps every file small as seeds are added (52 hopper seeds
+    of GPI-LS were 2.3 MB in one file). The readable JSON keeps what a reader looks at
+    (config, conventions, per-run figures, summary, goals) and names the files with the
+    rows.
     """
     folder = evaluations_dir(out)
     groups: dict[str, dict[str, Any]] = {}
     for run in report["runs"]:
-        groups.setdefault(f"{run['env']}.{run['method']}.json.xz", {})[run_key(run)] = run
+        first = run["seed"] // SEEDS_PER_FILE * SEEDS_PER_FILE
+        name = f"{run['env']}.{run['method']}.seeds-{first}-{first + SEEDS_PER_FILE - 1}.json.xz"
+        groups.setdefault(name, {})[run_key(run)] = run
     names = [f"{folder.name}/{name}" for name in sorted(groups)]
     if not (rows_saved and report.get("evaluations_files") == names):
         folder.mkdir(parents=True, exist_ok=True)

@@ -376,10 +376,13 @@ def _tuple(values: list[float]) -> str:
     return "(" + ", ".join(_g(v) for v in values) + ")"
 
 
-def _seeds_text(config: dict[str, Any]) -> str:
+def _seed_range(config: dict[str, Any]) -> str:
     first, count = config.get("first_seed", 0), config["seeds"]
-    seeds = str(first) if count == 1 else f"{first}–{first + count - 1}"
-    return f"{count} seed(s) ({seeds})"
+    return str(first) if count == 1 else f"{first}–{first + count - 1}"
+
+
+def _seeds_text(config: dict[str, Any]) -> str:
+    return f"{config['seeds']} seed(s) ({_seed_range(config)})"
 
 
 def _merged_rows(report: dict[str, Any]) -> list[str]:
@@ -394,11 +397,9 @@ def _merged_rows(report: dict[str, Any]) -> list[str]:
              "|---|---|---|---|---|---:|---|---|"]
     for entry in merged:
         config, load = entry["config"], entry.get("load_average", {})
-        first, count = config.get("first_seed", 0), config["seeds"]
-        seeds = str(first) if count == 1 else f"{first}–{first + count - 1}"
         load_text = f"{load['mean']:.1f} ({load['max']:.1f})" if load.get("samples") else "—"
         lines.append(
-            f"| {entry['env']} | {', '.join(config['methods'])} | {seeds} | "
+            f"| {entry['env']} | {', '.join(config['methods'])} | {_seed_range(config)} | "
             f"{entry['machine']['date'][:16]} | `{entry['machine']['code']['commit']}` | "
             f"{entry['elapsed_seconds'] / 60:.0f} | {load_text} | {entry['note']} |")
     return lines
@@ -628,10 +629,10 @@ def _settings_text(report: dict[str, Any], method: str) -> str:
 
 
 def _rows_text(report: dict[str, Any]) -> str:
-    """Where the per-policy rows are: one xz file per (environment, method) in a folder
-    (``save_report`` writes them before the table, older reports included)."""
+    """Where the per-policy rows are: xz files per (environment, method, block of
+    seeds) in a folder (``save_report`` writes them before the table)."""
     folder = Path(report["evaluations_files"][0]).parent
-    return f"`{folder}/` (one xz file per environment and method)"
+    return f"`{folder}/` (xz files per environment, method and block of seeds)"
 
 
 def _relative(path: Path) -> str:
