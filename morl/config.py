@@ -176,6 +176,13 @@ class PDMORLConfig(EvaluationConfig):
         description="share of the budget spent on the key preferences alone, when "
         "key_solutions='learned'; 0: no key phase, the key solutions start as the network's "
         "returns after its first steps and are replaced online as it improves")
+    key_phase_relabel: Literal["random", "key"] = Field(
+        "random",
+        description="preferences the key phase replays its transitions with: 'random' (the "
+        "n_relabel random preferences of every step) or 'key' (n_relabel draws among the key "
+        "preferences, so that the key phase trains the network at the key preferences only, "
+        "as the paper's separate single-preference runs do); after the key phase every step "
+        "is relabelled at random")
     eval_interval: int | None = Field(
         None, ge=1, le=100_000_000,
         description="env steps between evaluation rounds; default (null): budget / 20")

@@ -45,7 +45,10 @@ Where we differ from the paper and the authors' code, deliberately:
   key preferences (the paper runs separate single-preference trainings for MuJoCo);
   the network's returns at the key preferences then become the key solutions, and
   each later evaluation round replaces one whenever the network scalarises better at
-  its preference (as the code does online). Until key solutions exist S = 1.
+  its preference (as the code does online). Until key solutions exist S = 1. With
+  ``key_phase_relabel="key"`` the key phase also relabels among the key preferences
+  only, so the network trains at them alone, as the paper's separate runs do; those
+  transitions stay in the replay with key-preference labels after the phase.
   ``"known"`` takes them from the environment's known front, as the paper does for DST
   and fruit-tree.
 * ``guidance=False`` is an ablation, not PD-MORL: no key solutions and no directional
@@ -589,15 +592,22 @@ class PDMORL:
                 prefs[k] = self._explorer_preference(k, key_phase_end)
             else:
                 obs[k] = next_obs[k]
+        in_key_phase = self.steps_used < key_phase_end
         self.steps_used += len(self.envs)
         stored_actions = np.asarray(actions, dtype=np.float64).reshape(len(obs), -1)
         relabelled = [step_prefs]
         for _ in range(self.cfg.n_relabel):
-            relabelled.append(random_preferences(len(obs), self.m, self.rng))
+            relabelled.append(self._relabel_preferences(len(obs), in_key_phase))
         for pref in relabelled:
             self.replay.add(obs=start_obs, action=stored_actions, reward=rewards,
                             next_obs=next_obs, done=dones, pref=pref)
         return obs, prefs
+
+    def _relabel_preferences(self, n: int, in_key_phase: bool) -> np.ndarray:
+        if in_key_phase and self.cfg.key_phase_relabel == "key":
+            keys = self.guidance.preferences
+            return keys[self.rng.integers(len(keys), size=n)]
+        return random_preferences(n, self.m, self.rng)
 
     def _epsilon(self) -> float:
         decay_steps = max(1.0, self.cfg.epsilon_decay_fraction * self.budget)

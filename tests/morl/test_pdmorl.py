@@ -113,6 +113,20 @@ def test_learned_key_solutions_start_after_a_key_phase_of_key_fraction(key_fract
     assert agent.guidance.solutions is not None  # set from the network, updated online
 
 
+@pytest.mark.parametrize("key_phase_relabel", ["key", "random"])
+def test_the_key_phase_relabels_among_the_key_preferences_when_asked(key_phase_relabel):
+    params = TINY_DISCRETE | {"key_fraction": 0.5, "key_phase_relabel": key_phase_relabel}
+    agent = PDMORL(problem("deep-sea-treasure-v0"), params, seed=0)
+    agent.run(MemoryRecorder(400))
+    explorers, copies = agent.cfg.n_explorers, 1 + agent.cfg.n_relabel
+    rows = agent.replay.data["pref"][:agent.replay.size].reshape(-1, copies, explorers, 2)
+    replayed_at = rows[:, 1:]  # round x relabelled copy x explorer
+    is_key = (np.abs(replayed_at[..., None, :] - key_preferences(2)).max(-1) < 1e-6).any(-1)
+    key_rounds = 200 // explorers
+    assert is_key[:key_rounds].all() == (key_phase_relabel == "key")
+    assert is_key[key_rounds:].mean() < 0.2  # afterwards: random preferences either way
+
+
 def test_guidance_projects_key_preferences_onto_their_key_solutions():
     guidance = Guidance(2, origin=np.array([0.0, -25.0]))
     solutions = np.array([[23.7, -19.0], [0.7, -1.0], [8.2, -3.0]])  # (1,0), (0,1), uniform
