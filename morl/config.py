@@ -182,7 +182,8 @@ class PDMORLConfig(EvaluationConfig):
         "n_relabel random preferences of every step) or 'key' (n_relabel draws among the key "
         "preferences, so that the key phase trains the network at the key preferences only, "
         "as the paper's separate single-preference runs do); after the key phase every step "
-        "is relabelled at random")
+        "is relabelled at random. On mo-hopper-2obj-v5 'key' stalled the HV once the key "
+        "phase ended (benchmarks/pdmorl_hopper.md)")
     eval_interval: int | None = Field(
         None, ge=1, le=100_000_000,
         description="env steps between evaluation rounds; default (null): budget / 20")

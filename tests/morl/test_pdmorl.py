@@ -98,6 +98,11 @@ def test_a_crash_resumes_from_the_last_round_with_nothing_lost_or_duplicated():
     assert sum(e.cost for e in resumed.store.evaluations.values()) == 1_600
 
 
+def at_a_key_preference(prefs: np.ndarray) -> np.ndarray:
+    """Whether each two-objective preference (last axis) is one of the key preferences."""
+    return (np.abs(prefs[..., None, :] - key_preferences(2)).max(-1) < 1e-6).any(-1)
+
+
 @pytest.mark.parametrize("key_fraction", [0.5, 0.0])
 def test_learned_key_solutions_start_after_a_key_phase_of_key_fraction(key_fraction):
     params = TINY_DISCRETE | {"key_fraction": key_fraction}
@@ -106,7 +111,7 @@ def test_learned_key_solutions_start_after_a_key_phase_of_key_fraction(key_fract
     explorers, copies = agent.cfg.n_explorers, 1 + agent.cfg.n_relabel
     rows = agent.replay.data["pref"][:agent.replay.size].reshape(-1, copies, explorers, 2)
     acted_at = rows[:, 0]  # round x explorer: the explorer's own preference at each step
-    is_key = (np.abs(acted_at[..., None, :] - key_preferences(2)).max(-1) < 1e-6).any(-1)
+    is_key = at_a_key_preference(acted_at)
     key_rounds = int(key_fraction * 400) // explorers
     assert is_key[:key_rounds].all()  # the key phase: key preferences only
     assert not is_key[key_rounds:key_rounds + 50].all()  # then each explorer's own slice
@@ -121,7 +126,7 @@ def test_the_key_phase_relabels_among_the_key_preferences_when_asked(key_phase_r
     explorers, copies = agent.cfg.n_explorers, 1 + agent.cfg.n_relabel
     rows = agent.replay.data["pref"][:agent.replay.size].reshape(-1, copies, explorers, 2)
     replayed_at = rows[:, 1:]  # round x relabelled copy x explorer
-    is_key = (np.abs(replayed_at[..., None, :] - key_preferences(2)).max(-1) < 1e-6).any(-1)
+    is_key = at_a_key_preference(replayed_at)
     key_rounds = 200 // explorers
     assert is_key[:key_rounds].all() == (key_phase_relabel == "key")
     assert is_key[key_rounds:].mean() < 0.2  # afterwards: random preferences either way
@@ -168,7 +173,7 @@ def test_without_guidance_there_are_no_key_solutions_key_phase_or_directions(env
     explorers, copies = agent.cfg.n_explorers, 1 + agent.cfg.n_relabel
     rows = agent.replay.data["pref"][:agent.replay.size].reshape(-1, copies, explorers, 2)
     acted_at = rows[:, 0]  # round x explorer: the explorer's own preference at each step
-    is_key = (np.abs(acted_at[..., None, :] - key_preferences(2)).max(-1) < 1e-6).any(-1)
+    is_key = at_a_key_preference(acted_at)
     assert not is_key[:len(is_key) // 2].all()  # no key phase: each explorer's own slice
 
 
