@@ -267,7 +267,10 @@ class Campaign:
     def best(self, preference: Sequence[float]) -> dict[str, Any]:
         """The front evaluation that maximises ``preference · J~`` (J~: the objectives as
         maximised, min-max normalised over the front); see ``GET .../best``. The answer
-        holds ``evaluation``, ``utility``, ``normalization`` and ``artifact_url``."""
+        holds ``evaluation``, ``utility``, ``normalization`` and ``artifact_url``; for a
+        PD-MORL campaign also ``act_preference`` and ``act_evaluation``: the network at
+        ``artifact_url`` is to act with ``act_preference``, and did as
+        ``act_evaluation`` shows at the nearest preference it was evaluated at."""
         params = {"preference": ",".join(map(repr, map(float, preference)))}
         return dict(self._client.request("GET", f"/campaigns/{self.id}/best", params=params))
 

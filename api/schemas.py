@@ -255,6 +255,9 @@ class BestOut(BaseModel):
     # For a preference-conditioned policy (PD-MORL's universal network): act with this
     # preference, ``policy.act(obs, act_preference)``; null for one-policy-per-row.
     act_preference: list[float] | None = None
+    # The served network's own evaluation at the grid preference nearest
+    # ``act_preference``: what to expect of it. Null for one-policy-per-row.
+    act_evaluation: EvaluationOut | None = None
 
 
 class SampledCandidateOut(BaseModel):

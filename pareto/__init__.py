@@ -16,6 +16,7 @@ from pareto.hypervolume import hv_contributions, hypervolume
 from pareto.metrics import coverage, expected_utility, igd, igd_plus, r2, sparsity
 from pareto.preference import (
     PreferenceChoice,
+    best_conditioned_policy,
     best_for_preference,
     check_preference,
     normalized_utilities,
@@ -33,6 +34,7 @@ __all__ = [
     "PreferenceChoice",
     "ReferenceSource",
     "Sense",
+    "best_conditioned_policy",
     "best_for_preference",
     "check_preference",
     "check_reference_point",

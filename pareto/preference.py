@@ -10,6 +10,12 @@ means the same whatever the objectives' units (treasure in 0..124 against time i
 
 :func:`best_for_preference` returns the front point maximising ``u``; of several
 with the same utility, the first (the store keeps fronts in seq order: the earliest).
+
+A preference-conditioned policy (one network that acts for any preference, stored
+once per evaluation round and evaluated there on a grid of preferences) is served at
+the preference asked for, so the network to serve is picked by what each one did
+*there*: :func:`best_conditioned_policy` scores every network by its evaluation at the
+grid preference nearest ``w``, with ``u`` normalised over all the networks' evaluations.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pareto._arrays import as_points, as_vector
+
+# Utilities equal but for rounding (sums of the same terms in another order) tie.
+TIE_TOLERANCE = 1e-12
 
 
 def check_preference(preference: ArrayLike, n_objectives: int) -> np.ndarray:
@@ -82,3 +91,40 @@ def best_for_preference(front: ArrayLike, weights: ArrayLike) -> PreferenceChoic
     index = int(np.argmax(utilities))  # argmax returns the first maximum
     return PreferenceChoice(index, float(utilities[index]), w,
                             points.min(axis=0), points.max(axis=0))
+
+
+def best_conditioned_policy(preferences: ArrayLike, points: ArrayLike, policies: ArrayLike,
+                            preference: ArrayLike) -> int:
+    """The row whose policy to run at ``preference``, among evaluations of
+    preference-conditioned policies: row ``i`` is policy ``policies[i]`` evaluated at
+    grid preference ``preferences[i]`` (summing to 1), scoring ``points[i]``
+    (maximisation convention); rows in seq order.
+
+    Each policy is represented by its row at the grid preference nearest ``preference``
+    (scaled to sum 1; L1 distance, the first on ties) and scored by ``u`` normalised over
+    all the rows given: not over the front alone, whose range in an objective may be
+    zero while the policies still differ there. The highest score wins; on ties the
+    policy whose rows come last, the one trained longest. ValueError on a bad
+    preference, no rows, or shapes that disagree.
+    """
+    prefs = as_points(preferences, "preferences")
+    values = as_points(points, "points")
+    owners = np.asarray(policies)
+    if len(values) == 0:
+        raise ValueError("no evaluations of a preference-conditioned policy to choose from")
+    if prefs.shape != values.shape or owners.shape != (len(values),):
+        raise ValueError(
+            f"preferences {prefs.shape}, points {values.shape} and policies "
+            f"{owners.shape} must describe the same rows"
+        )
+    w = check_preference(preference, values.shape[1])
+    distance = np.abs(prefs - w).sum(axis=1)
+    utility = normalized_utilities(values, w)
+    best_row, best_utility = -1, -np.inf
+    _, first_rows = np.unique(owners, return_index=True)
+    for policy in owners[np.sort(first_rows)]:
+        rows = np.flatnonzero(owners == policy)
+        row = int(rows[np.argmin(distance[rows])])
+        if utility[row] >= best_utility - TIE_TOLERANCE:
+            best_row, best_utility = row, max(best_utility, float(utility[row]))
+    return best_row

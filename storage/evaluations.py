@@ -414,6 +414,17 @@ def latest_with_artifact(session: Session, campaign_id: int) -> Evaluation | Non
     ).first()
 
 
+def evaluations_with_artifacts(session: Session, campaign_id: int) -> list[Row[Any]]:
+    """The campaign's feasible evaluations that have an artifact, in seq order, as rows
+    of :func:`front`'s columns: for a PD-MORL campaign, every round's stored network at
+    every preference of its evaluation grid."""
+    return list(session.execute(
+        select(*_FRONT_COLUMNS)
+        .where(_E.campaign_id == campaign_id, _E.feasible, _E.artifact_id.is_not(None))
+        .order_by(_E.seq)
+    ).all())
+
+
 # A front query returns plain rows of these columns, not ORM objects: building an
 # object per front point cost more than the query itself at thousands of points. They
 # are table (Core) columns, not ORM attributes: selecting ORM attributes sends every

@@ -27,6 +27,7 @@ from api.schemas import (
 )
 from jobs import registry
 from pareto import (
+    best_conditioned_policy,
     best_for_preference,
     check_preference,
     coverage,
@@ -39,7 +40,7 @@ from pareto import (
     sparsity,
     to_maximization,
 )
-from storage import front, front_objectives, get_evaluation, latest_with_artifact
+from storage import evaluations_with_artifacts, front, front_objectives, get_evaluation
 
 PREFERENCE_CONDITIONED = ("pdmorl",)  # algorithms whose stored policy takes a preference
 
@@ -79,7 +80,14 @@ def best(
     range maps to 0 — and weighted by ``w`` scaled to sum 1. Ties go to the earliest
     evaluation. The answer carries the utility, the nadir and ideal it was normalised
     with (raw units), the evaluation, and the path of its artifact (a policy) or null.
-    409 when the campaign has no feasible evaluation yet."""
+    409 when the campaign has no feasible evaluation yet.
+
+    A preference-conditioned campaign (PD-MORL: one network per evaluation round that
+    acts for any preference) answers with a network to run at the preference asked for,
+    ``act_preference``: of the stored networks, the one whose evaluation at the grid
+    preference nearest it scores best on the same utility, normalised over every
+    network's evaluations (the latest network on ties), and that evaluation as
+    ``act_evaluation``, what to expect of it. ``artifact_url`` is then that network's."""
     weights = _parse_preference(preference, campaign.n_objectives)
     rows = front(session, campaign.id)
     if not rows:
@@ -92,14 +100,22 @@ def best(
         raise HTTPException(404, f"campaign {campaign.id} does not exist")
     artifact_url = (None if chosen.artifact_id is None
                     else f"/api/v1/evaluations/{chosen.id}/artifact")
-    act_preference = None
+    act_preference, act_evaluation = None, None
     if campaign.algorithm in PREFERENCE_CONDITIONED:
-        # One network serves every preference: answer with the latest one, conditioned on
-        # the preference asked for (not only the grid points it was evaluated at).
-        network = latest_with_artifact(session, campaign.id)
-        if network is not None:
-            artifact_url = f"/api/v1/evaluations/{network.id}/artifact"
-            act_preference = choice.weights.tolist()
+        networks = evaluations_with_artifacts(session, campaign.id)
+        if networks:
+            row = networks[best_conditioned_policy(
+                [network.params["preference"] for network in networks],
+                to_maximization(np.array([network.objectives for network in networks]),
+                                senses),
+                [network.artifact_id for network in networks],
+                choice.weights,
+            )]
+            evaluated = get_evaluation(session, row.id)
+            if evaluated is not None:
+                artifact_url = f"/api/v1/evaluations/{row.id}/artifact"
+                act_preference = choice.weights.tolist()
+                act_evaluation = EvaluationOut.of(evaluated)
     return BestOut(
         campaign_id=campaign.id,
         objectives=[_objective(campaign, i) for i in range(campaign.n_objectives)],
@@ -114,6 +130,7 @@ def best(
         evaluation=EvaluationOut.of(chosen),
         artifact_url=artifact_url,
         act_preference=act_preference,
+        act_evaluation=act_evaluation,
     )
 
 

@@ -8,6 +8,7 @@ import os
 import signal
 
 import numpy as np
+import pytest
 
 from api.client import Client
 from morl import load_policy
@@ -44,10 +45,28 @@ def run_tiny_campaign(env_id: str, database: str, make_server, budget: int, **kw
         with server.client() as http:
             best = http.get(f"/campaigns/{campaign.id}/best",
                             params={"preference": "0.123,0.877"}).json()
-        # the latest universal network, to be run at the preference asked for
+        # a stored universal network, to be run at the preference asked for: the one
+        # whose evaluation at the nearest grid preference scores best
         assert best["act_preference"] == [0.123, 0.877]
-        assert best["artifact_url"] == f"/api/v1/evaluations/{items[-1]['id']}/artifact"
-        policy = load_policy(campaign.download_policy(items[-1]["id"]))
+        grid = {tuple(item["params"]["preference"]) for item in items}
+        nearest = list(min(grid, key=lambda w: abs(w[0] - 0.123) + abs(w[1] - 0.877)))
+        served = best["act_evaluation"]
+        assert served["params"]["preference"] == nearest
+        assert best["artifact_url"] == f"/api/v1/evaluations/{served['id']}/artifact"
+        returns = np.array([item["objectives"] for item in items])  # every round's network
+        low, high = returns.min(axis=0), returns.max(axis=0)
+
+        def utility(item: dict) -> float:
+            span = np.where(high > low, high - low, np.inf)
+            return float(np.dot([0.123, 0.877], (np.array(item["objectives"]) - low) / span))
+
+        at_grid_point = [item for item in items if item["params"]["preference"] == nearest]
+        assert len(at_grid_point) == len({item['meta']['round'] for item in items})
+        top = max(utility(item) for item in at_grid_point)
+        assert utility(served) == pytest.approx(top)
+        assert served["id"] == max(item["id"] for item in at_grid_point
+                                   if utility(item) == pytest.approx(top))  # the latest
+        policy = load_policy(campaign.download_policy(served["id"]))
         env = catalogue()[env_id].build(MOGymConfig()).make_env()
         obs = env.reset(seed=0)[0]
         for w in ([0.123, 0.877], [0.5, 0.5]):  # any preference, evaluated or not

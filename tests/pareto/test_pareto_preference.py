@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pareto import best_for_preference, check_preference, coverage
+from pareto import best_conditioned_policy, best_for_preference, check_preference, coverage
 from tests.pareto.pareto_brute_force import grid_points, real_points
 
 
@@ -82,6 +82,62 @@ def test_a_bad_preference_is_refused_with_the_reason(preference, message) -> Non
 def test_an_empty_front_has_no_best_point() -> None:
     with pytest.raises(ValueError, match="front is empty"):
         best_for_preference(np.empty((0, 2)), [1, 1])
+
+
+@st.composite
+def conditioned_rounds(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, list[int], list[float]]:
+    """Networks (policy ids in seq order), each evaluated on the same grid of 2-objective
+    preferences, and a preference to serve."""
+    grid = [[k / 4, 1 - k / 4] for k in range(5)]
+    n_rounds = draw(st.integers(1, 5))
+    values = draw(st.lists(st.lists(st.integers(0, 6), min_size=2, max_size=2),
+                           min_size=5 * n_rounds, max_size=5 * n_rounds))
+    weight = draw(st.integers(0, 20)) / 20
+    return (np.array(grid * n_rounds, dtype=float), np.array(values, dtype=float),
+            [10 + r for r in range(n_rounds) for _ in grid], [weight, 1 - weight])
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=conditioned_rounds())
+def test_the_served_network_is_the_best_at_the_grid_preference_nearest_the_one_asked(
+        case) -> None:
+    preferences, points, policies, preference = case
+    weights = check_preference(preference, 2)
+    row = best_conditioned_policy(preferences, points, policies, preference)
+    utilities = brute_utilities(points, preference)  # normalised over all the rows
+    candidates = []  # (utility, round) of each round's row nearest the preference
+    for first in range(0, len(points), 5):
+        distances = [abs(preferences[i][0] - weights[0]) * 2 for i in range(first, first + 5)]
+        nearest = first + distances.index(min(distances))
+        candidates.append((utilities[nearest], first, nearest))
+    best = max(candidates)[0]
+    last_best = [nearest for utility, _, nearest in candidates if utility == pytest.approx(best, rel=0, abs=1e-9)][-1]
+    assert row == last_best
+
+
+def test_a_later_network_that_got_worse_is_not_served() -> None:
+    preferences = [[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]] * 3
+    points = [[9, 1], [5, 5], [1, 9],   # network 7: good everywhere
+              [9, 1], [5, 5], [1, 9],   # network 8: as good
+              [0, 0], [5, 5], [1, 9]]   # network 9, the latest: lost the first objective
+    networks = [7, 7, 7, 8, 8, 8, 9, 9, 9]
+    served = best_conditioned_policy(preferences, points, networks, [0.9, 0.1])
+    assert served == 3  # network 8 at (1, 0): the latest of the two that reach (9, 1)
+    assert best_conditioned_policy(preferences, points, networks,
+                                   [0.45, 0.55]) == 7  # all level at (0.5, 0.5): the latest
+    # the front alone has no range in either objective here, the networks still differ
+    grid = [[0.2, 0.8], [1.0, 0.0]] * 2
+    assert best_conditioned_policy(grid, [[5, 1], [5, 2], [5, 0], [5, 3]], [1, 1, 2, 2],
+                                   [0.2, 0.8]) == 0
+
+
+def test_no_conditioned_evaluations_mismatched_rows_or_a_bad_preference_are_refused() -> None:
+    with pytest.raises(ValueError, match="no evaluations"):
+        best_conditioned_policy(np.empty((0, 2)), np.empty((0, 2)), [], [1, 1])
+    with pytest.raises(ValueError, match="must describe the same rows"):
+        best_conditioned_policy([[1.0, 0.0]], [[1.0, 0.0]], [1, 2], [1, 1])
+    with pytest.raises(ValueError, match="preference has 3 values"):
+        best_conditioned_policy([[1.0, 0.0]], [[1.0, 0.0]], [1], [1, 1, 1])
 
 
 @settings(max_examples=200, deadline=None)
