@@ -105,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="record the episodes' frames into a GIF")
     rollout.add_argument("--gif", type=Path,
                          help="where the GIF goes (default: evaluation-ID.gif)")
+    rollout.add_argument("--preference", metavar="W1,W2,...",
+                         help="a preference-conditioned policy (PD-MORL) acts with these "
+                         "weights (scaled to sum 1) instead of the evaluation's own")
     _add_url(rollout)
     rollout.set_defaults(handler=_rollout)
 
@@ -282,17 +285,24 @@ def _rollout(args: argparse.Namespace) -> int:
     if policy.env_id != problem.get("id"):
         raise UserError(f"{what}: the policy was trained on {policy.env_id}, "
                         f"the campaign's problem is {problem.get('id')}")
+    preference = evaluation["params"].get("preference")
+    if args.preference is not None:
+        if policy.kind == "ppo":
+            raise UserError(f"--preference: {what} is a single policy, not a "
+                            "preference-conditioned one; it acts without a preference")
+        preference = _preference(args.preference, len(campaign["objectives"]))
     env = _environment(problem, args.render)
     gamma = float(campaign["conventions"].get("eval_gamma", 1.0))
     from morl.evaluation import evaluate
 
     try:
-        returns = evaluate(_act(policy, evaluation), env, args.episodes, gamma, args.seed,
+        returns = evaluate(_act(policy, preference), env, args.episodes, gamma, args.seed,
                            render=args.render is not None)
         fps = float(env.metadata.get("render_fps") or 10)
     finally:
         env.close()
-    print(f"{what} on {problem['id']}: {args.episodes} episodes from seed {args.seed}, "
+    at = "" if policy.kind == "ppo" else f" at preference {preference}"
+    print(f"{what} on {problem['id']}{at}: {args.episodes} episodes from seed {args.seed}, "
           f"lengths {', '.join(map(str, returns.episode_lengths))}")
     names = [o["name"] for o in campaign["objectives"]]
     _print_table(
@@ -336,13 +346,26 @@ def _environment(problem: dict[str, Any], render_mode: str | None) -> Any:
         return built.make_env(render_mode)
 
 
-def _act(policy: Any, evaluation: dict[str, Any]) -> Any:
+def _act(policy: Any, preference: list[float] | None) -> Any:
     """A policy acts alone (C-MORL: one network per evaluation). A preference-conditioned
-    one (PD-MORL: one network shared by many rows) acts for the row's preference."""
+    one (PD-MORL: one network shared by many rows) acts for a preference: the row's own,
+    or the one given with ``--preference``."""
     if policy.kind == "ppo":
         return policy.act
-    preference = evaluation["params"]["preference"]
     return lambda obs: policy.act(obs, preference)
+
+
+def _preference(text: str, n_objectives: int) -> list[float]:
+    from pareto import check_preference
+
+    try:
+        weights = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise UserError(f"--preference must be comma-separated numbers, got {text!r}") from None
+    try:
+        return [float(w) for w in check_preference(weights, n_objectives)]
+    except ValueError as exc:
+        raise UserError(f"--preference: {exc}") from None
 
 
 def _write_gif(path: Path, frames: list[Any], fps: float) -> None:

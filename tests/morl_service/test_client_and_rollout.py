@@ -135,6 +135,19 @@ def test_rollout_conditions_a_shared_network_on_the_rows_preference(served):
         assert [d for d, _ in returns.values()] == pytest.approx(item["objectives"], rel=1e-9)
 
 
+def test_rollout_runs_a_shared_network_at_the_preference_given(served):
+    server, _, _, shared = served
+    first, other = shared[0], next(item for item in shared
+                                   if item["objectives"] != shared[0]["objectives"])
+    preference = ",".join(map(str, other["params"]["preference"]))
+    done = mofront("rollout", str(first["id"]), "--episodes", "1", "--preference", preference,
+                   "--url", server.url)
+    assert done.returncode == 0, done.stderr
+    assert f"at preference {[float(w) for w in other['params']['preference']]}" in done.stdout
+    returns = printed_returns(done.stdout)
+    assert [d for d, _ in returns.values()] == pytest.approx(other["objectives"], rel=1e-9)
+
+
 def test_rollout_renders_a_gif(served, tmp_path):
     server, policies, _, _ = served
     shortest = min((p for p in policies if p["seq"] < 100), key=lambda p: -p["objectives"][1])
@@ -150,16 +163,22 @@ def test_rollout_renders_a_gif(served, tmp_path):
     assert f"wrote {gif}" in done.stdout
 
 
-@pytest.mark.parametrize(("which", "message"), [
-    ("unknown", "evaluation 987654 does not exist"),
-    ("candidate", "is a candidate without a policy"),
-    ("garbage", "its artifact is not a mofront policy"),
+@pytest.mark.parametrize(("which", "extra", "message"), [
+    ("unknown", [], "evaluation 987654 does not exist"),
+    ("candidate", [], "is a candidate without a policy"),
+    ("garbage", [], "its artifact is not a mofront policy"),
+    ("single", ["--preference", "0.5,0.5"], "is a single policy, not a preference-conditioned"),
+    ("shared", ["--preference", "1"], "--preference: preference has 1 values"),
+    ("shared", ["--preference", "a,b"], "--preference must be comma-separated numbers"),
+    ("shared", ["--preference", "0,-1"], "--preference: preference[1] is -1.0"),
 ])
-def test_rollout_refuses_in_one_line(served, which, message):
-    server, policies, candidate, _ = served
+def test_rollout_refuses_in_one_line(served, which, extra, message):
+    server, policies, candidate, shared = served
     evaluation_id = {"unknown": 987654, "candidate": candidate["id"],
-                     "garbage": next(p["id"] for p in policies if p["seq"] == 100)}[which]
-    refused = mofront("rollout", str(evaluation_id), "--url", server.url)
+                     "garbage": next(p["id"] for p in policies if p["seq"] == 100),
+                     "single": next(p["id"] for p in policies if p["artifact_id"]),
+                     "shared": shared[0]["id"]}[which]
+    refused = mofront("rollout", str(evaluation_id), *extra, "--url", server.url)
     assert refused.returncode != 0
     assert refused.stderr.strip().count("\n") == 0, refused.stderr
     assert message in refused.stderr
