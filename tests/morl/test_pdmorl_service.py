@@ -61,7 +61,7 @@ def run_tiny_campaign(env_id: str, database: str, make_server, budget: int, **kw
             return float(np.dot([0.123, 0.877], (np.array(item["objectives"]) - low) / span))
 
         at_grid_point = [item for item in items if item["params"]["preference"] == nearest]
-        assert len(at_grid_point) == len({item['meta']['round'] for item in items})
+        assert len(at_grid_point) == len({item["meta"]["round"] for item in items})
         top = max(utility(item) for item in at_grid_point)
         assert utility(served) == pytest.approx(top)
         assert served["id"] == max(item["id"] for item in at_grid_point

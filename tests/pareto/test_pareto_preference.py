@@ -105,13 +105,14 @@ def test_the_served_network_is_the_best_at_the_grid_preference_nearest_the_one_a
     weights = check_preference(preference, 2)
     row = best_conditioned_policy(preferences, points, policies, preference)
     utilities = brute_utilities(points, preference)  # normalised over all the rows
-    candidates = []  # (utility, round) of each round's row nearest the preference
+    candidates = []  # (utility, first row, row nearest the preference) of each round
     for first in range(0, len(points), 5):
         distances = [abs(preferences[i][0] - weights[0]) * 2 for i in range(first, first + 5)]
         nearest = first + distances.index(min(distances))
         candidates.append((utilities[nearest], first, nearest))
     best = max(candidates)[0]
-    last_best = [nearest for utility, _, nearest in candidates if utility == pytest.approx(best, rel=0, abs=1e-9)][-1]
+    last_best = [nearest for utility, _, nearest in candidates
+                 if utility == pytest.approx(best, rel=0, abs=1e-9)][-1]
     assert row == last_best
 
 
