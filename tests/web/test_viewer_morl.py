@@ -1,8 +1,9 @@
 """The viewer on a MORL campaign, in a real headless Chromium against a real
 ``mofront serve``: the evaluation conventions are shown beside the hypervolume, the
-problem's known Pareto front is a trace of its own in the front plot, and a policy's
-panel downloads the policy. The campaign holds real (untrained) policy artifacts on
-Deep Sea Treasure (``tests/morl_service/policy_campaign``)."""
+problem's known Pareto front is a trace of its own in the front plot, a policy's
+panel downloads the policy, and a preference typed in picks an evaluation (for a
+PD-MORL campaign, also the network to serve at it). The campaigns hold real
+(untrained) policy artifacts on Deep Sea Treasure (``tests/morl_service/policy_campaign``)."""
 
 from __future__ import annotations
 
@@ -15,18 +16,22 @@ import pytest
 
 from morl.problems import known_front
 from tests.conftest import Server
-from tests.morl_service.policy_campaign import DST, store_policy_campaign
+from tests.morl_service.policy_campaign import DST, store_policy_campaign, store_universal_campaign
 
 pytestmark = pytest.mark.timeout(240)
 
 
 @pytest.fixture(scope="module")
-def morl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict]]:
+def morl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict, dict]]:
+    """A C-MORL-style campaign (one policy per evaluation) and a PD-MORL-style one (one
+    network evaluated at three preferences)."""
     directory = tmp_path_factory.mktemp("web-morl")
     database = f"sqlite:///{directory / 'mofront.db'}"
     campaign = store_policy_campaign(database)
+    universal = store_universal_campaign(database)
     server = Server(database, directory / "server.log").start()
-    yield server, httpx.get(f"{server.url}/api/v1/campaigns/{campaign['id']}").json()
+    yield (server, httpx.get(f"{server.url}/api/v1/campaigns/{campaign['id']}").json(),
+           httpx.get(f"{server.url}/api/v1/campaigns/{universal['id']}").json())
     server.stop()
 
 
@@ -44,7 +49,7 @@ def open_campaign(page: Any, server: Server, campaign: dict) -> list[dict]:
 
 
 def test_conventions_are_shown_beside_the_hypervolume(page, morl):
-    server, campaign = morl
+    server, campaign, _ = morl
     assert campaign["known_front"] is True
     open_campaign(page, server, campaign)
     conventions = page.locator("#conventions")
@@ -67,7 +72,7 @@ def test_conventions_are_shown_beside_the_hypervolume(page, morl):
 
 
 def test_the_known_front_is_its_own_trace(page, morl):
-    server, campaign = morl
+    server, campaign, _ = morl
     drawn = open_campaign(page, server, campaign)
     [known] = [t for t in drawn if t["role"] == "known-front"]
     expected = sorted(map(tuple, known_front(DST, 0.99).tolist()))
@@ -80,7 +85,7 @@ def test_the_known_front_is_its_own_trace(page, morl):
 
 
 def test_a_policy_point_offers_its_policy_for_download(page, morl):
-    server, campaign = morl
+    server, campaign, _ = morl
     drawn = open_campaign(page, server, campaign)
     k = next(i for i, t in enumerate(drawn) if t["role"] == "front")
     # the front's last point (the largest treasure found): two policies found the smallest
@@ -105,3 +110,52 @@ def test_a_policy_point_offers_its_policy_for_download(page, morl):
     artifact = httpx.get(f"{server.url}/api/v1/evaluations/{target['id']}/artifact").content
     assert downloaded == artifact and len(artifact) > 1000
     assert "Preference vector" in page.locator("#evaluation-detail").inner_text()
+
+
+def pick(page: Any, typed: str) -> None:
+    page.fill("#preference-input", typed)
+    page.get_by_role("button", name="Pick").click()
+
+
+@pytest.mark.parametrize("which", ["single policies", "universal network"])
+def test_a_preference_picks_the_evaluation_best_answers(page, morl, which):
+    server, single, universal = morl
+    campaign = single if which == "single policies" else universal
+    open_campaign(page, server, campaign)
+    pick(page, "0.9,0.1")
+    best = httpx.get(f"{server.url}/api/v1/campaigns/{campaign['id']}/best",
+                     params={"preference": "0.9,0.1"}).json()
+    picked = best["evaluation"]["id"]
+    page.locator(f"#evaluation-detail[data-evaluation-id='{picked}']").wait_for()
+    result = page.locator("#preference-result").inner_text()
+    assert f"Preference (0.9, 0.1) picks evaluation #{picked}" in result
+    served = page.locator("#served-network")
+    if which == "single policies":
+        assert best["act_evaluation"] is None and served.count() == 0
+        return
+    network = best["act_evaluation"]
+    assert network["params"]["preference"] == [1, 0]  # the grid point nearest (0.9, 0.1)
+    assert "acting with (0.9, 0.1)" in served.inner_text()
+    assert f"mofront rollout {network['id']} --preference 0.9,0.1" in served.inner_text()
+    link = page.locator("#download-served")
+    assert link.get_attribute("href") == f"/api/v1/evaluations/{network['id']}/artifact"
+    with page.expect_download() as started:
+        link.click()
+    artifact = httpx.get(f"{server.url}{best['artifact_url']}").content
+    assert Path(started.value.path()).read_bytes() == artifact
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("1", "preference has 1 values; give one non-negative weight per objective (2)"),
+    ("0.5,-1", "every weight must be a finite number >= 0"),
+    ("", "Type one non-negative weight per objective (treasure, time)"),
+])
+def test_a_bad_preference_shows_why(page, console_errors, morl, typed, message):
+    if typed:  # the browser logs the refused GET as a console error: that one is expected
+        console_errors.expect("the server responded with a status of 422")
+    server, _, universal = morl
+    open_campaign(page, server, universal)
+    pick(page, typed)
+    alert = page.locator("#preference-result [role=alert]")
+    alert.wait_for()
+    assert message in alert.inner_text()

@@ -1,6 +1,7 @@
 // One campaign: its facts, the Pareto front (2-D, 3-D or parallel coordinates on the
 // objectives chosen), dominated evaluations on demand, the HV history, the table of
-// front points, one evaluation's details, Cancel and CSV export. Live while it runs.
+// front points, one evaluation's details, the evaluation a preference picks (and, for a
+// PD-MORL campaign, the network to serve at it), Cancel and CSV export. Live while it runs.
 
 import { ApiError, api, evaluationsFrom } from "./api.js";
 import { draw, frontFigure, historyFigure } from "./plots.js";
@@ -23,6 +24,8 @@ const showDominated = document.getElementById("show-dominated");
 const picker = document.getElementById("objective-picker");
 const exportButton = document.getElementById("export-csv");
 const cancelButton = document.getElementById("cancel-campaign");
+const preferenceForm = document.getElementById("preference-form");
+const preferenceResult = document.getElementById("preference-result");
 
 const state = {
   id: null,
@@ -66,6 +69,7 @@ async function start() {
   showDominated.addEventListener("change", () => refreshPlots(false));
   exportButton.addEventListener("click", exportCsv);
   cancelButton.addEventListener("click", cancel);
+  preferenceForm.addEventListener("submit", pickByPreference);
   await refreshPlots(true);
   let wasActive = ACTIVE.includes(state.campaign.status);
   if (wasActive) {
@@ -327,6 +331,46 @@ async function showEvaluation(evaluationId) {
   }
   detail.dataset.evaluationId = String(evaluation.id);
   detail.replaceChildren(...parts);
+}
+
+/** GET /best for the weights typed: show the evaluation it picks and, where one network
+ *  serves every preference (PD-MORL), which stored network to run at them. */
+async function pickByPreference(event) {
+  event.preventDefault();
+  const typed = document.getElementById("preference-input").value.trim();
+  preferenceResult.hidden = false;
+  if (!typed) {
+    const names = state.campaign.objectives.map((o) => o.name).join(", ");
+    preferenceResult.replaceChildren(el("p", { class: "alert", role: "alert" },
+      `Type one non-negative weight per objective (${names}), separated by commas.`));
+    return;
+  }
+  let best;
+  try {
+    best = await api.best(state.id, typed);
+  } catch (error) {
+    preferenceResult.replaceChildren(el("p", { class: "alert", role: "alert" }, error.message));
+    return;
+  }
+  const picked = best.evaluation;
+  const parts = [el("p", {},
+    `Preference ${vector(best.preference)} picks evaluation #${picked.id} `,
+    `(normalised utility ${number(best.utility, 4)}): ${vector(picked.objectives)}.`)];
+  const served = best.act_evaluation;
+  if (served) {
+    const round = served.meta?.round;
+    const at = best.act_preference.join(",");
+    parts.push(el("p", { id: "served-network" },
+      `To serve it: the network of ${round === undefined ? `evaluation #${served.id}` : `round ${round}`}, `,
+      `acting with ${vector(best.act_preference)}; at ${vector(served.params.preference)} it returned `,
+      `${vector(served.objectives)}. `,
+      el("a", { href: api.artifactUrl(served.id), download: "", id: "download-served",
+        title: `load it with morl.load_policy, or run it with: mofront rollout ${served.id} --preference ${at}`,
+        onclick: (e) => downloadArtifact(e, served.id) }, "Download network"),
+      " · ", el("code", {}, `mofront rollout ${served.id} --preference ${at}`)));
+  }
+  preferenceResult.replaceChildren(...parts);
+  await showEvaluation(picked.id);
 }
 
 /** A plain link downloads on an open server; with a token, fetch sends it and the bytes
