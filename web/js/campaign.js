@@ -361,7 +361,7 @@ async function pickByPreference(event) {
     const round = served.meta?.round;
     const at = best.act_preference.join(",");
     parts.push(el("p", { id: "served-network" },
-      `To serve it: the network of ${round === undefined ? `evaluation #${served.id}` : `round ${round}`}, `,
+      `To serve this preference: the network of ${round === undefined ? `evaluation #${served.id}` : `round ${round}`}, `,
       `acting with ${vector(best.act_preference)}; at ${vector(served.params.preference)} it returned `,
       `${vector(served.objectives)}. `,
       el("a", { href: api.artifactUrl(served.id), download: "", id: "download-served",
