@@ -316,6 +316,7 @@ class MetricsOut(BaseModel):
     objectives: list[ObjectiveOut]
     sense: str
     front_size: int
+    cardinality: int
     reference_point: list[float] | None
     reference_point_source: str | None
     hypervolume: float | None

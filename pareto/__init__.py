@@ -13,7 +13,15 @@ import it.
 
 from pareto.dominance import dominates, non_dominated, non_dominated_mask, update_front
 from pareto.hypervolume import hv_contributions, hypervolume
-from pareto.metrics import coverage, expected_utility, igd, igd_plus, r2, sparsity
+from pareto.metrics import (
+    coverage,
+    distinct_points,
+    expected_utility,
+    igd,
+    igd_plus,
+    r2,
+    sparsity,
+)
 from pareto.preference import (
     PreferenceChoice,
     best_conditioned_policy,
@@ -40,6 +48,7 @@ __all__ = [
     "check_reference_point",
     "coverage",
     "default_reference_point",
+    "distinct_points",
     "dominates",
     "equally_spaced_weights",
     "expected_utility",

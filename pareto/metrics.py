@@ -40,6 +40,18 @@ def expected_utility(front: ArrayLike, weights: ArrayLike) -> float:
     return float(np.mean(np.max(preferences @ points.T, axis=1)))
 
 
+def distinct_points(front: ArrayLike) -> np.ndarray:
+    """The distinct rows of ``front``, each exact duplicate once, in lexicographic order.
+
+    A front of stored policies often holds several with the same return vector (a
+    PD-MORL grid, C-MORL's extensions). PGMORL and MORL-Baselines count each vector once
+    for cardinality and sparsity (MORL-Baselines' ``filter_pareto_dominated`` removes
+    duplicates); measure those on this.
+    """
+    points = as_points(front, "front")
+    return np.unique(points, axis=0) if len(points) else points
+
+
 def sparsity(front: ArrayLike) -> float:
     """Sparsity: mean squared gap between neighbours along each objective.
 

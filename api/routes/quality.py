@@ -31,6 +31,7 @@ from pareto import (
     best_for_preference,
     check_preference,
     coverage,
+    distinct_points,
     equally_spaced_weights,
     expected_utility,
     from_maximization,
@@ -164,8 +165,10 @@ def campaign_known_front(campaign: CampaignDep) -> KnownFrontOut:
 def metrics(campaign: CampaignDep, session: SessionDep) -> MetricsOut:
     """Quality measures of the campaign's front (its feasible non-dominated evaluations),
     all in the maximisation convention (minimised objectives negated) and raw units:
-    exact hypervolume under the campaign's reference point; cardinality (front size);
-    sparsity (mean squared gap between neighbours per objective, lower is denser);
+    exact hypervolume under the campaign's reference point; ``front_size``, the front's
+    evaluations, and ``cardinality``, its distinct objective vectors (several stored
+    policies may share one); sparsity over those distinct vectors (mean squared gap
+    between neighbours per objective, lower is denser; as PGMORL and MORL-Baselines);
     expected utility, the mean over an equally spaced weight grid (the simplex lattice
     with at least 100 weights: 100 for 2 objectives, 105 for 3) of the best linear
     utility on the front. Where the problem has a known front (see ``/known-front``): IGD and IGD+
@@ -178,6 +181,7 @@ def metrics(campaign: CampaignDep, session: SessionDep) -> MetricsOut:
         raise _no_front(campaign)
     senses = campaign.objective_senses
     values = to_maximization(raw, senses)
+    distinct = distinct_points(values)
     weights = equally_spaced_weights(campaign.n_objectives, EU_WEIGHTS)
     reference = campaign.reference_point
     campaign_hv = None if reference is None else _hypervolume(raw, reference, campaign)
@@ -186,10 +190,11 @@ def metrics(campaign: CampaignDep, session: SessionDep) -> MetricsOut:
         objectives=[_objective(campaign, i) for i in range(campaign.n_objectives)],
         sense="maximization: minimised objectives are negated before every measure",
         front_size=len(values),
+        cardinality=len(distinct),
         reference_point=reference,
         reference_point_source=campaign.reference_point_source,
         hypervolume=campaign_hv,
-        sparsity=sparsity(values),
+        sparsity=sparsity(distinct),
         expected_utility=ExpectedUtilityOut(
             value=expected_utility(values, weights),
             n_weights=len(weights),

@@ -139,6 +139,7 @@ def test_metrics_equal_pareto_on_the_stored_front(http, campaign_id):
     weights = equally_spaced_weights(2, 100)
     metrics = http.get(f"/api/v1/campaigns/{campaign_id}/metrics").json()
     assert metrics["front_size"] == len(front)
+    assert metrics["cardinality"] == len({tuple(point) for point in gains})
     assert metrics["reference_point"] == [18.0, 6.0]
     assert metrics["hypervolume"] == hypervolume(gains, [-18.0, -6.0])
     assert metrics["hypervolume"] == http.get(

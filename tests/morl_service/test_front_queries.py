@@ -7,6 +7,7 @@ front is MO-Gymnasium's with the published hypervolume, and every measure equals
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from morl import load_policy
 from morl.problems import known_front
 from pareto import (
     coverage,
+    distinct_points,
     equally_spaced_weights,
     expected_utility,
     hypervolume,
@@ -101,8 +103,9 @@ def test_metrics_equal_pareto_on_the_stored_points(stored):
     known = known_front(DST, 0.99)
     metrics = http.get(f"/api/v1/campaigns/{campaign['id']}/metrics").json()
     assert metrics["front_size"] == len(front)
+    assert metrics["cardinality"] == len(distinct_points(front))
     assert metrics["hypervolume"] == pytest.approx(hypervolume(front, [0, -25]), rel=1e-12)
-    assert metrics["sparsity"] == pytest.approx(sparsity(front), rel=1e-12)
+    assert metrics["sparsity"] == pytest.approx(sparsity(distinct_points(front)), rel=1e-12)
     assert metrics["expected_utility"]["value"] == pytest.approx(
         expected_utility(front, equally_spaced_weights(2, 100)), rel=1e-12)
     assert metrics["conventions"]["eval_gamma"] == 0.99
@@ -160,3 +163,19 @@ def test_an_environment_without_a_known_front_answers_404(sqlite_database):
         f"problem mo-gymnasium:mo-mountaincarcontinuous-v0 of campaign {campaign['id']} has "
         "no known Pareto front; mo-gymnasium problems with one: deep-sea-treasure-v0, "
         "deep-sea-treasure-concave-v0, fruit-tree-v0, minecart-v0")
+
+
+def test_cardinality_and_sparsity_count_each_return_vector_once(stored):
+    """Several stored policies may share a return vector: the front lists each
+    evaluation, while cardinality and sparsity count the distinct vectors, as PGMORL and
+    MORL-Baselines do."""
+    http, campaign = stored
+    front = [item["objectives"] for item in stored_front(http, campaign["id"])]
+    metrics = http.get(f"/api/v1/campaigns/{campaign['id']}/metrics").json()
+    distinct = sorted({tuple(point) for point in front})
+    assert len(distinct) < len(front), "the campaign must share a return vector to test this"
+    assert metrics["front_size"] == len(front)
+    assert metrics["cardinality"] == len(distinct)
+    columns = [sorted(point[i] for point in distinct) for i in range(2)]
+    squared_gaps = sum((b - a) ** 2 for column in columns for a, b in pairwise(column))
+    assert metrics["sparsity"] == pytest.approx(squared_gaps / (len(distinct) - 1), rel=1e-12)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pareto.metrics import expected_utility, igd, igd_plus, r2, sparsity
+from pareto.metrics import distinct_points, expected_utility, igd, igd_plus, r2, sparsity
 from pareto.weights import simplex_grid
 from tests.pareto.pareto_brute_force import grid_points, real_points
 
@@ -32,6 +32,15 @@ def test_expected_utility_is_mean_of_best_linear_utility(case) -> None:
     assert expected_utility(front, weights) == pytest.approx(
         sum(best) / len(best), rel=1e-9, abs=1e-9
     )
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), m=objectives)
+def test_distinct_points_keep_each_vector_once(data, m) -> None:
+    front = data.draw(grid_points(m, max_points=15))  # a coarse grid: duplicates are common
+    distinct = distinct_points(front)
+    assert sorted(map(tuple, distinct)) == sorted({tuple(point) for point in front})
+    assert distinct.shape[1] == m
 
 
 @settings(max_examples=150, deadline=None)
