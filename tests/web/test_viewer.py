@@ -312,3 +312,23 @@ def test_a_good_submission_creates_a_campaign_in_the_list(page, server, campaign
     row = page.locator(f"#campaigns tr[data-campaign-id='{campaign_id}']")
     row.wait_for()
     assert row.locator("td[data-label='name']").inner_text() == "submitted-from-the-form"
+
+
+def test_front_quality_without_a_known_front_and_without_a_front(page, server, campaigns):
+    campaign = campaigns["branin-currin-sobol-0"]
+    metrics = http_get(server, f"/campaigns/{campaign['id']}/metrics")
+    page.goto(f"{server.url}/ui/campaign.html?id={campaign['id']}")
+    page.wait_for_selector("#front-quality tbody tr")
+    rows = page.locator("#front-quality tbody tr")
+    assert [row.get_attribute("data-measure") for row in rows.all()] == [
+        "hypervolume", "cardinality", "sparsity", "expected utility"]
+    cardinality = page.locator("#front-quality tr[data-measure='cardinality'] td").first
+    assert cardinality.inner_text() == str(metrics["cardinality"])
+    assert "minimised objectives are negated" in page.locator("#quality-note").inner_text()
+
+    empty = campaigns["cancelled-in-queue"]
+    page.goto(f"{server.url}/ui/campaign.html?id={empty['id']}")
+    page.wait_for_function("() => document.querySelector('#quality-note').textContent !== ''")
+    assert page.locator("#quality-note").inner_text() == (
+        "No feasible evaluation yet: there is no front to measure.")
+    assert page.locator("#front-quality tr").count() == 0

@@ -159,3 +159,30 @@ def test_a_bad_preference_shows_why(page, console_errors, morl, typed, message):
     alert = page.locator("#preference-result [role=alert]")
     alert.wait_for()
     assert message in alert.inner_text()
+
+
+def quality_rows(page: Any) -> dict[str, str]:
+    page.wait_for_selector("#front-quality tbody tr")
+    return {row.get_attribute("data-measure"): row.locator("td").first.inner_text()
+            for row in page.locator("#front-quality tbody tr").all()}
+
+
+def test_front_quality_shows_the_metrics_against_the_known_front(page, morl):
+    server, campaign, _ = morl
+    metrics = httpx.get(f"{server.url}/api/v1/campaigns/{campaign['id']}/metrics").json()
+    open_campaign(page, server, campaign)
+    shown = quality_rows(page)
+    assert list(shown) == ["hypervolume", "cardinality", "sparsity", "expected utility",
+                           "HV ratio", "IGD", "IGD+", "coverage"]
+    assert shown["cardinality"] == str(metrics["cardinality"])
+    for name, key in [("hypervolume", "hypervolume"), ("sparsity", "sparsity")]:
+        assert float(shown[name]) == pytest.approx(metrics[key], rel=1e-5)
+    assert float(shown["expected utility"]) == pytest.approx(
+        metrics["expected_utility"]["value"], rel=1e-5)
+    known = metrics["known_front"]
+    assert float(shown["IGD"]) == pytest.approx(known["igd"], rel=1e-5)
+    assert float(shown["IGD+"]) == pytest.approx(known["igd_plus"], rel=1e-5)
+    assert shown["HV ratio"] == f"{100 * known['hypervolume_ratio']:.2f}%"
+    assert shown["coverage"] == f"{100 * known['coverage']:.1f}%"
+    meaning = page.locator("#front-quality tr[data-measure='cardinality'] td").nth(1).inner_text()
+    assert f"among the front's {metrics['front_size']} evaluations" in meaning

@@ -82,6 +82,7 @@ export const api = {
     request(`/campaigns/${id}/front${query({ objectives: objectives ? objectives.join(",") : null })}`),
   history: (id) => request(`/campaigns/${id}/history`),
   knownFront: (id) => request(`/campaigns/${id}/known-front`),
+  metrics: (id) => request(`/campaigns/${id}/metrics`),
   best: (id, preference) => request(`/campaigns/${id}/best${query({ preference })}`),
   evaluations: (id, params) => request(`/campaigns/${id}/evaluations${query(params)}`),
   evaluation: (id) => request(`/evaluations/${id}`),

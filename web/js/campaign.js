@@ -1,6 +1,6 @@
 // One campaign: its facts, the Pareto front (2-D, 3-D or parallel coordinates on the
-// objectives chosen), dominated evaluations on demand, the HV history, the table of
-// front points, one evaluation's details, the evaluation a preference picks (and, for a
+// objectives chosen), dominated evaluations on demand, the HV history, the front's
+// quality measures (GET /metrics), the table of front points, one evaluation's details, the evaluation a preference picks (and, for a
 // PD-MORL campaign, the network to serve at it), Cancel and CSV export. Live while it runs.
 
 import { ApiError, api, evaluationsFrom } from "./api.js";
@@ -196,6 +196,64 @@ async function refreshPlots(objectivesChanged) {
     : "The reference point is fixed at the first metric snapshot.";
   renderTable();
   exportButton.disabled = state.front.points.length === 0;
+  await renderQuality();
+}
+
+/** GET /metrics as a table: each measure, its value, and what it measures. */
+async function renderQuality() {
+  const table = document.getElementById("front-quality");
+  const note = document.getElementById("quality-note");
+  const nothingToMeasure = () => {
+    table.replaceChildren();
+    note.textContent = "No feasible evaluation yet: there is no front to measure.";
+  };
+  if (state.front.points.length === 0) {
+    nothingToMeasure(); // GET /metrics would answer 409
+    return;
+  }
+  let metrics;
+  try {
+    metrics = await api.metrics(state.id);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) {
+      nothingToMeasure();
+    } else {
+      table.replaceChildren();
+      note.textContent = "";
+      showError(pageError, error);
+    }
+    return;
+  }
+  const eu = metrics.expected_utility;
+  const rows = [
+    ["hypervolume", number(metrics.hypervolume),
+      metrics.reference_point ? `exact, under ${vector(metrics.reference_point)} (${metrics.reference_point_source})` : "no reference point yet"],
+    ["cardinality", String(metrics.cardinality),
+      `distinct objective vectors among the front's ${metrics.front_size} evaluation${metrics.front_size === 1 ? "" : "s"}`],
+    ["sparsity", number(metrics.sparsity), "mean squared gap between neighbours per objective, over the distinct vectors; lower is denser"],
+    ["expected utility", number(eu.value), `mean over ${eu.n_weights} equally spaced weights of the best linear utility on the front`],
+  ];
+  const known = metrics.known_front;
+  if (known) {
+    const against = `against the known front (${known.size} points, γ = ${known.gamma})`;
+    rows.push(
+      ["HV ratio", known.hypervolume_ratio === null ? "—" : `${(100 * known.hypervolume_ratio).toFixed(2)}%`,
+        `this front's hypervolume over the known front's (${number(known.hypervolume)})`],
+      ["IGD", number(known.igd), `${against}; lower is better`],
+      ["IGD+", number(known.igd_plus), `${against}, counting only shortfalls; lower is better`],
+      ["coverage", `${(100 * known.coverage).toFixed(1)}%`,
+        `known points some front point reaches within ${vector(known.coverage_tolerance)}`],
+    );
+  }
+  table.replaceChildren(
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "measure"), el("th", { scope: "col", class: "num" }, "value"),
+      el("th", { scope: "col" }, "what it measures"))),
+    el("tbody", {}, ...rows.map(([name, value, meaning]) => el("tr", { dataset: { measure: name } },
+      el("th", { scope: "row" }, name), el("td", { class: "num" }, value), el("td", { class: "small" }, meaning)))));
+  const minimised = metrics.objectives.filter((o) => o.sense === "minimize").map((o) => o.name);
+  note.textContent = minimised.length
+    ? `Measured in the maximisation convention: minimised objectives are negated first (${minimised.join(", ")}).`
+    : "";
 }
 
 function drawFront(objectivesChanged) {
