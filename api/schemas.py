@@ -306,6 +306,7 @@ class KnownFrontMetricsOut(BaseModel):
     hypervolume_ratio: float | None
     igd: float
     igd_plus: float
+    maximum_utility_loss: float
     coverage: float
     coverage_tolerance: list[float]
     source: str

@@ -1,8 +1,8 @@
 """Pareto-front mathematics for mofront: dominance and the non-dominated filter
 (including the incremental ``on_front`` update the store runs for every batch), exact
 hypervolume and hypervolume contributions, front-quality indicators (expected utility,
-sparsity, IGD, IGD+, R2, coverage of a known front), the front point a preference picks,
-preference-weight grids, reference-point rules, and the conversion between
+sparsity, IGD, IGD+, R2, and against a known front maximum utility loss and coverage),
+the front point a preference picks, preference-weight grids, reference-point rules, and the conversion between
 user-declared objective senses and the internal convention. Every function works in
 the maximisation convention (all objectives maximised) on float64 arrays of shape
 ``(n_points, n_objectives)``; senses are converted at the boundary with
@@ -19,6 +19,7 @@ from pareto.metrics import (
     expected_utility,
     igd,
     igd_plus,
+    maximum_utility_loss,
     r2,
     sparsity,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "hypervolume",
     "igd",
     "igd_plus",
+    "maximum_utility_loss",
     "non_dominated",
     "non_dominated_mask",
     "normalized_utilities",

@@ -1,7 +1,8 @@
 """Quality indicators of a front (maximisation convention).
 
 Expected utility and sparsity follow PGMORL (Xu et al., ICML 2020) and MORL-Baselines
-(Felten et al., NeurIPS 2023); IGD and IGD+ (Ishibuchi et al., EMO 2015) come from
+(Felten et al., NeurIPS 2023), maximum utility loss Zintgraf et al. (BNAIC 2015) as
+MORL-Baselines reports it; IGD and IGD+ (Ishibuchi et al., EMO 2015) come from
 moocore; R2 is the standard R2 indicator with the weighted Tchebycheff utility
 (Hansen & Jaszkiewicz 1998; Brockhoff, Wagner & Trautmann, GECCO 2012); coverage counts
 the points of a known front that a front reaches.
@@ -50,6 +51,27 @@ def distinct_points(front: ArrayLike) -> np.ndarray:
     """
     points = as_points(front, "front")
     return np.unique(points, axis=0) if len(points) else points
+
+
+def maximum_utility_loss(front: ArrayLike, reference_front: ArrayLike,
+                         weights: ArrayLike) -> float:
+    """Maximum utility loss against a reference (known) front, over linear utilities:
+
+    ``MUL = max over w of (max over z in reference of w . z - max over p in front of w . p)``
+
+    ``front`` ``(n, m)``, ``reference_front`` ``(k, m)``, ``weights`` ``(j, m)``. The
+    most any preference of ``weights`` loses by picking from ``front`` instead of the
+    reference front. 0 when every preference's best reference utility is reached;
+    negative when the front beats the reference everywhere. Lower is better.
+    """
+    points = _non_empty(front, "front")
+    reference = _non_empty(reference_front, "reference_front")
+    preferences = _non_empty(weights, "weights")
+    same_width(points, reference, ("front", "reference_front"))
+    same_width(points, preferences, ("front", "weights"))
+    best_reachable = np.max(preferences @ reference.T, axis=1)
+    best_found = np.max(preferences @ points.T, axis=1)
+    return float(np.max(best_reachable - best_found))
 
 
 def sparsity(front: ArrayLike) -> float:

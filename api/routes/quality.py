@@ -38,6 +38,7 @@ from pareto import (
     hypervolume,
     igd,
     igd_plus,
+    maximum_utility_loss,
     sparsity,
     to_maximization,
 )
@@ -172,8 +173,9 @@ def metrics(campaign: CampaignDep, session: SessionDep) -> MetricsOut:
     expected utility, the mean over an equally spaced weight grid (the simplex lattice
     with at least 100 weights: 100 for 2 objectives, 105 for 3) of the best linear
     utility on the front. Where the problem has a known front (see ``/known-front``): IGD and IGD+
-    (lower is better), the known front's hypervolume and the ratio of the campaign's to
-    it, and coverage — the fraction of known-front points that some front point reaches
+    (lower is better), the maximum utility loss over the same weights (the most any of
+    them loses against the known front; lower is better), the known front's hypervolume
+    and the ratio of the campaign's to it, and coverage — the fraction of known-front points that some front point reaches
     within 1% of the known front's range in every objective (the tolerances are in the
     answer). 409 when the campaign has no feasible evaluation yet."""
     raw = front_objectives(session, campaign)
@@ -225,6 +227,8 @@ def _known_front_metrics(
                            if campaign_hv is not None and known_hv else None),
         igd=igd(values, known),
         igd_plus=igd_plus(values, known),
+        maximum_utility_loss=maximum_utility_loss(
+            values, known, equally_spaced_weights(campaign.n_objectives, EU_WEIGHTS)),
         coverage=coverage(values, known, tolerance),
         coverage_tolerance=tolerance.tolist(),
         source=found.source,

@@ -118,6 +118,10 @@ def test_metrics_equal_pareto_on_the_stored_points(stored):
         hypervolume(front, [0, -25]) / hypervolume(known, [0, -25]), rel=1e-12)
     assert measured["igd"] == pytest.approx(igd(front, known), rel=1e-12)
     assert measured["igd_plus"] == pytest.approx(igd_plus(front, known), rel=1e-12)
+    weights = equally_spaced_weights(2, 100)
+    losses = (weights @ known.T).max(axis=1) - (weights @ front.T).max(axis=1)
+    assert measured["maximum_utility_loss"] == pytest.approx(losses.max(), rel=1e-12)
+    assert measured["maximum_utility_loss"] > 0  # untrained policies miss treasures
     tolerance = 0.01 * (known.max(axis=0) - known.min(axis=0))
     assert measured["coverage_tolerance"] == pytest.approx(tolerance.tolist(), rel=1e-12)
     assert measured["coverage"] == coverage(front, known, tolerance)

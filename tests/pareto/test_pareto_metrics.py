@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pareto.metrics import distinct_points, expected_utility, igd, igd_plus, r2, sparsity
+from pareto.metrics import (
+    distinct_points,
+    expected_utility,
+    igd,
+    igd_plus,
+    maximum_utility_loss,
+    r2,
+    sparsity,
+)
 from pareto.weights import simplex_grid
 from tests.pareto.pareto_brute_force import grid_points, real_points
 
@@ -32,6 +40,28 @@ def test_expected_utility_is_mean_of_best_linear_utility(case) -> None:
     assert expected_utility(front, weights) == pytest.approx(
         sum(best) / len(best), rel=1e-9, abs=1e-9
     )
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=front_and_weights(), data=st.data())
+def test_maximum_utility_loss_is_the_worst_shortfall_over_weights(case, data) -> None:
+    front, weights = case
+    known = data.draw(real_points(front.shape[1], min_points=1, max_points=15))
+
+    def best(points, w):  # type: ignore[no-untyped-def]
+        return max(sum(w[i] * p[i] for i in range(len(w))) for p in points)
+
+    expected = max(best(known, w) - best(front, w) for w in weights)
+    assert maximum_utility_loss(front, known, weights) == pytest.approx(
+        expected, rel=1e-9, abs=1e-9)
+    assert maximum_utility_loss(known, known, weights) == 0.0
+
+
+def test_maximum_utility_loss_refuses_mismatched_widths() -> None:
+    with pytest.raises(ValueError, match="weights"):
+        maximum_utility_loss([[1.0, 2.0]], [[1.0, 2.0]], [[1.0, 0.0, 0.0]])
+    with pytest.raises(ValueError, match="reference_front is empty"):
+        maximum_utility_loss([[1.0, 2.0]], np.empty((0, 2)), [[1.0, 0.0]])
 
 
 @settings(max_examples=150, deadline=None)

@@ -173,7 +173,7 @@ def test_front_quality_shows_the_metrics_against_the_known_front(page, morl):
     open_campaign(page, server, campaign)
     shown = quality_rows(page)
     assert list(shown) == ["hypervolume", "cardinality", "sparsity", "expected utility",
-                           "HV ratio", "IGD", "IGD+", "coverage"]
+                           "HV ratio", "IGD", "IGD+", "maximum utility loss", "coverage"]
     assert shown["cardinality"] == str(metrics["cardinality"])
     for name, key in [("hypervolume", "hypervolume"), ("sparsity", "sparsity")]:
         assert float(shown[name]) == pytest.approx(metrics[key], rel=1e-5)
@@ -182,6 +182,8 @@ def test_front_quality_shows_the_metrics_against_the_known_front(page, morl):
     known = metrics["known_front"]
     assert float(shown["IGD"]) == pytest.approx(known["igd"], rel=1e-5)
     assert float(shown["IGD+"]) == pytest.approx(known["igd_plus"], rel=1e-5)
+    assert float(shown["maximum utility loss"]) == pytest.approx(
+        known["maximum_utility_loss"], rel=1e-5)
     assert shown["HV ratio"] == f"{100 * known['hypervolume_ratio']:.2f}%"
     assert shown["coverage"] == f"{100 * known['coverage']:.1f}%"
     meaning = page.locator("#front-quality tr[data-measure='cardinality'] td").nth(1).inner_text()

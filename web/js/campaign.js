@@ -241,6 +241,8 @@ async function renderQuality() {
         `this front's hypervolume over the known front's (${number(known.hypervolume)})`],
       ["IGD", number(known.igd), `${against}; lower is better`],
       ["IGD+", number(known.igd_plus), `${against}, counting only shortfalls; lower is better`],
+      ["maximum utility loss", number(known.maximum_utility_loss),
+        `the most any of the ${eu.n_weights} weights loses, picking from this front instead of the known one; lower is better`],
       ["coverage", `${(100 * known.coverage).toFixed(1)}%`,
         `known points some front point reaches within ${vector(known.coverage_tolerance)}`],
     );
