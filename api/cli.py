@@ -1,4 +1,5 @@
-"""The ``mofront`` command: serve, submit, sweep, status, front, rollout, token, db upgrade.
+"""The ``mofront`` command: serve, submit, sweep, status, front, metrics, rollout, token,
+db upgrade.
 
 Errors a user can fix (a bad spec, an unknown id, a server that is not up) are printed
 as one line on stderr with exit code 2; nothing prints a traceback for them.
@@ -95,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
     front.add_argument("--objectives", help="comma-separated subset of objective names")
     _add_url(front)
     front.set_defaults(handler=_front)
+
+    metrics = commands.add_parser(
+        "metrics", help="print the quality measures of a campaign's front (GET /metrics)")
+    metrics.add_argument("id", type=int)
+    metrics.add_argument("--json", action="store_true", help="print the API's answer as JSON")
+    _add_url(metrics)
+    metrics.set_defaults(handler=_metrics)
 
     rollout = commands.add_parser(
         "rollout", help="run a stored policy in its environment; print its mean returns")
@@ -261,6 +269,57 @@ def _front(args: argparse.Namespace) -> int:
         frame = _call(lambda: campaign.front(objectives))
     sys.stdout.write(frame.to_csv(index=False))
     return 0
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        campaign = _call(lambda: client.campaign(args.id))
+        measured = _call(campaign.metrics)
+    if args.json:
+        print(json.dumps(measured, indent=2))
+        return 0
+    _print_table(["measure", "value", "how"], _metric_rows(measured))
+    return 0
+
+
+def _metric_rows(measured: dict[str, Any]) -> list[list[str]]:
+    """One row per measure of ``GET /metrics``: its name, value and what it was measured
+    under (reference point, weights, the known front), so no number stands alone."""
+    reference = measured["reference_point"]
+    conventions = measured["conventions"]
+    measured_as = (f"; eval γ {conventions['eval_gamma']}, "
+                   f"{'discounted' if conventions.get('discounted') else 'undiscounted'}"
+                   if "eval_gamma" in conventions else "")
+    eu = measured["expected_utility"]
+    rows = [
+        ["hypervolume", _number(measured["hypervolume"]),
+         (f"exact, reference point {reference} ({measured['reference_point_source']})"
+          if reference else "no reference point yet") + measured_as],
+        ["front size", str(measured["front_size"]), "evaluations on the front"],
+        ["cardinality", str(measured["cardinality"]), "distinct objective vectors on the front"],
+        ["sparsity", _number(measured["sparsity"]), "over the distinct vectors; lower is denser"],
+        ["expected utility", _number(eu["value"]), f"mean over {eu['n_weights']} weights"],
+    ]
+    known = measured["known_front"]
+    if known:
+        discount = f" at γ {known['gamma']}" if "eval_gamma" in conventions else ""
+        against = f"known front: {known['size']} points{discount}"
+        ratio = known["hypervolume_ratio"]
+        rows += [
+            ["HV ratio", "" if ratio is None else f"{100 * ratio:.2f}%",
+             f"of the known front's {_number(known['hypervolume'])}"],
+            ["IGD", _number(known["igd"]), f"{against}; lower is better"],
+            ["IGD+", _number(known["igd_plus"]), f"{against}; lower is better"],
+            ["maximum utility loss", _number(known["maximum_utility_loss"]),
+             f"over the {eu['n_weights']} weights; lower is better"],
+            ["coverage", f"{100 * known['coverage']:.1f}%",
+             f"known points reached within {[round(t, 6) for t in known['coverage_tolerance']]}"],
+        ]
+    return rows
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"
 
 
 def _rollout(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ are refused in one line with a non-zero exit."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -182,3 +183,32 @@ def test_rollout_refuses_in_one_line(served, which, extra, message):
     assert refused.returncode != 0
     assert refused.stderr.strip().count("\n") == 0, refused.stderr
     assert message in refused.stderr
+
+
+def test_metrics_prints_each_measure_with_what_it_was_measured_under(served):
+    server, policies, candidate, _ = served
+    campaign_id = policies[0]["campaign_id"]
+    with Client(server.url) as client:
+        measured = client.campaign(campaign_id).metrics()
+    printed = mofront("metrics", str(campaign_id), "--url", server.url)
+    assert printed.returncode == 0, printed.stderr
+    rows = {line.split("\t")[0]: line.split("\t")[1:] for line in printed.stdout.splitlines()}
+    assert rows.pop("measure") == ["value", "how"]
+    assert list(rows) == ["hypervolume", "front size", "cardinality", "sparsity",
+                          "expected utility", "HV ratio", "IGD", "IGD+",
+                          "maximum utility loss", "coverage"]
+    assert float(rows["hypervolume"][0]) == pytest.approx(measured["hypervolume"], rel=1e-5)
+    assert rows["hypervolume"][1] == (
+        "exact, reference point [0.0, -25.0] (published); eval γ 0.99, discounted")
+    assert rows["cardinality"][0] == str(measured["cardinality"])
+    known = measured["known_front"]
+    assert float(rows["maximum utility loss"][0]) == pytest.approx(
+        known["maximum_utility_loss"], rel=1e-5)
+    assert rows["IGD"][1] == "known front: 10 points at γ 0.99; lower is better"
+
+    as_json = mofront("metrics", str(campaign_id), "--json", "--url", server.url)
+    assert json.loads(as_json.stdout) == measured
+
+    unknown = mofront("metrics", str(candidate["campaign_id"] + 1000), "--url", server.url)
+    assert unknown.returncode == 2
+    assert unknown.stderr == f"mofront: HTTP 404: campaign {candidate['campaign_id'] + 1000} does not exist\n"

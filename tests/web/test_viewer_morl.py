@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from morl.problems import known_front
-from tests.conftest import Server
+from tests.conftest import Server, wait_for
 from tests.morl_service.policy_campaign import DST, store_policy_campaign, store_universal_campaign
 
 pytestmark = pytest.mark.timeout(240)
@@ -188,3 +188,26 @@ def test_front_quality_shows_the_metrics_against_the_known_front(page, morl):
     assert shown["coverage"] == f"{100 * known['coverage']:.1f}%"
     meaning = page.locator("#front-quality tr[data-measure='cardinality'] td").nth(1).inner_text()
     assert f"among the front's {metrics['front_size']} evaluations" in meaning
+
+
+def test_a_gflownet_known_front_is_not_labelled_with_a_discount(page, morl):
+    """A HyperGrid task's objectives are not discounted returns: its known front is
+    shown and measured without the γ a MORL campaign states."""
+    server, _, _ = morl
+    spec = {"algorithm": "mogfn", "problem": {"kind": "gfn-task", "id": "hypergrid", "size": 8},
+            "budget": {"evaluations": 128}, "params": {"batch_size": 32}, "seed": 0}
+    created = httpx.post(f"{server.url}/api/v1/campaigns", json=spec).json()
+    url = f"{server.url}/api/v1/campaigns/{created['id']}"
+    wait_for(lambda: httpx.get(url).json()["status"] == "succeeded", timeout=120,
+             what="the HyperGrid campaign to succeed")
+    campaign = httpx.get(url).json()
+    assert campaign["known_front"] is True and campaign["conventions"] == {}
+    drawn = open_campaign(page, server, campaign)
+    [known] = [t for t in drawn if t["role"] == "known-front"]
+    assert len(known["x"]) == len(httpx.get(f"{url}/known-front").json()["points"])
+    quality_rows(page)
+    texts = [page.locator(selector).inner_text()
+             for selector in ("#known-front-hv dd", "#front-note", "#front-quality")]
+    assert all("γ" not in text for text in texts), texts
+    assert "this front reaches" in texts[0]
+    assert "the problem's known Pareto front." in texts[1]

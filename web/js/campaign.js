@@ -165,8 +165,15 @@ function conventionParts(conventions) {
   return parts.flatMap((part, i) => (i ? [" · ", part] : [part]));
 }
 
+/** The discount of the known front's returns: a MORL campaign's eval γ; null where returns
+ *  are not discounted sums (a GFlowNet task's objectives). */
+function knownFrontGamma(gamma) {
+  return state.campaign.conventions?.eval_gamma === undefined ? null : gamma;
+}
+
 function knownFrontHypervolume(c, known) {
-  const text = `${number(known.hypervolume)} (γ = ${known.gamma})`;
+  const gamma = knownFrontGamma(known.gamma);
+  const text = `${number(known.hypervolume)}${gamma === null ? "" : ` (γ = ${gamma})`}`;
   if (!known.hypervolume || c.hypervolume === null) return text;
   return `${text}; this front reaches ${(100 * c.hypervolume / known.hypervolume).toFixed(1)}%`;
 }
@@ -235,7 +242,8 @@ async function renderQuality() {
   ];
   const known = metrics.known_front;
   if (known) {
-    const against = `against the known front (${known.size} points, γ = ${known.gamma})`;
+    const gamma = knownFrontGamma(known.gamma);
+    const against = `against the known front (${known.size} points${gamma === null ? "" : `, γ = ${gamma}`})`;
     rows.push(
       ["HV ratio", known.hypervolume_ratio === null ? "—" : `${(100 * known.hypervolume_ratio).toFixed(2)}%`,
         `this front's hypervolume over the known front's (${number(known.hypervolume)})`],
@@ -273,8 +281,9 @@ function drawFront(objectivesChanged) {
     infeasible = rest.filter((e) => !e.feasible).map(project);
   }
   const reference = c.reference_point ? indices.map((i) => c.reference_point[i]) : null;
+  const knownGamma = state.knownFront ? knownFrontGamma(state.knownFront.gamma) : null;
   const known = state.knownFront
-    ? { label: `known front, γ = ${state.knownFront.gamma}`, points: state.knownFront.points.map((p) => indices.map((i) => p[i])) }
+    ? { label: `known front${knownGamma === null ? "" : `, γ = ${knownGamma}`}`, points: state.knownFront.points.map((p) => indices.map((i) => p[i])) }
     : null;
   const figure = frontFigure({
     objectives, front, dominated, infeasible, reference, known,
@@ -297,7 +306,7 @@ function drawFront(objectivesChanged) {
   if (known) {
     parts.push(objectives.length > 3
       ? "The known Pareto front is drawn when two or three objectives are shown."
-      : `Green diamonds: the problem's known Pareto front at γ = ${state.knownFront.gamma}${objectives.length < c.objectives.length ? " (projected)" : ""}.`);
+      : `Green diamonds: the problem's known Pareto front${knownGamma === null ? "" : ` at γ = ${knownGamma}`}${objectives.length < c.objectives.length ? " (projected)" : ""}.`);
   }
   if (objectives.length > 3) parts.push("Each line is an evaluation: blue on the front, grey dominated, red the reference point. Pick an evaluation in the table to see it.");
   else parts.push("Click a point to see its evaluation.");
