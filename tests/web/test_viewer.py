@@ -326,7 +326,8 @@ def test_front_quality_without_a_known_front_and_without_a_front(page, server, c
     assert cardinality.inner_text() == str(metrics["cardinality"])
     assert "minimised objectives are negated" in page.locator("#quality-note").inner_text()
     page.set_viewport_size(PHONE)  # the table fits a phone: no sideways scrolling
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # (once the plots have followed the resize, which Plotly does a moment later)
+    page.wait_for_function("document.documentElement.scrollWidth <= window.innerWidth")
 
     empty = campaigns["cancelled-in-queue"]
     page.goto(f"{server.url}/ui/campaign.html?id={empty['id']}")
