@@ -1,5 +1,5 @@
-"""The ``mofront`` command: serve, submit, sweep, status, front, metrics, rollout, token,
-db upgrade.
+"""The ``mofront`` command: serve, submit, sweep, status, front, evaluations, metrics,
+rollout, token, db upgrade.
 
 Errors a user can fix (a bad spec, an unknown id, a server that is not up) are printed
 as one line on stderr with exit code 2; nothing prints a traceback for them.
@@ -96,6 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     front.add_argument("--objectives", help="comma-separated subset of objective names")
     _add_url(front)
     front.set_defaults(handler=_front)
+
+    evaluations = commands.add_parser(
+        "evaluations", help="print every evaluation of a campaign as CSV (seq order)")
+    evaluations.add_argument("id", type=int)
+    evaluations.add_argument("--on-front", action="store_true",
+                             help="only the evaluations on the front")
+    _add_url(evaluations)
+    evaluations.set_defaults(handler=_evaluations)
 
     metrics = commands.add_parser(
         "metrics", help="print the quality measures of a campaign's front (GET /metrics)")
@@ -267,6 +275,14 @@ def _front(args: argparse.Namespace) -> int:
         campaign = _call(lambda: client.campaign(args.id))
         objectives = args.objectives.split(",") if args.objectives else None
         frame = _call(lambda: campaign.front(objectives))
+    sys.stdout.write(frame.to_csv(index=False))
+    return 0
+
+
+def _evaluations(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        campaign = _call(lambda: client.campaign(args.id))
+        frame = _call(lambda: campaign.evaluations(on_front=True if args.on_front else None))
     sys.stdout.write(frame.to_csv(index=False))
     return 0
 

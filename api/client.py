@@ -213,6 +213,11 @@ class Campaign:
         return _points_frame(result["points"], names, id_column="evaluation_id")
 
     def evaluations(self, on_front: bool | None = None, page_size: int = 1000) -> pd.DataFrame:
+        """Every evaluation in seq order (``on_front=True``: the front's only), one row
+        each: ``evaluation_id``, ``seq``, the objectives (raw, each in its own sense),
+        ``param.*``, ``on_front``, ``feasible``, ``budget_used``, ``kind``, ``created_at``
+        and, for a constrained problem, the slacks ``constraint.c0``… (feasible when
+        every one is >= 0)."""
         items: list[dict[str, Any]] = []
         while True:
             page = self._client.request(
@@ -224,9 +229,14 @@ class Campaign:
             if not page["items"] or len(items) >= page["total"]:
                 break
         frame = _points_frame(items, self.objective_names, id_column="id")
-        for column in ("on_front", "budget_used", "kind", "created_at"):
-            if items:
-                frame[column] = [item[column] for item in items]
+        if not items:
+            return frame
+        for column in ("on_front", "feasible", "budget_used", "kind", "created_at"):
+            frame[column] = [item[column] for item in items]
+        n_constraints = max(len(item["constraints"] or []) for item in items)
+        for i in range(n_constraints):  # slacks: feasible when every one is >= 0
+            frame[f"constraint.c{i}"] = [
+                item["constraints"][i] if item["constraints"] else None for item in items]
         return frame
 
     def hypervolume(self, reference_point: Sequence[float] | None = None) -> float:

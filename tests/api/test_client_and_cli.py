@@ -109,6 +109,33 @@ def test_cli_submit_wait_status_front(server, tmp_path):
     assert from_stdin.returncode == 0 and "queued" in from_stdin.stdout
 
 
+def test_evaluations_carry_feasibility_and_constraint_slacks(server):
+    """Every evaluation, infeasible ones too, from the client and as the CLI's CSV."""
+    spec = {"algorithm": "sobol", "budget": {"evaluations": 24}, "params": {"batch_size": 8},
+            "problem": {"kind": "test-function", "id": "constrained-branin-currin"}, "seed": 0}
+    with Client(server.url) as client:
+        campaign = client.submit(spec).wait(progress=False, poll_seconds=0.2, timeout=120)
+        evaluations = campaign.evaluations()
+        items = client.request("GET", f"/campaigns/{campaign.id}/evaluations",
+                               params={"limit": 100})["items"]
+    assert len(evaluations) == 24
+    assert list(evaluations["feasible"]) == [item["feasible"] for item in items]
+    assert list(evaluations["constraint.c0"]) == [item["constraints"][0] for item in items]
+    assert not evaluations["feasible"].all()  # Sobol points outside the feasible disc
+    assert list(evaluations["feasible"]) == list(evaluations["constraint.c0"] >= 0)
+
+    csv = mofront("evaluations", str(campaign.id), "--url", server.url)
+    assert csv.returncode == 0, csv.stderr
+    printed = pd.read_csv(io.StringIO(csv.stdout))
+    pd.testing.assert_frame_equal(printed.drop(columns="created_at"),
+                                  evaluations.drop(columns="created_at"), check_dtype=False)
+    on_front = pd.read_csv(io.StringIO(
+        mofront("evaluations", str(campaign.id), "--on-front", "--url", server.url).stdout))
+    assert list(on_front["evaluation_id"]) == list(
+        evaluations.loc[evaluations["on_front"], "evaluation_id"])
+    assert on_front["feasible"].all()
+
+
 def test_cli_errors_are_one_line(server, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(SPEC | {"params": {"batch_sise": 4}}))
