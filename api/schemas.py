@@ -156,6 +156,8 @@ class HypervolumeOut(BaseModel):
     reference_point_source: str | None
     objectives: list[ObjectiveOut]
     front_size: int
+    # front evaluations strictly dominating the reference point: those the HV measures
+    front_points_counted: int
 
 
 class HistoryPoint(BaseModel):
@@ -194,6 +196,7 @@ class CompareEntry(BaseModel):
     status: Status
     hypervolume: float
     front_size: int
+    front_points_counted: int  # front evaluations strictly dominating the reference point
     n_evaluations: int
     budget_used: float
     budget_unit: str | None = None

@@ -12,7 +12,7 @@ import it.
 """
 
 from pareto.dominance import dominates, non_dominated, non_dominated_mask, update_front
-from pareto.hypervolume import hv_contributions, hypervolume
+from pareto.hypervolume import hv_contributions, hypervolume, n_dominating_reference
 from pareto.metrics import (
     coverage,
     distinct_points,
@@ -59,6 +59,7 @@ __all__ = [
     "igd",
     "igd_plus",
     "maximum_utility_loss",
+    "n_dominating_reference",
     "non_dominated",
     "non_dominated_mask",
     "normalized_utilities",

@@ -46,6 +46,13 @@ def hypervolume(points: ArrayLike, reference_point: ArrayLike) -> float:
     return float(moocore.hypervolume(distinct, ref=reference, maximise=True))
 
 
+def n_dominating_reference(points: ArrayLike, reference_point: ArrayLike) -> int:
+    """How many of ``points`` strictly dominate ``reference_point``: the ones whose box
+    the hypervolume measures. The rest add nothing, so a reference point set past the
+    front (say, on the wrong side for a minimised objective) shows here as 0 of n."""
+    return int(_inside(points, reference_point)[2].sum())
+
+
 def hv_contributions(points: ArrayLike, reference_point: ArrayLike) -> np.ndarray:
     """Exclusive hypervolume contribution of each point: ``HV(X) - HV(X minus {p})``.
 

@@ -19,11 +19,16 @@ from api.schemas import (
     HypervolumeOut,
     ObjectiveOut,
 )
-from pareto import default_reference_point, hypervolume, to_maximization, update_front
+from pareto import (
+    default_reference_point,
+    hypervolume,
+    n_dominating_reference,
+    to_maximization,
+    update_front,
+)
 from storage import (
     feasible_objectives,
     front,
-    front_hypervolume,
     front_objectives,
     get_campaign,
     history,
@@ -78,14 +83,17 @@ def campaign_hypervolume(
         source = "user"
     else:
         point, source = campaign.reference_point, campaign.reference_point_source
-    value = 0.0 if point is None else front_hypervolume(session, campaign, point)
+    senses = campaign.objective_senses
+    values = to_maximization(front_objectives(session, campaign), senses)
+    reference = None if point is None else to_maximization(np.array(point, dtype=float), senses)
     return HypervolumeOut(
         campaign_id=campaign.id,
-        hypervolume=value,
+        hypervolume=0.0 if reference is None else hypervolume(values, reference),
         reference_point=point,
         reference_point_source=source,
         objectives=[_objective(campaign, i) for i in range(campaign.n_objectives)],
-        front_size=campaign.front_size,
+        front_size=len(values),
+        front_points_counted=0 if reference is None else n_dominating_reference(values, reference),
     )
 
 
@@ -151,6 +159,7 @@ def compare(
                 status=c.status,
                 hypervolume=hypervolume(f, point_max) if len(f) else 0.0,
                 front_size=len(f),
+                front_points_counted=n_dominating_reference(f, point_max) if len(f) else 0,
                 n_evaluations=c.n_evaluations,
                 budget_used=c.budget_used,
                 budget_unit=c.budget_unit,

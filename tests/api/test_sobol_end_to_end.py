@@ -77,6 +77,15 @@ def test_sobol_campaign_on_zdt1_end_to_end(database, make_server):
                           params={"reference_point": "2,3"}).json()
         assert custom["reference_point"] == [2.0, 3.0]
         assert np.isclose(custom["hypervolume"], moocore.hypervolume(objectives, ref=[2.0, 3.0]))
+        front_values = np.array([p["objectives"] for p in front["points"]])
+        assert hv["front_points_counted"] == int(np.all(front_values < 11.0, axis=1).sum())
+        assert custom["front_points_counted"] == int(
+            np.all(front_values < [2.0, 3.0], axis=1).sum())
+        # Both objectives are minimised: a point below the front encloses nothing.
+        past = http.get(f"/campaigns/{campaign['id']}/hypervolume",
+                        params={"reference_point": "0,0"}).json()
+        assert past["hypervolume"] == 0.0 and past["front_points_counted"] == 0
+        assert past["front_size"] == len(front["points"])
 
         history = http.get(f"/campaigns/{campaign['id']}/history").json()
         assert [p["n_evaluations"] for p in history["points"]][-1] == 200

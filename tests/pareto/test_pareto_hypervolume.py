@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pareto.hypervolume import hv_contributions, hypervolume
+from pareto.hypervolume import hv_contributions, hypervolume, n_dominating_reference
 from tests.pareto.pareto_brute_force import (
     grid_points,
     hypervolume_cell_count,
@@ -87,6 +87,15 @@ def test_a_fruit_tree_like_front_of_many_copies_in_six_objectives() -> None:
     rows = leaves[rng.integers(0, 60, size=6000)]
     distinct = np.unique(rows, axis=0)
     assert hypervolume(rows, np.zeros(6)) == hypervolume(distinct, np.zeros(6)) > 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), n_objectives=st.integers(1, 4))
+def test_points_counted_are_those_strictly_dominating_the_reference(data, n_objectives) -> None:
+    points = data.draw(grid_points(n_objectives, max_points=12))
+    reference = np.full(n_objectives, 1.0)  # on the grid: ties with it are common
+    expected = sum(all(p[i] > reference[i] for i in range(n_objectives)) for p in points)
+    assert n_dominating_reference(points, reference) == expected
 
 
 @settings(max_examples=100, deadline=None)

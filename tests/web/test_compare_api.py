@@ -80,6 +80,13 @@ def test_compare_history_is_recomputed_under_the_common_reference_point(http):
     # the infeasible (99, 0) would dominate all four others; it is never counted
     assert comparison["campaigns"][0]["history"][1]["front_size"] == 4
 
+    assert [entry["front_points_counted"] for entry in comparison["campaigns"]] == [5, 3]
+    # yield above 55 and cost below 10: a's (60, 8) and (70, 9); b's (75, 10) ties on cost
+    tight = http.get("/api/v1/compare", params={"campaigns": f"{a},{b}",
+                                                "reference_point": "55,10"}).json()
+    assert [entry["front_points_counted"] for entry in tight["campaigns"]] == [2, 0]
+    assert [entry["front_size"] for entry in tight["campaigns"]] == [5, 3]
+
     # without a reference point: the nadir rule over the union of the two fronts
     nadir = http.get("/api/v1/compare", params={"campaigns": f"{a},{b}", "history": "true"})
     point = nadir.json()["reference_point"]

@@ -258,6 +258,8 @@ def test_compare_page_shows_one_trace_per_campaign(page, server, campaigns):
         hv = float(row.locator("td[data-label='final hypervolume']").inner_text())
         assert hv == pytest.approx(entry["hypervolume"], rel=1e-5)
         assert row.locator("td[data-label='front size']").inner_text() == str(entry["front_size"])
+        counted = row.locator("td[data-label='front points counted']").inner_text()
+        assert counted == str(entry["front_points_counted"])
         assert entry["history"][-1]["hypervolume"] == pytest.approx(entry["hypervolume"])
     assert re.search(r"campaigns=\d+,\d+,\d+", page.url)
     page.mouse.move(0, 0)  # no hover labels or Plotly toolbar in the picture

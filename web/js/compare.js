@@ -194,6 +194,7 @@ function render(comparison, fronts) {
     { key: "status", label: "status", value: (c) => c.status, cell: (c) => statusBadge(c.status) },
     { key: "hv", label: "final hypervolume", value: (c) => c.hypervolume, cell: (c) => number(c.hypervolume), numeric: true },
     { key: "front", label: "front size", value: (c) => c.front_size, numeric: true },
+    { key: "counted", label: "front points counted", value: (c) => c.front_points_counted, numeric: true },
     { key: "evaluations", label: "evaluations", value: (c) => c.n_evaluations, numeric: true },
     { key: "budget", label: "budget used", value: (c) => c.budget_used, cell: (c) => `${number(c.budget_used)} ${(c.budget_unit || "").replace("_", " ")}`, numeric: true },
   ], { rowAttributes: (c) => ({ dataset: { campaignId: c.campaign_id } }) });
