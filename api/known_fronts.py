@@ -89,7 +89,7 @@ def _source(problem: dict[str, Any], gamma: float) -> str:
                            if name not in ("kind", "id") and value is not None)
     described = f"{problem['id']}{f' ({parameters})' if parameters else ''}"
     if problem["kind"] != "mo-gymnasium":
-        return f"{problem['kind']}:{described}, its known front at gamma {gamma}"
+        return f"{problem['kind']}:{described}, the task's own known front (no discounting)"
     try:
         library = f"MO-Gymnasium {version('mo-gymnasium')}"
     except PackageNotFoundError:

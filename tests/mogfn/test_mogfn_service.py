@@ -77,3 +77,6 @@ def test_a_hypergrid_campaign_through_the_service(sqlite_database, make_server):
         np.testing.assert_allclose(np.sort(known.to_numpy(), axis=0),
                                    np.sort(catalogue()["hypergrid"].task({"size": 8})
                                            .known_front(), axis=0))
+        assert known.attrs["source"] == (
+            "gfn-task:hypergrid (size=8, objectives=['branin', 'currin']), "
+            "the task's own known front (no discounting)")
