@@ -206,11 +206,21 @@ class Campaign:
                 bar.close()
         return self
 
-    def front(self, objectives: Sequence[str] | None = None) -> pd.DataFrame:
-        params = {"objectives": ",".join(objectives)} if objectives else {}
+    def front(self, objectives: Sequence[str] | None = None,
+              contributions: bool = False) -> pd.DataFrame:
+        """The front's evaluations (on ``objectives`` only, if given); with
+        ``contributions``, an ``hv_contribution`` column: the hypervolume lost without
+        each point's objective vector, under the reference point in ``attrs``."""
+        params: dict[str, Any] = {"objectives": ",".join(objectives)} if objectives else {}
+        if contributions:
+            params["contributions"] = "true"
         result = self._client.request("GET", f"/campaigns/{self.id}/front", params=params)
         names = [o["name"] for o in result["objectives"]]
-        return _points_frame(result["points"], names, id_column="evaluation_id")
+        frame = _points_frame(result["points"], names, id_column="evaluation_id")
+        if contributions:
+            frame["hv_contribution"] = [p["hv_contribution"] for p in result["points"]]
+            frame.attrs["reference_point"] = result["reference_point"]
+        return frame
 
     def evaluations(self, on_front: bool | None = None, page_size: int = 1000) -> pd.DataFrame:
         """Every evaluation in seq order (``on_front=True``: the front's only), one row

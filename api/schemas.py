@@ -141,12 +141,16 @@ class FrontPoint(BaseModel):
     seq: int
     objectives: list[float]
     params: dict[str, Any]
+    # with ?contributions=true: the HV lost without this point's objective vector
+    hv_contribution: float | None = None
 
 
 class FrontOut(BaseModel):
     campaign_id: int
     objectives: list[ObjectiveOut]
     points: list[FrontPoint]
+    # with ?contributions=true: the reference point the contributions are measured under
+    reference_point: list[float] | None = None
 
 
 class HypervolumeOut(BaseModel):

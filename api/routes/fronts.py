@@ -21,6 +21,7 @@ from api.schemas import (
 )
 from pareto import (
     default_reference_point,
+    hv_contributions,
     hypervolume,
     n_dominating_reference,
     to_maximization,
@@ -50,23 +51,45 @@ def campaign_front(
         str | None,
         Query(max_length=2000, description="comma-separated objective names (a subset)"),
     ] = None,
+    contributions: Annotated[bool, Query(
+        description="also give each point's exclusive hypervolume contribution under the "
+        "campaign's reference point (on the objectives shown): the volume lost without its "
+        "objective vector; evaluations sharing one vector each get that vector's (null "
+        "until the campaign's reference point is fixed)")] = False,
 ) -> FrontOut:
     indices = _objective_indices(campaign, objectives)
     points = front(session, campaign.id, indices)
     chosen = indices if indices is not None else list(range(campaign.n_objectives))
+    values = [[p.objectives[i] for i in chosen] for p in points]
+    reference = None
+    shares: list[float | None] = [None] * len(points)
+    if contributions and campaign.reference_point is not None:
+        reference = [campaign.reference_point[i] for i in chosen]
+        shares = list(_contributions(values, reference,
+                                     [campaign.objective_senses[i] for i in chosen]))
     return FrontOut(
         campaign_id=campaign.id,
         objectives=[_objective(campaign, i) for i in chosen],
         points=[
-            FrontPoint(
-                evaluation_id=p.id,
-                seq=p.seq,
-                objectives=[p.objectives[i] for i in chosen],
-                params=p.params,
-            )
-            for p in points
+            FrontPoint(evaluation_id=p.id, seq=p.seq, objectives=v, params=p.params,
+                       hv_contribution=share)
+            for p, v, share in zip(points, values, shares, strict=True)
         ],
+        reference_point=reference,
     )
+
+
+def _contributions(values: list[list[float]], reference_raw: list[float],
+                   senses: list[Any]) -> np.ndarray:
+    """Each point's exclusive HV contribution, counting its objective vector once: copies
+    would otherwise each get 0 (removing one copy loses nothing), which on a MORL front,
+    where several policies often share a return vector, hides what the vector adds."""
+    if not values:
+        return np.empty(0)
+    maximised = to_maximization(np.array(values, dtype=float), senses)
+    distinct, which = np.unique(maximised, axis=0, return_inverse=True)
+    reference = to_maximization(np.array(reference_raw, dtype=float), senses)
+    return hv_contributions(distinct, reference)[which.reshape(-1)]
 
 
 @router.get("/campaigns/{campaign_id}/hypervolume", response_model=HypervolumeOut)

@@ -42,6 +42,12 @@ def test_client_submits_waits_and_returns_dataframes(server):
 
         front = campaign.front()
         assert isinstance(front, pd.DataFrame)
+        shares = campaign.front(contributions=True)
+        assert list(shares["evaluation_id"]) == list(front["evaluation_id"])
+        assert shares.attrs["reference_point"] == [18.0, 6.0]
+        costs = shares[["branin", "currin"]].to_numpy()
+        assert list(shares["hv_contribution"]) == pytest.approx(
+            moocore.hv_contributions(costs, ref=[18.0, 6.0]).tolist(), rel=1e-9, abs=1e-12)
         assert set(front["evaluation_id"]) == set(
             evaluations.loc[evaluations["on_front"], "evaluation_id"])
         values = evaluations[["branin", "currin"]].to_numpy()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import moocore
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -149,6 +150,18 @@ def test_metrics_equal_pareto_on_the_stored_front(http, campaign_id):
     assert metrics["expected_utility"]["n_weights"] == len(weights) == 100
     assert metrics["known_front"] is None
     assert metrics["conventions"] == {}
+
+
+def test_hv_contributions_under_minimised_objectives(http, campaign_id):
+    answer = http.get(f"/api/v1/campaigns/{campaign_id}/front",
+                      params={"contributions": "true"}).json()
+    assert answer["reference_point"] == [18.0, 6.0]
+    costs = np.array([point["objectives"] for point in answer["points"]])
+    expected = moocore.hv_contributions(costs, ref=[18.0, 6.0])  # moocore minimises
+    assert [p["hv_contribution"] for p in answer["points"]] == pytest.approx(
+        expected.tolist(), rel=1e-9, abs=1e-12)
+    assert any(share == 0 for share in expected)  # outside the reference box
+    assert any(share > 0 for share in expected)
 
 
 def test_a_test_function_has_no_known_front(http, campaign_id):

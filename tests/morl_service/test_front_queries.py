@@ -183,3 +183,26 @@ def test_cardinality_and_sparsity_count_each_return_vector_once(stored):
     columns = [sorted(point[i] for point in distinct) for i in range(2)]
     squared_gaps = sum((b - a) ** 2 for column in columns for a, b in pairwise(column))
     assert metrics["sparsity"] == pytest.approx(squared_gaps / (len(distinct) - 1), rel=1e-12)
+
+
+def test_hv_contributions_count_each_return_vector_once(stored):
+    """A front point's contribution is what the hypervolume loses without its return
+    vector, so policies sharing a vector each show that vector's contribution."""
+    http, campaign = stored
+    plain = http.get(f"/api/v1/campaigns/{campaign['id']}/front").json()
+    assert plain["reference_point"] is None
+    assert {point["hv_contribution"] for point in plain["points"]} == {None}
+
+    answer = http.get(f"/api/v1/campaigns/{campaign['id']}/front",
+                      params={"contributions": "true"}).json()
+    assert answer["reference_point"] == [0.0, -25.0]
+    points = answer["points"]
+    assert [p["evaluation_id"] for p in points] == [p["evaluation_id"] for p in plain["points"]]
+    vectors = {tuple(p["objectives"]) for p in points}
+    assert len(vectors) < len(points), "the campaign must share a return vector to test this"
+    whole = hypervolume(np.array(sorted(vectors)), [0, -25])
+    for point in points:
+        rest = np.array(sorted(vectors - {tuple(point["objectives"])})).reshape(-1, 2)
+        assert point["hv_contribution"] == pytest.approx(
+            whole - hypervolume(rest, [0, -25]), rel=1e-9, abs=1e-12)
+        assert point["hv_contribution"] > 0

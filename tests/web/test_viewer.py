@@ -337,3 +337,26 @@ def test_front_quality_without_a_known_front_and_without_a_front(page, server, c
     assert page.locator("#quality-note").inner_text() == (
         "No feasible evaluation yet: there is no front to measure.")
     assert page.locator("#front-quality tr").count() == 0
+
+
+def test_front_table_sorts_by_hv_contribution(page, server, campaigns):
+    campaign = campaigns["branin-currin-nsga2"]
+    answer = http_get(server, f"/campaigns/{campaign['id']}/front?contributions=true")
+    shares = {p["evaluation_id"]: p["hv_contribution"] for p in answer["points"]}
+    page.goto(f"{server.url}/ui/campaign.html?id={campaign['id']}")
+    wait_for_front(page)
+    page.locator("#front-table th[data-key='hvc'] button").click()
+    page.locator("#front-table th[data-key='hvc'] button").click()  # descending
+    assert page.locator("#front-table th[data-key='hvc']").get_attribute(
+        "aria-sort") == "descending"
+    rows = page.locator("#front-table tbody tr").all()
+    shown = [int(row.get_attribute("data-evaluation-id")) for row in rows]
+    assert sorted(shown) == sorted(shares)
+    assert [shares[i] for i in shown] == sorted(shares.values(), reverse=True)
+    assert shares[shown[0]] > 0
+    for row in rows:
+        cell = row.locator("td[data-label='HV contribution']").inner_text()
+        expected = shares[int(row.get_attribute("data-evaluation-id"))]
+        assert float(cell) == pytest.approx(expected, rel=1e-5, abs=1e-12)
+    assert "HV contribution: the hypervolume lost without the point's objective vector, " \
+        "under (18, 6)" in page.locator("#table-note").inner_text()

@@ -182,7 +182,8 @@ async function refreshPlots(objectivesChanged) {
   const c = state.campaign;
   const subset = state.shown.length < c.objectives.length ? state.shown.map((i) => c.objectives[i].name) : null;
   try {
-    const [front, history] = await Promise.all([api.front(state.id, subset), api.history(state.id)]);
+    const [front, history] = await Promise.all([
+      api.front(state.id, subset, { contributions: true }), api.history(state.id)]);
     state.front = front;
     state.history = history;
     if (showDominated.checked) {
@@ -337,6 +338,9 @@ function renderTable() {
     },
     { key: "seq", label: "seq", value: (p) => p.seq, numeric: true },
     ...objectives.map((o, i) => ({ key: `o${i}`, label: objectiveLabel(o), value: (p) => p.objectives[i], cell: (p) => number(p.objectives[i]), numeric: true })),
+    ...(state.front.reference_point
+      ? [{ key: "hvc", label: "HV contribution", value: (p) => p.hv_contribution, cell: (p) => number(p.hv_contribution), numeric: true }]
+      : []),
     ...(keys
       ? keys.map((key) => ({ key: `p:${key}`, label: key, value: (p) => p.params[key], cell: (p) => number(p.params[key]), numeric: true }))
       : [{ key: "params", label: "params", value: (p) => JSON.stringify(p.params), sortable: false }]),
@@ -348,6 +352,9 @@ function renderTable() {
   document.getElementById("table-heading").textContent = `Front points (${points.length})`;
   document.getElementById("table-note").textContent =
     (points.length > TABLE_ROWS ? `The first ${TABLE_ROWS} of ${points.length} are listed; export the CSV for all. ` : "") +
+    (state.front.reference_point
+      ? `HV contribution: the hypervolume lost without the point's objective vector, under ${vector(state.front.reference_point)}${state.shown.length < state.campaign.objectives.length ? " on the objectives shown" : ""}. `
+      : "") +
     "Click a column header to sort.";
 }
 
