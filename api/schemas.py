@@ -151,6 +151,8 @@ class FrontOut(BaseModel):
     points: list[FrontPoint]
     # with ?contributions=true: the reference point the contributions are measured under
     reference_point: list[float] | None = None
+    # with ?contributions=true: why they were not computed, when they were not
+    contributions_note: str | None = None
 
 
 class HypervolumeOut(BaseModel):

@@ -164,6 +164,47 @@ def test_hv_contributions_under_minimised_objectives(http, campaign_id):
     assert any(share > 0 for share in expected)
 
 
+def test_hv_contributions_are_declined_where_they_would_be_slow(http, database):
+    """Six objectives, 150 distinct front points: above the cap of 100, so the answer
+    says why there are none; on three of the objectives they are computed."""
+    created = http.post("/api/v1/campaigns", json={
+        "algorithm": "sobol", "budget": {"evaluations": 200},
+        "problem": {"kind": "test-function", "id": "dtlz2", "num_objectives": 6, "dim": 8}})
+    campaign_id = created.json()["id"]
+    sphere = np.abs(np.random.default_rng(0).normal(size=(150, 6)))
+    sphere /= np.linalg.norm(sphere, axis=1, keepdims=True)  # mutually non-dominated
+    engine = make_engine(database)
+    with make_sessionmaker(engine)() as session:
+        append_evaluations(session, campaign_id, [
+            NewEvaluation(seq=i, objectives=list(v), params={}) for i, v in enumerate(sphere)])
+    engine.dispose()
+    answer = http.get(f"/api/v1/campaigns/{campaign_id}/front",
+                      params={"contributions": "true"}).json()
+    assert len(answer["points"]) == 150
+    assert answer["contributions_note"].startswith(
+        "not computed: 150 distinct front points in 6 objectives")
+    assert {p["hv_contribution"] for p in answer["points"]} == {None}
+    assert answer["reference_point"] is None
+
+    subset = http.get(f"/api/v1/campaigns/{campaign_id}/front",
+                      params={"contributions": "true", "objectives": "f1,f2,f3"}).json()
+    assert subset["contributions_note"] is None
+    assert all(p["hv_contribution"] is not None for p in subset["points"])
+
+
+def test_hv_contributions_wait_for_a_reference_point(http):
+    created = http.post("/api/v1/campaigns", json={
+        "algorithm": "sobol", "budget": {"evaluations": 10},
+        "problem": {"kind": "external", "parameters": [{"name": "x", "low": 0, "high": 1}],
+                    "objectives": [{"name": "a", "sense": "maximize"},
+                                   {"name": "b", "sense": "maximize"}]}}).json()
+    assert created["reference_point"] is None
+    answer = http.get(f"/api/v1/campaigns/{created['id']}/front",
+                      params={"contributions": "true"}).json()
+    assert answer["points"] == [] and answer["reference_point"] is None
+    assert answer["contributions_note"].startswith("no reference point yet")
+
+
 def test_a_test_function_has_no_known_front(http, campaign_id):
     answer = http.get(f"/api/v1/campaigns/{campaign_id}/known-front")
     assert answer.status_code == 404

@@ -360,3 +360,21 @@ def test_front_table_sorts_by_hv_contribution(page, server, campaigns):
         assert float(cell) == pytest.approx(expected, rel=1e-5, abs=1e-12)
     assert "HV contribution: the hypervolume lost without the point's objective vector, " \
         "under (18, 6)" in page.locator("#table-note").inner_text()
+
+
+def test_hv_contributions_declined_in_six_objectives_say_why(page, server, campaigns):
+    with server.client() as http:
+        created = http.post("/campaigns", json={
+            "algorithm": "sobol", "budget": {"evaluations": 200}, "params": {"batch_size": 100},
+            "problem": {"kind": "test-function", "id": "dtlz2", "num_objectives": 6, "dim": 8},
+            "seed": 0}).json()
+        wait_for(lambda: http.get(f"/campaigns/{created['id']}").json()["status"] == "succeeded",
+                 timeout=120, what="the six-objective campaign to succeed")
+        answer = http.get(f"/campaigns/{created['id']}/front",
+                          params={"contributions": "true"}).json()
+    assert answer["contributions_note"].startswith("not computed")
+    page.goto(f"{server.url}/ui/campaign.html?id={created['id']}")
+    page.wait_for_selector("#front-table tbody tr")
+    assert page.locator("#front-table th[data-key='hvc']").count() == 0
+    assert f"HV contributions: {answer['contributions_note']}." in page.locator(
+        "#table-note").inner_text()

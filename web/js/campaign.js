@@ -354,7 +354,7 @@ function renderTable() {
     (points.length > TABLE_ROWS ? `The first ${TABLE_ROWS} of ${points.length} are listed; export the CSV for all. ` : "") +
     (state.front.reference_point
       ? `HV contribution: the hypervolume lost without the point's objective vector, under ${vector(state.front.reference_point)}${state.shown.length < state.campaign.objectives.length ? " on the objectives shown" : ""}. `
-      : "") +
+      : state.front.contributions_note && state.front.points.length ? `HV contributions: ${state.front.contributions_note}. ` : "") +
     "Click a column header to sort.";
 }
 
