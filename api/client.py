@@ -328,7 +328,8 @@ class Campaign:
 
     def metrics(self) -> dict[str, Any]:
         """Hypervolume, cardinality, sparsity, expected utility and, with a known front,
-        IGD, IGD+, maximum utility loss, HV ratio and coverage of the campaign's front (``GET .../metrics``)."""
+        IGD, IGD+, maximum utility loss, HV ratio and coverage of the campaign's front
+        (``GET .../metrics``)."""
         return dict(self._client.request("GET", f"/campaigns/{self.id}/metrics"))
 
     def download_policy(self, evaluation_id: int) -> bytes:

@@ -2,13 +2,13 @@
 (including the incremental ``on_front`` update the store runs for every batch), exact
 hypervolume and hypervolume contributions, front-quality indicators (expected utility,
 sparsity, IGD, IGD+, R2, and against a known front maximum utility loss and coverage),
-the front point a preference picks, preference-weight grids, reference-point rules, and the conversion between
-user-declared objective senses and the internal convention. Every function works in
-the maximisation convention (all objectives maximised) on float64 arrays of shape
-``(n_points, n_objectives)``; senses are converted at the boundary with
-:func:`to_maximization` / :func:`from_maximization`. This package imports only numpy
-and moocore — no torch, and nothing else of mofront — so every other package may
-import it.
+the front point a preference picks, preference-weight grids, reference-point rules, and
+the conversion between user-declared objective senses and the internal convention.
+Every function works in the maximisation convention (all objectives maximised) on
+float64 arrays of shape ``(n_points, n_objectives)``; senses are converted at the
+boundary with :func:`to_maximization` / :func:`from_maximization`. This package imports
+only numpy and moocore — no torch, and nothing else of mofront — so every other package
+may import it.
 """
 
 from pareto.dominance import dominates, non_dominated, non_dominated_mask, update_front

@@ -172,12 +172,13 @@ def metrics(campaign: CampaignDep, session: SessionDep) -> MetricsOut:
     between neighbours per objective, lower is denser; as PGMORL and MORL-Baselines);
     expected utility, the mean over an equally spaced weight grid (the simplex lattice
     with at least 100 weights: 100 for 2 objectives, 105 for 3) of the best linear
-    utility on the front. Where the problem has a known front (see ``/known-front``): IGD and IGD+
-    (lower is better), the maximum utility loss over the same weights (the most any of
-    them loses against the known front; lower is better), the known front's hypervolume
-    and the ratio of the campaign's to it, and coverage — the fraction of known-front points that some front point reaches
-    within 1% of the known front's range in every objective (the tolerances are in the
-    answer). 409 when the campaign has no feasible evaluation yet."""
+    utility on the front. Where the problem has a known front (see ``/known-front``): IGD
+    and IGD+ (lower is better), the maximum utility loss over the same weights (the most
+    any of them loses against the known front; lower is better), the known front's
+    hypervolume and the ratio of the campaign's to it, and coverage — the fraction of
+    known-front points that some front point reaches within 1% of the known front's range
+    in every objective (the tolerances are in the answer). 409 when the campaign has no
+    feasible evaluation yet."""
     raw = front_objectives(session, campaign)
     if len(raw) == 0:
         raise _no_front(campaign)
