@@ -1,6 +1,7 @@
 // One campaign: its facts, the Pareto front (2-D, 3-D or parallel coordinates on the
 // objectives chosen), dominated evaluations on demand, the HV history, the front's
-// quality measures (GET /metrics), the table of front points, one evaluation's details, the evaluation a preference picks (and, for a
+// quality measures (GET /metrics), the table of front points with their HV
+// contributions, one evaluation's details, the evaluation a preference picks (and, for a
 // PD-MORL campaign, the network to serve at it), Cancel and CSV export. Live while it runs.
 
 import { ApiError, api, evaluationsFrom } from "./api.js";
