@@ -94,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     front = commands.add_parser("front", help="print a campaign's Pareto front as CSV")
     front.add_argument("id", type=int)
     front.add_argument("--objectives", help="comma-separated subset of objective names")
+    front.add_argument("--contributions", action="store_true",
+                       help="add each point's exclusive hypervolume contribution")
     _add_url(front)
     front.set_defaults(handler=_front)
 
@@ -274,7 +276,7 @@ def _front(args: argparse.Namespace) -> int:
     with _client(args) as client:
         campaign = _call(lambda: client.campaign(args.id))
         objectives = args.objectives.split(",") if args.objectives else None
-        frame = _call(lambda: campaign.front(objectives))
+        frame = _call(lambda: campaign.front(objectives, contributions=args.contributions))
     sys.stdout.write(frame.to_csv(index=False))
     return 0
 

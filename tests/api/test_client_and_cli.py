@@ -110,6 +110,11 @@ def test_cli_submit_wait_status_front(server, tmp_path):
     front = pd.read_csv(io.StringIO(csv.stdout))
     assert len(front) == one["front_size"]
     assert {"evaluation_id", "branin", "currin"} <= set(front.columns)
+    shares = pd.read_csv(io.StringIO(mofront(
+        "front", str(campaign_id), "--contributions", "--url", server.url).stdout))
+    assert list(shares["evaluation_id"]) == list(front["evaluation_id"])
+    assert list(shares["hv_contribution"]) == pytest.approx(moocore.hv_contributions(
+        shares[["branin", "currin"]].to_numpy(), ref=[18.0, 6.0]).tolist(), abs=1e-9)
 
     from_stdin = mofront("submit", "-", "--url", server.url, stdin=json.dumps(SPEC))
     assert from_stdin.returncode == 0 and "queued" in from_stdin.stdout
