@@ -326,6 +326,8 @@ def test_front_quality_without_a_known_front_and_without_a_front(page, server, c
         "hypervolume", "cardinality", "sparsity", "expected utility"]
     cardinality = page.locator("#front-quality tr[data-measure='cardinality'] td").first
     assert cardinality.inner_text() == str(metrics["cardinality"])
+    assert metrics["cardinality"] == metrics["front_size"]
+    assert page.locator("#front-size dd").inner_text() == str(metrics["front_size"])
     assert "minimised objectives are negated" in page.locator("#quality-note").inner_text()
     page.set_viewport_size(PHONE)  # the table fits a phone: no sideways scrolling
     # (once the plots have followed the resize, which Plotly does a moment later)

@@ -188,6 +188,9 @@ def test_front_quality_shows_the_metrics_against_the_known_front(page, morl):
     assert shown["coverage"] == f"{100 * known['coverage']:.1f}%"
     meaning = page.locator("#front-quality tr[data-measure='cardinality'] td").nth(1).inner_text()
     assert f"among the front's {metrics['front_size']} evaluations" in meaning
+    assert metrics["cardinality"] < metrics["front_size"]  # policies share return vectors
+    assert page.locator("#front-size dd").inner_text() == (
+        f"{metrics['front_size']} ({metrics['cardinality']} distinct)")
 
 
 def test_a_gflownet_known_front_is_not_labelled_with_a_discount(page, morl):

@@ -39,6 +39,7 @@ const state = {
   clickBound: false,
   registry: null, // to leave default problem parameters out of the facts
   knownFront: null, // KnownFrontOut, when the problem has a known Pareto front
+  metrics: null, // MetricsOut of the front last drawn
 };
 
 markCurrentNav("list");
@@ -124,7 +125,7 @@ function renderFacts() {
     ["problem", `${problemLabel(c.problem)}${params ? ` (${params})` : ""}`],
     ["progress", el("span", {}, progressBar(c.progress, "campaign progress"),
       `${number(c.budget.used)} / ${number(c.budget.amount)} ${unit}`)],
-    ["front size", String(c.front_size)],
+    ["front size", frontSize(c), { id: "front-size" }],
     ["hypervolume", c.hypervolume === null ? "—" : number(c.hypervolume), { id: "campaign-hv" }],
     ...(Object.keys(c.conventions || {}).length
       ? [["evaluation conventions", conventionParts(c.conventions), { class: "conventions", id: "conventions" }]] : []),
@@ -143,6 +144,14 @@ function renderFacts() {
   const list = document.getElementById("facts");
   list.replaceChildren(...facts.map(([term, value, attributes]) => el("div", attributes || {}, el("dt", {}, term), el("dd", {}, value))));
   if (c.error) list.append(el("div", { class: "alert", role: "alert", style: "grid-column: 1 / -1" }, `error: ${c.error}`));
+}
+
+/** The front's evaluations and, where several share an objective vector (a MORL front
+ *  often does), how many distinct vectors they are. */
+function frontSize(c) {
+  const m = state.metrics;
+  if (!m || m.front_size !== c.front_size || m.cardinality === m.front_size) return String(c.front_size);
+  return `${c.front_size} (${m.cardinality} distinct)`;
 }
 
 /** How a MORL campaign's returns are measured, as one line a person reads: the
@@ -223,6 +232,8 @@ async function renderQuality() {
   let metrics;
   try {
     metrics = await api.metrics(state.id);
+    state.metrics = metrics;
+    renderFacts();
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) {
       nothingToMeasure();
