@@ -85,6 +85,24 @@ class Client:
         table.attrs["reference_point_source"] = result["reference_point_source"]
         return table
 
+    def attainment(self, campaign_ids: Sequence[int],
+                   percentiles: Sequence[float] | None = None) -> dict[float, pd.DataFrame]:
+        """Empirical attainment surfaces of these runs (``GET /attainment``): for each
+        percentile, a frame of the surface's corner points, one column per objective
+        (raw units); ``attrs["runs_needed"]`` of the runs reach each point below it.
+        Default percentiles: the best run, the median and every run."""
+        params = {"campaigns": ",".join(map(str, campaign_ids))}
+        if percentiles is not None:
+            params["percentiles"] = ",".join(map(repr, map(float, percentiles)))
+        result = self.request("GET", "/attainment", params=params)
+        names = [o["name"] for o in result["objectives"]]
+        surfaces = {}
+        for surface in result["surfaces"]:
+            frame = pd.DataFrame(surface["points"], columns=names)
+            frame.attrs["runs_needed"] = surface["runs_needed"]
+            surfaces[surface["percentile"]] = frame
+        return surfaces
+
     def sweep(self, spec: dict[str, Any], seeds: Iterable[int], *, wait: bool = True,
               progress: bool = False, poll_seconds: float = 1.0,
               timeout: float | None = None) -> Sweep:

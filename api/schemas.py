@@ -216,6 +216,18 @@ class CompareOut(BaseModel):
     campaigns: list[CompareEntry]
 
 
+class AttainmentSurfaceOut(BaseModel):
+    percentile: float
+    runs_needed: int  # of the campaigns, at least this many reach each point below it
+    points: list[list[float]]  # the surface's corners, raw units, each objective's sense
+
+
+class AttainmentOut(BaseModel):
+    objectives: list[ObjectiveOut]
+    campaign_ids: list[int]
+    surfaces: list[AttainmentSurfaceOut]
+
+
 class SuggestionOut(BaseModel):
     id: int
     params: dict[str, float]

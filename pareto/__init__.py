@@ -2,15 +2,16 @@
 (including the incremental ``on_front`` update the store runs for every batch), exact
 hypervolume and hypervolume contributions, front-quality indicators (expected utility,
 sparsity, IGD, IGD+, R2, and against a known front maximum utility loss and coverage),
-the front point a preference picks, preference-weight grids, reference-point rules, and
-the conversion between user-declared objective senses and the internal convention.
-Every function works in the maximisation convention (all objectives maximised) on
-float64 arrays of shape ``(n_points, n_objectives)``; senses are converted at the
-boundary with :func:`to_maximization` / :func:`from_maximization`. This package imports
-only numpy and moocore — no torch, and nothing else of mofront — so every other package
-may import it.
+empirical attainment surfaces of several runs, the front point a preference picks,
+preference-weight grids, reference-point rules, and the conversion between
+user-declared objective senses and the internal convention. Every function works in the
+maximisation convention (all objectives maximised) on float64 arrays of shape
+``(n_points, n_objectives)``; senses are converted at the boundary with
+:func:`to_maximization` / :func:`from_maximization`. This package imports only numpy and
+moocore — no torch, and nothing else of mofront — so every other package may import it.
 """
 
+from pareto.attainment import attainment_surfaces
 from pareto.dominance import dominates, non_dominated, non_dominated_mask, update_front
 from pareto.hypervolume import hv_contributions, hypervolume, n_dominating_reference
 from pareto.metrics import (
@@ -43,6 +44,7 @@ __all__ = [
     "PreferenceChoice",
     "ReferenceSource",
     "Sense",
+    "attainment_surfaces",
     "best_conditioned_policy",
     "best_for_preference",
     "check_preference",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 import numpy as np
@@ -9,6 +10,8 @@ from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import MAX_ID, CampaignDep, SessionDep
 from api.schemas import (
+    AttainmentOut,
+    AttainmentSurfaceOut,
     CompareEntry,
     CompareHistoryPoint,
     CompareOut,
@@ -20,7 +23,9 @@ from api.schemas import (
     ObjectiveOut,
 )
 from pareto import (
+    attainment_surfaces,
     default_reference_point,
+    from_maximization,
     hv_contributions,
     hypervolume,
     n_dominating_reference,
@@ -181,15 +186,8 @@ def compare(
     """Each campaign's HV under one reference point: the one given, else the published
     point the campaigns share, else the DESIGN.md rule over the union of their fronts.
     With ``history=true``, each campaign's HV curve too, recomputed under that point."""
-    chosen = [_campaign_for_compare(session, part) for part in _split(campaigns, "campaigns")]
+    chosen = _campaigns_on_one_problem(session, campaigns)
     first = chosen[0]
-    signature = (first.objective_names, first.objective_senses)
-    for other in chosen[1:]:
-        if (other.objective_names, other.objective_senses) != signature:
-            raise _query_error("campaigns", (
-                f"campaign {other.id} has objectives {other.objective_names}; campaign "
-                f"{first.id} has {first.objective_names}: compare campaigns on the same problem"
-            ))
     senses = first.objective_senses
     fronts = [to_maximization(front_objectives(session, c), senses) for c in chosen]
     point_raw, source = _common_reference_point(chosen, fronts, reference_point)
@@ -215,6 +213,76 @@ def compare(
             for c, f in zip(chosen, fronts)
         ],
     )
+
+
+@router.get("/attainment", response_model=AttainmentOut,
+            responses={404: {"description": "one of the campaigns does not exist"}})
+def attainment(
+    session: SessionDep,
+    campaigns: Annotated[str, Query(max_length=2000, description="comma-separated ids")],
+    percentiles: Annotated[str | None, Query(
+        max_length=2000, description="comma-separated, each in (0, 100]; default: the "
+        "best (one run), 50 (the median) and 100 (every run)")] = None,
+) -> AttainmentOut:
+    """Empirical attainment surfaces of several runs on one problem, typically one
+    algorithm's seeds: for each percentile p, the corner points of the boundary of what
+    at least p% of the campaigns' fronts reach (weakly dominate), in raw units. A campaign
+    with no feasible evaluation yet counts as a run that reaches nothing. 2 or 3
+    objectives (moocore's exact EAF)."""
+    chosen = _campaigns_on_one_problem(session, campaigns)
+    ids = [c.id for c in chosen]
+    if len(set(ids)) != len(ids):
+        raise _query_error("campaigns", "each campaign may be named once: each is one run")
+    first = chosen[0]
+    if first.n_objectives not in (2, 3):
+        raise _query_error("campaigns", (
+            f"attainment surfaces are computed for 2 or 3 objectives; these campaigns have "
+            f"{first.n_objectives} (compare them by hypervolume with /compare)"))
+    levels = _parse_percentiles(percentiles, len(chosen))
+    senses = first.objective_senses
+    fronts = [to_maximization(front_objectives(session, c), senses) for c in chosen]
+    surfaces = attainment_surfaces(fronts, levels)
+    return AttainmentOut(
+        objectives=[_objective(first, i) for i in range(first.n_objectives)],
+        campaign_ids=ids,
+        surfaces=[
+            AttainmentSurfaceOut(
+                percentile=level,
+                runs_needed=math.ceil(level * len(chosen) / 100 - 1e-9),
+                points=from_maximization(surface, senses).tolist(),
+            )
+            for level, surface in zip(levels, surfaces, strict=True)
+        ],
+    )
+
+
+def _parse_percentiles(text: str | None, n_runs: int) -> list[float]:
+    if text is None:
+        return sorted({100 / n_runs, 50.0, 100.0} if n_runs > 1 else {100.0})
+    try:
+        levels = [float(part) for part in _split(text, "percentiles")]
+    except ValueError:
+        raise _query_error(
+            "percentiles", f"{text!r} is not a comma-separated list of numbers") from None
+    wrong = [level for level in levels if not 0 < level <= 100]
+    if wrong:
+        raise _query_error("percentiles", f"each percentile must be in (0, 100]; got {wrong[0]}")
+    return levels
+
+
+def _campaigns_on_one_problem(session: Any, campaigns: str) -> list[Any]:
+    """The campaigns named, refused (422, ``campaigns``) unless they share their
+    objectives and senses, so their fronts live in one objective space."""
+    chosen = [_campaign_for_compare(session, part) for part in _split(campaigns, "campaigns")]
+    first = chosen[0]
+    signature = (first.objective_names, first.objective_senses)
+    for other in chosen[1:]:
+        if (other.objective_names, other.objective_senses) != signature:
+            raise _query_error("campaigns", (
+                f"campaign {other.id} has objectives {other.objective_names}; campaign "
+                f"{first.id} has {first.objective_names}: compare campaigns on the same problem"
+            ))
+    return chosen
 
 
 def _history_under(

@@ -63,6 +63,12 @@ def test_client_submits_waits_and_returns_dataframes(server):
         assert history.attrs["reference_point"] == [18.0, 6.0]
 
         other = client.submit(SPEC | {"seed": 2}).wait(progress=False, poll_seconds=0.2)
+        surfaces = client.attainment([campaign.id, other.id])
+        assert list(surfaces) == [50.0, 100.0]
+        assert surfaces[50.0].attrs["runs_needed"] == 1
+        union = pd.concat([front, other.front()])[["branin", "currin"]].to_numpy()
+        best = union[moocore.is_nondominated(union)]  # moocore minimises, as both objectives
+        assert sorted(map(tuple, surfaces[50.0].to_numpy())) == sorted(map(tuple, best))
         table = client.compare([campaign.id, other.id])
         assert list(table["campaign_id"]) == [campaign.id, other.id]
         assert table.attrs["reference_point"] == [18.0, 6.0]

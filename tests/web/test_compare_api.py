@@ -113,3 +113,56 @@ def test_plotly_is_served_from_the_python_package_and_slash_opens_the_viewer(htt
     assert root.status_code in (302, 307) and root.headers["location"] == "/ui/"
     for page in ["", "campaign.html", "compare.html", "submit.html"]:
         assert http.get(f"/ui/{page}").status_code == 200, page
+
+
+def test_attainment_surfaces_of_two_runs(http):
+    a, b = told_campaign(http, BATCHES["a"]), told_campaign(http, BATCHES["b"])
+    answer = http.get("/api/v1/attainment", params={"campaigns": f"{a},{b}"})
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["campaign_ids"] == [a, b]
+    assert [s["percentile"] for s in result["surfaces"]] == [50.0, 100.0]  # best = median
+    assert [s["runs_needed"] for s in result["surfaces"]] == [1, 2]
+    best, both = ({tuple(point) for point in s["points"]} for s in result["surfaces"])
+    # one run: the non-dominated union of the fronts (yield up, cost down), raw units
+    assert best == {(40, 2), (55, 4), (60, 8), (70, 9), (75, 10), (80, 12)}
+    # both runs: e.g. (50, 5) is a's own point and b's (55, 4) is better in both
+    assert (50, 5) in both and (55, 4) not in both
+    feasible = {name: [(y, c) for batch in batches for y, c, s in batch if s >= 0]
+                for name, batches in BATCHES.items()}
+    for y, c in both:  # every run reaches every corner
+        for points in feasible.values():
+            assert any(yr >= y and cr <= c for yr, cr in points)
+
+    median = http.get("/api/v1/attainment",
+                      params={"campaigns": f"{a},{b}", "percentiles": "100"}).json()
+    assert {tuple(p) for p in median["surfaces"][0]["points"]} == both
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"percentiles": "0"}, "each percentile must be in (0, 100]; got 0.0"),
+    ({"percentiles": "50,abc"}, "'50,abc' is not a comma-separated list of numbers"),
+    ({"percentiles": "50,"}, "percentiles must be a comma-separated list with no empty items"),
+])
+def test_attainment_refuses_bad_percentiles(http, params, message):
+    a = told_campaign(http, BATCHES["a"])
+    answer = http.get("/api/v1/attainment", params={"campaigns": f"{a}", **params})
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == [
+        {"loc": ["query", "percentiles"], "msg": message, "type": "value_error"}]
+
+
+def test_attainment_refuses_repeated_campaigns_and_four_objectives(http):
+    a = told_campaign(http, BATCHES["a"])
+    twice = http.get("/api/v1/attainment", params={"campaigns": f"{a},{a}"})
+    assert twice.status_code == 422
+    assert twice.json()["detail"][0]["loc"] == ["query", "campaigns"]
+    assert "each campaign may be named once" in twice.json()["detail"][0]["msg"]
+    four = http.post("/api/v1/campaigns", json={
+        "algorithm": "sobol", "problem": {**PROBLEM, "objectives": [
+            {"name": f"o{i}", "sense": "maximize"} for i in range(4)]},
+        "budget": {"evaluations": 20}}).json()
+    refused = http.get("/api/v1/attainment", params={"campaigns": str(four["id"])})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["msg"].startswith(
+        "attainment surfaces are computed for 2 or 3 objectives; these campaigns have 4")

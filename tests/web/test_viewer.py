@@ -380,3 +380,22 @@ def test_hv_contributions_declined_in_six_objectives_say_why(page, server, campa
     assert page.locator("#front-table th[data-key='hvc']").count() == 0
     assert f"HV contributions: {answer['contributions_note']}." in page.locator(
         "#table-note").inner_text()
+
+
+def test_compare_page_draws_each_algorithms_attainment_surfaces(page, server, campaigns):
+    ids = sorted(campaigns[name]["id"] for name in COMPARED)  # two sobol seeds, one nsga2
+    sobol = sorted(campaigns[name]["id"] for name in COMPARED if "sobol" in name)
+    expected = http_get(server, f"/attainment?campaigns={','.join(map(str, sobol))}")
+    page.goto(f"{server.url}/ui/compare.html?campaigns={','.join(map(str, ids))}")
+    page.wait_for_function("() => (document.querySelector('#attainment-plot').data || [])"
+                           ".some(t => t.meta && t.meta.role === 'attainment')")
+    drawn = page.evaluate(
+        "() => document.querySelector('#attainment-plot').data.map(t => ({meta: t.meta,"
+        " x: t.x, y: t.y, dash: t.line.dash}))")
+    # nsga2 has one campaign here: it has no spread to show
+    assert [t["meta"]["group"] for t in drawn] == ["sobol", "sobol"]
+    assert [t["meta"]["percentile"] for t in drawn] == [50.0, 100.0]
+    assert [t["dash"] for t in drawn] == ["dot", "dash"]  # the best run; both runs
+    for trace, surface in zip(drawn, expected["surfaces"]):
+        assert sorted(zip(trace["x"], trace["y"])) == sorted(map(tuple, surface["points"]))
+    assert "what every run reached" in page.locator("#attainment-note").inner_text()

@@ -89,6 +89,8 @@ export const api = {
   artifactUrl: (id) => `/api/v1/evaluations/${id}/artifact`,
   /** The artifact as a fetch Response (sent with the token, which a plain link cannot). */
   artifact: (id) => request(`/evaluations/${id}/artifact`, { raw: true }),
+  attainment: (ids, percentiles) =>
+    request(`/attainment${query({ campaigns: ids.join(","), percentiles: percentiles ? percentiles.join(",") : null })}`),
   compare: (ids, { referencePoint, history } = {}) =>
     request(`/compare${query({ campaigns: ids.join(","), reference_point: referencePoint, history })}`),
 };

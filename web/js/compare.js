@@ -1,8 +1,9 @@
 // Compare campaigns on one problem: fronts overlaid (one trace per campaign), HV curves
-// under one common reference point (GET /compare?history=true), and a summary table.
+// under one common reference point (GET /compare?history=true), a summary table, and
+// for an algorithm with several campaigns (seeds) its attainment surfaces (GET /attainment).
 
 import { api } from "./api.js";
-import { compareFrontFigure, compareHistoryFigure, draw } from "./plots.js";
+import { attainmentFigure, compareFrontFigure, compareHistoryFigure, draw } from "./plots.js";
 import {
   ACTIVE, clearError, el, markCurrentNav, number, objectiveLabel, poll, problemLabel,
   showError, sortableTable, statusBadge, vector,
@@ -162,6 +163,45 @@ async function refresh() {
   document.getElementById("picker-summary").textContent =
     `Comparing ${state.ids.length} campaigns on ${problemSelect.value} — change`;
   render(comparison, fronts);
+  await renderAttainment(comparison);
+}
+
+/** One group per algorithm with two or more of the campaigns: its best, median and
+ *  worst attainment surfaces, drawn for two objectives (three: the API gives them). */
+async function renderAttainment(comparison) {
+  const section = document.getElementById("attainment-section");
+  const byAlgorithm = new Map();
+  for (const c of comparison.campaigns) {
+    if (!byAlgorithm.has(c.algorithm)) byAlgorithm.set(c.algorithm, []);
+    byAlgorithm.get(c.algorithm).push(c.campaign_id);
+  }
+  const seeded = [...byAlgorithm].filter(([, ids]) => ids.length >= 2);
+  section.hidden = seeded.length === 0 || comparison.objectives.length > 3;
+  if (section.hidden) return;
+  const note = document.getElementById("attainment-note");
+  const plot = document.getElementById("attainment-plot");
+  if (comparison.objectives.length === 3) {
+    plot.hidden = true;
+    note.replaceChildren("Attainment surfaces of three objectives are not drawn here; ",
+      ...seeded.flatMap(([algorithm, ids], k) => [k ? ", " : "", el("code", {}, `GET /api/v1/attainment?campaigns=${ids.join(",")}`), ` (${algorithm})`]),
+      " gives their corner points.");
+    return;
+  }
+  plot.hidden = false;
+  let groups;
+  try {
+    groups = await Promise.all(seeded.map(async ([algorithm, ids]) => ({
+      label: algorithm, nRuns: ids.length, surfaces: (await api.attainment(ids)).surfaces,
+    })));
+  } catch (error) {
+    section.hidden = true;
+    showError(errorBox, error);
+    return;
+  }
+  draw(plot, attainmentFigure({ objectives: comparison.objectives, groups }));
+  note.textContent = "For each algorithm with two or more of these campaigns (its runs): " +
+    "dotted, what its best run reached; solid, what at least half of its runs reached; " +
+    "dashed, what every run reached (the empirical attainment function, exact).";
 }
 
 function render(comparison, fronts) {

@@ -2,7 +2,7 @@
 // overlays, and hypervolume curves. Pure functions from API data to {data, layout}.
 /* global Plotly */
 
-import { objectiveLabel, vector } from "./ui.js";
+import { number, objectiveLabel, vector } from "./ui.js";
 
 export const FRONT_COLOUR = "#1a56b8";
 export const DOMINATED_COLOUR = "#b3bac7";
@@ -271,6 +271,33 @@ export function compareFrontFigure({ objectives, fronts, reference, referenceSou
 }
 
 /** One campaign's HV (under its own reference point) and front size against budget used. */
+/** Attainment surfaces of two objectives, one colour per group of runs (an algorithm's
+ *  seeds): the best run's dotted, the median solid, every run's dashed.
+ *  groups: [{label, nRuns, surfaces: [{percentile, runs_needed, points: [[x, y]]}]}]. */
+export function attainmentFigure({ objectives, groups }) {
+  const data = groups.flatMap((group, k) => group.surfaces.map((surface) => {
+    const sorted = [...surface.points].sort((a, b) => a[0] - b[0]);
+    const dash = surface.runs_needed === 1 ? "dot" : surface.runs_needed === group.nRuns ? "dash" : "solid";
+    return {
+      type: "scatter",
+      mode: "lines",
+      name: `${group.label}: ${number(surface.percentile, 3)}% (${surface.runs_needed} of ${group.nRuns} runs)`,
+      meta: { role: "attainment", group: group.label, percentile: surface.percentile },
+      x: sorted.map((p) => p[0]),
+      y: sorted.map((p) => p[1]),
+      line: { color: PALETTE[k % PALETTE.length], width: dash === "solid" ? 2.5 : 1.5, dash, shape: stairs(objectives[0].sense) },
+      hovertemplate: `${objectives[0].name}: %{x:.5g}<br>${objectives[1].name}: %{y:.5g}<extra>${group.label} ${number(surface.percentile, 3)}%</extra>`,
+    };
+  }));
+  return {
+    data,
+    layout: baseLayout({
+      xaxis: axis(objectiveLabel(objectives[0])),
+      yaxis: axis(objectiveLabel(objectives[1])),
+    }),
+  };
+}
+
 export function historyFigure(history) {
   const points = history.points.filter((p) => p.hypervolume !== null);
   const largestFront = Math.max(1, ...history.points.map((p) => p.front_size));
