@@ -11,7 +11,7 @@ maximisation convention (all objectives maximised) on float64 arrays of shape
 moocore — no torch, and nothing else of mofront — so every other package may import it.
 """
 
-from pareto.attainment import attainment_surfaces
+from pareto.attainment import attainment_surfaces, runs_needed
 from pareto.dominance import dominates, non_dominated, non_dominated_mask, update_front
 from pareto.hypervolume import hv_contributions, hypervolume, n_dominating_reference
 from pareto.metrics import (
@@ -67,6 +67,7 @@ __all__ = [
     "normalized_utilities",
     "r2",
     "resolve_reference_point",
+    "runs_needed",
     "simplex_grid",
     "sparsity",
     "to_maximization",

@@ -46,12 +46,18 @@ def attainment_surfaces(fronts: Sequence[ArrayLike],
     attaining = [a for a in arrays if len(a)]
     surfaces = []
     for p in percentiles:
-        needed = math.ceil(p * len(arrays) / 100 - 1e-9)  # runs that must attain a point
+        needed = runs_needed(p, len(arrays))
         if needed > len(attaining):
             surfaces.append(np.empty((0, m)))
             continue
-        surfaces.append(_surface(attaining, max(needed, 1)))
+        surfaces.append(_surface(attaining, needed))
     return surfaces
+
+
+def runs_needed(percentile: float, n_runs: int) -> int:
+    """How many of ``n_runs`` must attain a point for it to be under the ``percentile``
+    surface: at least ``percentile``% of them (the float slack keeps 100 × k / n at k)."""
+    return max(1, math.ceil(percentile * n_runs / 100 - 1e-9))
 
 
 def _surface(runs: list[np.ndarray], needed: int) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from pareto import (
     hv_contributions,
     hypervolume,
     n_dominating_reference,
+    runs_needed,
     to_maximization,
     update_front,
 )
@@ -74,11 +74,9 @@ def campaign_front(
     reference, note = None, None
     shares: list[float | None] = [None] * len(points)
     if contributions:
-        note = _contributions_refused(values, len(chosen), campaign.reference_point)
+        shares, note = _contributions(values, chosen, campaign)
         if note is None:
             reference = [campaign.reference_point[i] for i in chosen]
-            shares = list(_contributions(values, reference,
-                                         [campaign.objective_senses[i] for i in chosen]))
     return FrontOut(
         campaign_id=campaign.id,
         objectives=[_objective(campaign, i) for i in chosen],
@@ -92,33 +90,30 @@ def campaign_front(
     )
 
 
-def _contributions_refused(values: list[list[float]], m: int,
-                           reference_point: list[float] | None) -> str | None:
-    """Why the contributions are not computed, or None when they are."""
-    if reference_point is None:
-        return "no reference point yet: it is fixed at the campaign's first metric snapshot"
-    limit = CONTRIBUTION_LIMITS.get(m, CONTRIBUTION_LIMIT_ABOVE) if m > 3 else None
-    if limit is None or not values:
-        return None
-    distinct = len({tuple(v) for v in values})
-    if distinct <= limit:
-        return None
-    return (f"not computed: {distinct} distinct front points in {m} objectives; above 3 "
-            f"objectives each costs a hypervolume, so they are computed for up to {limit} "
-            f"(show fewer objectives, or use pareto.hv_contributions)")
-
-
-def _contributions(values: list[list[float]], reference_raw: list[float],
-                   senses: list[Any]) -> np.ndarray:
-    """Each point's exclusive HV contribution, counting its objective vector once: copies
+def _contributions(values: list[list[float]], chosen: list[int],
+                   campaign: Any) -> tuple[list[float | None], str | None]:
+    """Each point's exclusive HV contribution under the campaign's reference point (on the
+    objectives ``chosen``), or Nones and why not. Each objective vector counts once: copies
     would otherwise each get 0 (removing one copy loses nothing), which on a MORL front,
     where several policies often share a return vector, hides what the vector adds."""
+    none: list[float | None] = [None] * len(values)
+    if campaign.reference_point is None:
+        return none, "no reference point yet: it is fixed at the campaign's first metric snapshot"
     if not values:
-        return np.empty(0)
-    maximised = to_maximization(np.array(values, dtype=float), senses)
-    distinct, which = np.unique(maximised, axis=0, return_inverse=True)
-    reference = to_maximization(np.array(reference_raw, dtype=float), senses)
-    return hv_contributions(distinct, reference)[which.reshape(-1)]
+        return [], None
+    senses = [campaign.objective_senses[i] for i in chosen]
+    distinct, which = np.unique(to_maximization(np.array(values, dtype=float), senses),
+                                axis=0, return_inverse=True)
+    m = len(chosen)
+    limit = CONTRIBUTION_LIMITS.get(m, CONTRIBUTION_LIMIT_ABOVE)
+    if m > 3 and len(distinct) > limit:
+        return none, (
+            f"not computed: {len(distinct)} distinct front points in {m} objectives; above 3 "
+            f"objectives each costs a hypervolume, so they are computed for up to {limit} "
+            f"(show fewer objectives, or use pareto.hv_contributions)")
+    reference = to_maximization(
+        np.array([campaign.reference_point[i] for i in chosen], dtype=float), senses)
+    return hv_contributions(distinct, reference)[which.reshape(-1)].tolist(), None
 
 
 @router.get("/campaigns/{campaign_id}/hypervolume", response_model=HypervolumeOut)
@@ -248,7 +243,7 @@ def attainment(
         surfaces=[
             AttainmentSurfaceOut(
                 percentile=level,
-                runs_needed=math.ceil(level * len(chosen) / 100 - 1e-9),
+                runs_needed=runs_needed(level, len(chosen)),
                 points=from_maximization(surface, senses).tolist(),
             )
             for level, surface in zip(levels, surfaces, strict=True)
