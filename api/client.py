@@ -130,7 +130,7 @@ class Client:
     def optimize(
         self,
         fn: Callable[..., Any],
-        parameters: dict[str, tuple[float, float]] | Sequence[dict[str, Any]],
+        parameters: dict[str, tuple[float, float] | dict[str, Any]] | Sequence[dict[str, Any]],
         objectives: dict[str, str] | Sequence[dict[str, Any]],
         budget: int,
         *,
@@ -148,9 +148,13 @@ class Client:
                             parameters={"temp": (20, 90), "time": (1, 10)},
                             objectives={"yield": "maximize", "cost": "minimize"},
                             budget=30)
+
+        A parameter is ``(low, high)``, or a mapping with the external problem's other
+        fields: ``{"lr": {"low": 1e-5, "high": 0.1, "log_scale": True}, "layers": {"low":
+        1, "high": 8, "value_type": "int"}}``.
         """
         if isinstance(parameters, dict):
-            parameters = [{"name": k, "low": lo, "high": hi} for k, (lo, hi) in parameters.items()]
+            parameters = [_parameter(name, bounds) for name, bounds in parameters.items()]
         if isinstance(objectives, dict):
             objectives = [{"name": k, "sense": sense} for k, sense in objectives.items()]
         spec: dict[str, Any] = {
@@ -455,6 +459,14 @@ class _ProgressBar:
 
     def close(self) -> None:
         self._progress.stop()
+
+
+def _parameter(name: str, bounds: tuple[float, float] | dict[str, Any]) -> dict[str, Any]:
+    """One external-problem parameter from ``optimize``'s short form."""
+    if isinstance(bounds, dict):
+        return {"name": name, **bounds}
+    low, high = bounds
+    return {"name": name, "low": low, "high": high}
 
 
 def _values(values: Any) -> Any:

@@ -230,7 +230,7 @@ class AttainmentOut(BaseModel):
 
 class SuggestionOut(BaseModel):
     id: int
-    params: dict[str, float]
+    params: dict[str, int | float]  # an int parameter's values are ints
     expires_at: datetime
 
 

@@ -11,7 +11,9 @@ then, until the budget is spent, repeats
    and per constraint slack, on everything observed so far;
 2. **acquire** (:mod:`bayesopt.acquisition`): qLogNEHVI, or ``q`` qLogNParEGO
    functions with one random Chebyshev scalarisation each;
-3. **optimise**: multi-start L-BFGS-B over the problem's box (``optimize_acqf`` with
+3. **optimise**: multi-start L-BFGS-B over the problem's box in search coordinates
+   (:mod:`bayesopt.space`: ``log(x)`` for a log-scale parameter, integers relaxed to
+   reals and rounded afterwards; the box itself otherwise) (``optimize_acqf`` with
    ``sequential=True`` — greedy sequential selection of the ``q`` candidates, each
    conditioned on the ones before it as pending points — or the same greedy sequence
    across the ParEGO functions, as ``optimize_acqf_list`` does), then evaluates the batch. The last
@@ -54,7 +56,7 @@ from botorch.acquisition import AcquisitionFunction
 from botorch.optim.optimize import optimize_acqf
 from torch import Tensor
 
-from bayesopt import acquisition, sobol
+from bayesopt import acquisition, sobol, space
 from bayesopt.config import BayesOptConfig, QLogNEHVIConfig, QNParEGOConfig
 from bayesopt.models import fit_model
 from jobs.protocol import Evaluated, Observations, Parameter, ProblemInfo, Recorder
@@ -68,11 +70,11 @@ class Surrogate:
     """What an acquisition needs: the fitted model and the data it was fitted on."""
 
     model: Any  # a fitted ModelListGP with m + c outputs
-    x: Tensor  # n x d observed inputs (problem units)
+    x: Tensor  # n x d observed inputs (search coordinates: bayesopt.space)
     objectives: Tensor  # n x m, maximisation convention
     slacks: Tensor | None  # n x c, feasible iff >= 0
-    pending: Tensor | None  # k x d points being evaluated elsewhere
-    bounds: Tensor  # 2 x d box
+    pending: Tensor | None  # k x d points being evaluated elsewhere (search coordinates)
+    bounds: Tensor  # 2 x d box (search coordinates)
     published_reference_point: Tensor | None  # m, maximisation convention
 
     @property
@@ -213,11 +215,10 @@ def propose(
     arrays in problem units; so is the ``n x d`` result. ``seed`` seeds all randomness.
     """
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
-    low = [p.low for p in problem.parameters]
-    high = [p.high for p in problem.parameters]
-    bounds = torch.tensor([low, high], **tkwargs)
+    parameters = problem.parameters
+    bounds = torch.tensor(space.bounds(parameters), **tkwargs)
     maximised = torch.tensor(to_maximization(objectives, problem.senses), **tkwargs)
-    train_x = torch.tensor(x, **tkwargs)
+    train_x = torch.tensor(space.encode(parameters, x), **tkwargs)
     train_slacks = None if slacks is None else torch.tensor(slacks, **tkwargs)
     train_y = maximised if train_slacks is None else torch.cat([maximised, train_slacks], -1)
     published = (
@@ -237,13 +238,12 @@ def propose(
             slacks=train_slacks,
             pending=None
             if pending is None or len(pending) == 0
-            else torch.tensor(pending, **tkwargs),
+            else torch.tensor(space.encode(parameters, pending), **tkwargs),
             bounds=bounds,
             published_reference_point=published,
         )
         candidates = method.optimise(surrogate, n, config, seed).detach()  # n x d
-        # Within the box by construction; the clamp only removes rounding residue.
-        x_new = torch.clamp(candidates, bounds[0], bounds[1]).cpu().numpy().reshape(n, -1)
+        x_new = space.decode(parameters, candidates.cpu().numpy().reshape(n, -1))
         acquired = time.perf_counter()
     return Proposal(x_new, fitted - started, acquired - fitted, time.thread_time() - cpu_started)
 
@@ -274,7 +274,7 @@ def _initial_points(
         return sobol.points(parameters, seed, start, n)
     rows = []
     if start == 0 and n > 0:
-        rows.append(np.array([[(p.low + p.high) / 2 for p in parameters]], dtype=np.float64))
+        rows.append(space.centre(parameters))
         start, n = 1, n - 1
     rows.append(sobol.points(parameters, seed, start - 1, n))
     return np.concatenate(rows, axis=0)
@@ -401,11 +401,10 @@ def _evaluated(
     slacks: np.ndarray | None,
     meta: dict[str, Any],
 ) -> list[Evaluated]:
-    names = [p.name for p in info.parameters]
     return [
         Evaluated(
             objectives=[float(v) for v in objectives[j]],
-            params={name: float(v) for name, v in zip(names, x[j], strict=True)},
+            params={p.name: p.cast(v) for p, v in zip(info.parameters, x[j], strict=True)},
             kind="candidate",
             cost=1.0,
             meta={**meta, "batch_index": j},

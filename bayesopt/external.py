@@ -3,8 +3,12 @@ simulator on their own cluster), optimised through ask/tell over HTTP.
 
 The spec declares the box and the objectives, e.g.
 ``{"kind": "external", "parameters": [{"name": "temp", "low": 20, "high": 90}],
-"objectives": [{"name": "yield", "sense": "maximize"}]}``. There is nothing to build
-on a worker: ``POST /campaigns/{id}/ask`` suggests points and ``/tell`` stores results.
+"objectives": [{"name": "yield", "sense": "maximize"}]}``. A parameter may be
+``"value_type": "int"`` (whole numbers only) and ``"log_scale": true`` (searched on
+``log(x)``; needs ``low > 0``), as in Ax's range parameters: ``{"name": "lr", "low":
+1e-5, "high": 0.1, "log_scale": true}``, ``{"name": "layers", "low": 1, "high": 8,
+"value_type": "int"}``. There is nothing to build on a worker: ``POST
+/campaigns/{id}/ask`` suggests points and ``/tell`` stores results.
 """
 
 from __future__ import annotations
@@ -25,12 +29,22 @@ class ParameterSpec(BaseModel):
     name: Name
     low: Finite
     high: Finite
+    value_type: Literal["float", "int"] = Field(
+        "float", description="int: only whole numbers in [low, high] are suggested and told")
+    log_scale: bool = Field(
+        False, description="search on log(x), for values over orders of magnitude; low > 0")
 
     @model_validator(mode="after")
     def _ordered(self) -> ParameterSpec:
         if not self.low < self.high:
             raise ValueError(f"parameter {self.name!r}: low ({self.low}) must be below high "
                              f"({self.high})")
+        if self.value_type == "int" and not (self.low.is_integer() and self.high.is_integer()):
+            raise ValueError(f"parameter {self.name!r}: an int parameter needs whole-number "
+                             f"bounds; got low {self.low}, high {self.high}")
+        if self.log_scale and self.low <= 0:
+            raise ValueError(f"parameter {self.name!r}: log_scale needs low > 0; got low "
+                             f"{self.low}")
         return self
 
 
@@ -80,7 +94,11 @@ class ExternalDefinition:
             kind="external",
             id=self.id,
             objectives=tuple(Objective(o.name, o.sense) for o in config.objectives),
-            parameters=tuple(Parameter(p.name, p.low, p.high) for p in config.parameters),
+            parameters=tuple(
+                Parameter(p.name, p.low, p.high, integer=p.value_type == "int",
+                          log_scale=p.log_scale)
+                for p in config.parameters
+            ),
             constraints=len(config.constraints),
         )
 

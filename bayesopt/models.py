@@ -8,8 +8,8 @@ constraint slacks) gets its own ``SingleTaskGP``
 with BoTorch's default prior for ``SingleTaskGP`` (constant mean, RBF kernel with one
 lengthscale per input under the dimension-scaled log-normal prior of Hvarfner et al.
 2024, inferred noise). Inputs are mapped to the unit cube by a ``Normalize`` input
-transform with the problem's box bounds (fixed, not learnt from the data); outputs are
-standardised by ``Standardize(m=1)``. The hyperparameters maximise the exact marginal
+transform with the bounds of the search box (:mod:`bayesopt.space`; fixed, not learnt
+from the data); outputs are standardised by ``Standardize(m=1)``. The hyperparameters maximise the exact marginal
 log likelihood (``fit_gpytorch_mll``, L-BFGS-B), one model at a time. The models are
 independent, so a ``ModelListGP`` of them is the joint ``m + c``-output model the
 acquisition functions sample from (as in BoTorch's multi-objective tutorial).
@@ -32,9 +32,9 @@ def fit_model(train_x: Tensor, train_y: Tensor, bounds: Tensor) -> ModelListGP:
     """Fit one GP per column of ``train_y`` and return them as a ``ModelListGP``.
 
     Args:
-        train_x: ``n x d`` observed inputs, in the problem's units.
+        train_x: ``n x d`` observed inputs, in search coordinates (:mod:`bayesopt.space`).
         train_y: ``n x o`` observed outcomes (objectives to maximise, then slacks).
-        bounds: ``2 x d`` box bounds of the inputs (lower row, upper row).
+        bounds: ``2 x d`` bounds of the search box (lower row, upper row).
     """
     d = train_x.shape[-1]
     models = []

@@ -1,7 +1,8 @@
 """``sobol``: scrambled Sobol quasi-random search, the random baseline.
 
 The algorithm draws the points of a scrambled Sobol sequence (Sobol', 1967) in the
-unit cube, scales them to the problem's box bounds, evaluates them in batches and
+unit cube, maps them onto the problem's box (on a log scale and rounded where a
+parameter says so: :mod:`bayesopt.space`), evaluates them in batches and
 records every batch; it fits no model and never looks at the objectives. The engine is
 ``scipy.stats.qmc.Sobol``, whose scrambling is a random linear matrix scramble plus a
 digital shift (Matoušek, 1998), the inexpensive form of Owen's (1998) scrambling: it
@@ -42,6 +43,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.stats import qmc
 
+from bayesopt import space
 from jobs.protocol import Evaluated, Observations, Parameter, ProblemInfo, Recorder
 
 
@@ -69,9 +71,6 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
         raise ValueError(
             f"sobol needs a problem with continuous parameters; {problem.info.id} has none"
         )
-    names = [p.name for p in parameters]
-    low = np.array([p.low for p in parameters], dtype=np.float64)
-    high = np.array([p.high for p in parameters], dtype=np.float64)
     total = evaluations_in(recorder.budget)
 
     engine = _engine(len(parameters), config.scramble, seed)
@@ -84,7 +83,7 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
 
     while n_drawn < total:
         n = min(config.batch_size, total - n_drawn)
-        x = _scale(_draw(engine, n), low, high)
+        x = space.from_unit(parameters, _draw(engine, n))
         objectives = np.asarray(problem.evaluate(x), dtype=np.float64)  # n x m
         slacks = (
             np.asarray(problem.constraint_slacks(x), dtype=np.float64)  # n x c
@@ -94,7 +93,7 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
             [
                 Evaluated(
                     objectives=[float(v) for v in row],
-                    params={name: float(v) for name, v in zip(names, point, strict=True)},
+                    params={p.name: p.cast(v) for p, v in zip(parameters, point, strict=True)},
                     kind="candidate",
                     cost=1.0,
                     meta={"batch": n_drawn // config.batch_size, "sequence_index": n_drawn + i},
@@ -113,14 +112,12 @@ def points(
     """Points ``start .. start + n - 1`` of the seeded Sobol sequence, ``n x d`` in the box."""
     if start < 0 or n < 0:
         raise ValueError(f"need start >= 0 and n >= 0, got start={start}, n={n}")
-    low = np.array([p.low for p in parameters], dtype=np.float64)
-    high = np.array([p.high for p in parameters], dtype=np.float64)
     if n == 0:
         return np.empty((0, len(parameters)), dtype=np.float64)
     engine = _engine(len(parameters), scramble, seed)
     if start:
         engine.fast_forward(start)
-    return _scale(_draw(engine, n), low, high)
+    return space.from_unit(parameters, _draw(engine, n))
 
 
 def suggest(
@@ -145,12 +142,6 @@ def suggest(
 
 def _engine(d: int, scramble: bool, seed: int) -> qmc.Sobol:
     return qmc.Sobol(d=d, scramble=scramble, rng=seed)
-
-
-def _scale(unit: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """Map ``n x d`` points of the unit cube to the box (clipped: rounding in
-    ``low + u (high - low)`` can step past ``high`` by an ulp)."""
-    return np.clip(qmc.scale(unit, low, high), low, high)
 
 
 def evaluations_in(budget: float, algorithm: str = "sobol") -> int:

@@ -27,11 +27,22 @@ class Objective:
 
 @dataclass(frozen=True)
 class Parameter:
-    """One continuous decision variable with its box bounds (in the problem's units)."""
+    """One decision variable with its box bounds (in the problem's units).
+
+    ``integer``: only whole numbers in ``[low, high]`` are valid values. ``log_scale``:
+    the variable varies over orders of magnitude (``0 < low``), so algorithms that
+    model or sample it do so on ``log(x)`` (a learning rate, a batch size).
+    """
 
     name: str
     low: float
     high: float
+    integer: bool = False
+    log_scale: bool = False
+
+    def cast(self, value: float) -> int | float:
+        """``value`` as stored and shown: an ``int`` for an integer parameter."""
+        return round(float(value)) if self.integer else float(value)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,8 @@ def ask(
             ttl = float(campaign.problem.get("suggestion_ttl_seconds", 3600.0))
             suggestions = add_suggestions(
                 write_session, campaign_id,
-                [dict(zip([p.name for p in info.parameters], map(float, row))) for row in points],
+                [{p.name: p.cast(v) for p, v in zip(info.parameters, row, strict=True)}
+                 for row in points],
                 expires_at=datetime.now(UTC) + timedelta(seconds=ttl),
             )
             answer = AskOut(
@@ -255,7 +256,10 @@ def _checked_params(params: dict[str, float], info: ProblemInfo, where: list[Any
             _refuse(422, [*where, parameter.name], (
                 f"{parameter.name} = {value} is outside its bounds "
                 f"[{parameter.low}, {parameter.high}]"))
-    return {name: float(params[name]) for name in names}
+        if parameter.integer and not float(value).is_integer():
+            _refuse(422, [*where, parameter.name], (
+                f"{parameter.name} = {value} is not a whole number; the parameter is an int"))
+    return {p.name: p.cast(params[p.name]) for p in info.parameters}
 
 
 def _as_vector(values: list[float] | dict[str, float], names: list[str],

@@ -3,6 +3,7 @@ and every bad result refused with nothing stored."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 
@@ -102,6 +103,68 @@ def test_ask_conditions_on_pending_and_tell_stores_results(http):
     assert http.post(f"/api/v1/campaigns/{cid}/ask").status_code == 409
 
 
+TRAINING = {
+    "kind": "external",
+    "parameters": [{"name": "lr", "low": 1e-5, "high": 0.1, "log_scale": True},
+                   {"name": "layers", "low": 1, "high": 6, "value_type": "int"}],
+    "objectives": [{"name": "accuracy"}, {"name": "latency", "sense": "minimize"}],
+}
+
+
+def training_run(lr: float, layers: int) -> tuple[float, float]:
+    """A stand-in for training a network: accuracy peaks at lr = 1e-3, deeper is slower."""
+    return 1 - 0.1 * (math.log10(lr) + 3) ** 2 + 0.05 * layers, 2.0 * layers + 1
+
+
+def test_int_and_log_parameters_are_suggested_and_told_as_declared(http):
+    response = http.post("/api/v1/campaigns", json={
+        "algorithm": "sobol", "problem": TRAINING, "budget": {"evaluations": 40}, "seed": 1})
+    assert response.status_code == 201, response.text
+    cid = response.json()["id"]
+    suggestions = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 32}).json()["suggestions"]
+    layers = [s["params"]["layers"] for s in suggestions]
+    lrs = np.array([s["params"]["lr"] for s in suggestions])
+    assert all(type(n) is int and 1 <= n <= 6 for n in layers), layers
+    assert set(layers) == {1, 2, 3, 4, 5, 6}
+    assert ((lrs >= 1e-5) & (lrs <= 0.1)).all()
+    # on a log scale: as many suggestions below 1e-3 (two decades of four) as above it
+    assert 12 <= (lrs < 1e-3).sum() <= 20
+
+    fractional = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
+        {"params": {"lr": 1e-3, "layers": 2.5}, "objectives": [0.5, 6.0]}]})
+    assert fractional.status_code == 422
+    detail = fractional.json()["detail"][0]
+    assert detail["loc"] == ["body", "results", 0, "params", "layers"]
+    assert "2.5 is not a whole number; the parameter is an int" in detail["msg"]
+
+    told = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
+        {"params": {"lr": 1e-3, "layers": 3}, "objectives": list(training_run(1e-3, 3))},
+        {"suggestion_id": suggestions[0]["id"],
+         "objectives": list(training_run(**suggestions[0]["params"]))}]})
+    assert told.status_code == 200, told.text
+    items = http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]
+    assert items[0]["params"] == {"lr": 1e-3, "layers": 3}
+    assert type(items[1]["params"]["layers"]) is int
+
+
+def test_client_optimize_takes_int_and_log_parameters_through_the_model(sqlite_database,
+                                                                        make_server):
+    server = make_server(sqlite_database).start()
+    with Client(server.url) as client:
+        campaign = client.optimize(
+            training_run,
+            parameters={"lr": {"low": 1e-5, "high": 0.1, "log_scale": True},
+                        "layers": {"low": 1, "high": 6, "value_type": "int"}},
+            objectives={"accuracy": "maximize", "latency": "minimize"},
+            budget=9, algorithm="qlognehvi", batch_size=3,
+            params={"num_restarts": 2, "raw_samples": 32, "mc_samples": 16})
+        evaluations = campaign.evaluations()
+    assert campaign.status == "succeeded" and len(evaluations) == 9
+    layers, lrs = evaluations["param.layers"], evaluations["param.lr"]
+    assert (layers == layers.round()).all() and layers.between(1, 6).all()
+    assert lrs.between(1e-5, 0.1).all()  # 2 (d + 1) = 6 design points, then 3 from the GP
+
+
 def test_suggestions_expire_and_late_results_are_still_stored(http):
     cid = submit(http, budget=6, suggestion_ttl_seconds=0.5)["id"]
     early = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 4}).json()
@@ -197,6 +260,12 @@ def test_ask_tell_only_for_external_campaigns(http):
      ["body", "problem", "objectives", 0, "sense"], "'minimize' or 'maximize'"),
     ({"kind": "external", "objectives": PROBLEM["objectives"]},
      ["body", "problem", "parameters"], "required"),
+    (PROBLEM | {"parameters": [{"name": "lr", "low": 0, "high": 1, "log_scale": True}]},
+     ["body", "problem", "parameters", 0], "'lr': log_scale needs low > 0; got low 0.0"),
+    (PROBLEM | {"parameters": [{"name": "n", "low": 0.5, "high": 4, "value_type": "int"}]},
+     ["body", "problem", "parameters", 0], "'n': an int parameter needs whole-number bounds"),
+    (PROBLEM | {"parameters": [{"name": "n", "low": 0, "high": 4, "value_type": "integer"}]},
+     ["body", "problem", "parameters", 0, "value_type"], "'float' or 'int'"),
 ])
 def test_bad_external_problems_are_refused(http, problem, loc, message):
     response = http.post("/api/v1/campaigns", json={

@@ -1,0 +1,121 @@
+"""Search coordinates of the BO methods and ``sobol``: log-scale and integer parameters.
+
+Plain parameters must search exactly as before (the box itself); a log-scale one must
+spread a design evenly over its decades; an integer one must only ever produce whole
+numbers, each with an equal share of a uniform design; and a model-based suggestion
+must be a valid value of every parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bayesopt import bo, sobol, space
+from jobs.protocol import Objective, Observations, Parameter, ProblemInfo
+
+TINY: dict[str, Any] = {"q": 2, "num_restarts": 2, "raw_samples": 32, "mc_samples": 16,
+                        "max_iter_acqf": 20}
+
+
+@st.composite
+def parameters(draw: Any) -> tuple[Parameter, ...]:
+    out = []
+    for i in range(draw(st.integers(1, 4))):
+        integer, log_scale = draw(st.booleans()), draw(st.booleans())
+        low = draw(st.integers(1, 50) if log_scale else st.integers(-50, 50))
+        span = draw(st.integers(1, 1000))
+        if not integer:
+            low, span = low * draw(st.sampled_from([1e-4, 0.3, 1.0])), span * 0.37
+        out.append(Parameter(f"p{i}", float(low), float(low + span), integer, log_scale))
+    return tuple(out)
+
+
+@settings(max_examples=150, deadline=None)
+@given(parameters(), st.integers(0, 2**31 - 1))
+def test_every_design_point_is_a_valid_value(params: tuple[Parameter, ...], seed: int) -> None:
+    unit = np.random.default_rng(seed).random((64, len(params)))
+    unit[:2] = [[0.0] * len(params), [1.0] * len(params)]  # the corners of the cube too
+    x = space.from_unit(params, unit)
+    for column, parameter in zip(x.T, params, strict=True):
+        assert ((column >= parameter.low) & (column <= parameter.high)).all()
+        if parameter.integer:
+            assert (column == np.round(column)).all()
+    # Values survive the round trip through search coordinates.
+    np.testing.assert_allclose(space.decode(params, space.encode(params, x)), x, rtol=1e-12)
+
+
+def test_plain_parameters_search_the_box_itself() -> None:
+    params = (Parameter("a", -2.0, 3.0), Parameter("b", 10.0, 11.5))
+    np.testing.assert_array_equal(space.bounds(params), [[-2.0, 10.0], [3.0, 11.5]])
+    x = np.array([[0.25, 10.2], [-1.0, 11.0]])
+    np.testing.assert_array_equal(space.encode(params, x), x)
+    unit = np.random.default_rng(0).random((100, 2))
+    np.testing.assert_array_equal(space.from_unit(params, unit),
+                                  np.array([-2.0, 10.0]) + unit * np.array([5.0, 1.5]))
+    np.testing.assert_array_equal(space.centre(params), [[0.5, 10.75]])
+
+
+def test_each_integer_gets_an_equal_share_of_a_sobol_design() -> None:
+    params = (Parameter("layers", 1.0, 4.0, integer=True),)
+    x = sobol.points(params, seed=3, start=0, n=1024)
+    values, counts = np.unique(x, return_counts=True)
+    assert values.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert counts.tolist() == [256, 256, 256, 256]  # the ends are not short-changed
+
+
+def test_a_log_scale_design_spreads_evenly_over_the_decades() -> None:
+    log_lr = (Parameter("lr", 1e-6, 1.0, log_scale=True),)
+    x = sobol.points(log_lr, seed=1, start=0, n=600)[:, 0]
+    per_decade = np.histogram(np.log10(x), bins=6, range=(-6, 0))[0]
+    assert per_decade.min() >= 95 and per_decade.max() <= 105, per_decade
+    # On a linear scale the same design barely visits the five lower decades.
+    linear = sobol.points((Parameter("lr", 1e-6, 1.0),), seed=1, start=0, n=600)[:, 0]
+    assert (linear < 0.1).mean() < 0.12
+    assert space.centre(log_lr)[0, 0] == pytest.approx(1e-3)  # the geometric mean
+
+
+def test_a_log_scale_integer_is_whole_and_spread_by_magnitude() -> None:
+    batch = (Parameter("batch", 8.0, 1024.0, integer=True, log_scale=True),)
+    x = sobol.points(batch, seed=0, start=0, n=512)[:, 0]
+    assert (x == np.round(x)).all() and x.min() >= 8 and x.max() <= 1024
+    # The search interval is [log 7.5, log 1024.5], whose middle is about 87.7.
+    assert 0.45 < (x <= 88).mean() < 0.55
+    assert space.centre(batch)[0, 0] == 88.0
+
+
+EXTERNAL = ProblemInfo(
+    kind="external", id="external",
+    objectives=(Objective("accuracy"), Objective("latency", "minimize")),
+    parameters=(Parameter("lr", 1e-5, 1e-1, log_scale=True),
+                Parameter("layers", 1.0, 6.0, integer=True)),
+)
+
+
+def _training_run(x: np.ndarray) -> np.ndarray:
+    """Accuracy peaks at lr = 1e-3 and grows with depth; latency grows with depth."""
+    log_lr, layers = np.log10(x[:, 0]), x[:, 1]
+    return np.stack([1 - 0.1 * (log_lr + 3) ** 2 + 0.05 * layers, 2.0 * layers + 1], axis=1)
+
+
+@pytest.mark.parametrize("suggest", [bo.suggest_qlognehvi, bo.suggest_qnparego])
+def test_model_suggestions_are_valid_values(suggest: Any) -> None:
+    x = sobol.points(EXTERNAL.parameters, 7, 0, 8)
+    observations = Observations(x=x, objectives=_training_run(x), n_suggested=8)
+    suggested = suggest(EXTERNAL, TINY, 7, observations, 2, "cpu")
+    assert suggested.shape == (2, 2)
+    lr, layers = suggested[:, 0], suggested[:, 1]
+    assert ((lr >= 1e-5) & (lr <= 1e-1)).all()
+    assert ((layers >= 1) & (layers <= 6)).all() and (layers == np.round(layers)).all()
+    again = suggest(EXTERNAL, TINY, 7, observations, 2, "cpu")
+    np.testing.assert_array_equal(suggested, again)
+
+
+def test_a_campaign_records_integers_as_ints() -> None:
+    integer = EXTERNAL.parameters[1]
+    assert integer.cast(3.0) == 3 and isinstance(integer.cast(3.0), int)
+    assert isinstance(EXTERNAL.parameters[0].cast(3), float)
