@@ -230,7 +230,7 @@ class AttainmentOut(BaseModel):
 
 class SuggestionOut(BaseModel):
     id: int
-    params: dict[str, int | float]  # an int parameter's values are ints
+    params: dict[str, int | float | str]  # ints for int parameters, a choice's own value
     expires_at: datetime
 
 

@@ -7,8 +7,10 @@ The spec declares the box and the objectives, e.g.
 ``"value_type": "int"`` (whole numbers only) and ``"log_scale": true`` (searched on
 ``log(x)``; needs ``low > 0``), as in Ax's range parameters: ``{"name": "lr", "low":
 1e-5, "high": 0.1, "log_scale": true}``, ``{"name": "layers", "low": 1, "high": 8,
-"value_type": "int"}``. There is nothing to build on a worker: ``POST
-/campaigns/{id}/ask`` suggests points and ``/tell`` stores results.
+"value_type": "int"}``; or one of a list of unordered values, as Ax's choice
+parameters: ``{"name": "optimizer", "value_type": "choice", "values": ["sgd",
+"adam"]}``. There is nothing to build on a worker: ``POST /campaigns/{id}/ask``
+suggests points and ``/tell`` stores results.
 """
 
 from __future__ import annotations
@@ -21,21 +23,33 @@ from jobs.protocol import Objective, Parameter, ProblemInfo
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+ChoiceValue = Annotated[str, Field(max_length=100)] | int | Finite
 
 
 class ParameterSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    low: Finite
-    high: Finite
-    value_type: Literal["float", "int"] = Field(
-        "float", description="int: only whole numbers in [low, high] are suggested and told")
+    low: Finite | None = Field(None, description="lower bound (float and int parameters)")
+    high: Finite | None = Field(None, description="upper bound (float and int parameters)")
+    value_type: Literal["float", "int", "choice"] = Field(
+        "float", description="int: only whole numbers in [low, high]; choice: one of values")
     log_scale: bool = Field(
         False, description="search on log(x), for values over orders of magnitude; low > 0")
+    values: list[ChoiceValue] | None = Field(
+        None, min_length=2, max_length=100,
+        description="a choice parameter's values, unordered (strings or numbers)")
 
     @model_validator(mode="after")
-    def _ordered(self) -> ParameterSpec:
+    def _consistent(self) -> ParameterSpec:
+        if self.value_type == "choice":
+            return self._choice_checked()
+        if self.values is not None:
+            raise ValueError(f"parameter {self.name!r}: values are for value_type 'choice'; a "
+                             f"{self.value_type} parameter has low and high")
+        if self.low is None or self.high is None:
+            raise ValueError(f"parameter {self.name!r}: a {self.value_type} parameter needs low "
+                             "and high")
         if not self.low < self.high:
             raise ValueError(f"parameter {self.name!r}: low ({self.low}) must be below high "
                              f"({self.high})")
@@ -46,6 +60,26 @@ class ParameterSpec(BaseModel):
             raise ValueError(f"parameter {self.name!r}: log_scale needs low > 0; got low "
                              f"{self.low}")
         return self
+
+    def _choice_checked(self) -> ParameterSpec:
+        if self.values is None:
+            raise ValueError(f"parameter {self.name!r}: a choice parameter needs values")
+        if self.low is not None or self.high is not None or self.log_scale:
+            raise ValueError(f"parameter {self.name!r}: a choice parameter has values, not low, "
+                             "high or log_scale")
+        repeated = sorted({str(v) for v in self.values if self.values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"parameter {self.name!r}: values must be unique; repeated: "
+                             f"{', '.join(repeated)}")
+        return self
+
+    def parameter(self) -> Parameter:
+        if self.value_type == "choice":
+            assert self.values is not None
+            return Parameter.choice(self.name, self.values)
+        assert self.low is not None and self.high is not None
+        return Parameter(self.name, self.low, self.high, integer=self.value_type == "int",
+                         log_scale=self.log_scale)
 
 
 class ObjectiveSpec(BaseModel):
@@ -94,11 +128,7 @@ class ExternalDefinition:
             kind="external",
             id=self.id,
             objectives=tuple(Objective(o.name, o.sense) for o in config.objectives),
-            parameters=tuple(
-                Parameter(p.name, p.low, p.high, integer=p.value_type == "int",
-                          log_scale=p.log_scale)
-                for p in config.parameters
-            ),
+            parameters=tuple(p.parameter() for p in config.parameters),
             constraints=len(config.constraints),
         )
 

@@ -1,42 +1,54 @@
-"""Integer and log-scale parameters: mofront's ask/tell against Optuna's samplers.
+"""Integer, log-scale and choice parameters: mofront's ask/tell against Optuna's samplers.
 
 The problem is a stand-in for a hyperparameter sweep, with a front computed exactly:
-four parameters, two of them continuous on a log scale and two integers, one of those
-on a log scale too,
+five parameters, two continuous on a log scale, two integers (one on a log scale
+too) and one unordered choice,
 
     lr in [1e-5, 1] (log), weight_decay in [1e-6, 0.1] (log),
-    layers in {1..8}, width in {16..1024} (log),
+    layers in {1..8}, width in {16..1024} (log), optimizer in {sgd, adam, adamw},
 
 and two objectives, ``accuracy`` (maximised) and ``cost`` (minimised),
 
     capacity = 1 - exp(-layers * log2(width / 8) / 12)
-    accuracy = capacity - 0.05 (log10 lr + 2.5)^2 - 0.03 (log10 weight_decay + 4)^2
-    cost     = layers * width / 1024.
+    accuracy = capacity - 0.05 (log10 lr - best_lr)^2 - 0.03 (log10 weight_decay + 4)^2
+               - penalty
+    cost     = layers * width / 1024,
 
-At the best lr (10^-2.5) and weight decay (10^-4) accuracy is the capacity, so the
-Pareto front is the non-dominated set of the 8 x 1009 (layers, width) pairs there:
-the maximum hypervolume under the reference point (accuracy 0, cost 8) is exact.
+where the optimiser sets ``best_lr`` (sgd -1.5, adam and adamw -3) and ``penalty``
+(sgd 0.05, adam 0.03, adamw 0). With adamw at lr 10^-3 and weight decay 10^-4,
+accuracy is the capacity, so the Pareto front is the non-dominated set of the
+8 x 1009 (layers, width) pairs there: the maximum hypervolume under the reference
+point (accuracy 0, cost 8) is exact.
 
 Arms, each asked for one point at a time (ask 1, evaluate, tell 1) for the same
 budget and seeds:
 
 * ``qlognehvi``, ``qnparego``, ``sobol``: mofront's suggest functions, exactly what
   ``POST /campaigns/{id}/ask`` calls, on the external problem declared with
-  ``log_scale`` and ``value_type: "int"`` (built and validated by the registry from
-  the spec, as the API does), service defaults;
-* ``qlognehvi (plain)``: the same method with all four declared as plain floats, what
-  a user had to do before int and log-scale parameters existed: the box is searched
-  linearly and the objective rounds layers and width itself;
+  ``log_scale``, ``value_type: "int"`` and ``"choice"`` (built and validated by the
+  registry from
+  the spec, as the API does), service defaults, and the spec's ``reference_point``
+  set to the one HV is measured under (the ask route then hands it to the
+  acquisition);
+* ``qlognehvi-noref``: the same without a reference point in the spec, so the
+  acquisition infers one from the observed front each time (BoTorch's
+  ``infer_reference_point``: its nadir minus 10% of its range);
+* ``qlognehvi-plain``: ``qlognehvi`` with all five declared as plain floats, what a
+  user had to do before int, log-scale and choice parameters existed: the box is
+  searched linearly, the objective rounds layers and width itself and takes the
+  optimiser from ``[0, 3)`` by its integer part;
 * ``optuna-gp`` and ``optuna-tpe``: Optuna's ``GPSampler`` and ``TPESampler`` (its
-  multi-objective defaults) with ``suggest_float(log=True)`` and ``suggest_int``
-  (``log=True`` for width), the same declarations.
+  multi-objective defaults) with ``suggest_float(log=True)``, ``suggest_int``
+  (``log=True`` for width) and ``suggest_categorical``, the same declarations. Neither
+  takes a reference point.
 
 Quality is the hypervolume of everything evaluated so far (exact, ``pareto``) as a
 share of the maximum, after 20 and after ``budget`` evaluations; speed is the wall
 time per suggestion after the initial design of 10 points (mofront's ``2 (d + 1)``
 Sobol points, Optuna's ``n_startup_trials``). One process per run, one torch thread.
-"integers whole" says whether every evaluated layers and width was a whole number as
-suggested (the plain arm's are not: the objective rounds them).
+"suggestions valid" says whether every suggestion was a valid configuration as
+declared: whole layers and width, an optimiser by name (the plain arm's are not: its
+objective rounds them).
 
     .venv/bin/python benchmarks/bench_mixed.py [--seeds 5] [--budget 40] [--jobs 2]
         [--arms ...] [--out benchmarks/results/bench_mixed.json] [--quick]
@@ -54,6 +66,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -80,49 +93,67 @@ DECLARED = {"kind": "external", "objectives": OBJECTIVES, "parameters": [
     {"name": "weight_decay", "low": 1e-6, "high": 0.1, "log_scale": True},
     {"name": "layers", "low": 1, "high": 8, "value_type": "int"},
     {"name": "width", "low": 16, "high": 1024, "value_type": "int", "log_scale": True},
+    {"name": "optimizer", "value_type": "choice", "values": ["sgd", "adam", "adamw"]},
 ]}
 PLAIN = DECLARED | {"parameters": [
-    {"name": p["name"], "low": p["low"], "high": p["high"]} for p in DECLARED["parameters"]]}
+    {"name": p["name"], "low": p.get("low", 0.0), "high": p.get("high", 3.0)}
+    for p in DECLARED["parameters"]]}
+OPTIMIZERS = {"sgd": (-1.5, 0.05), "adam": (-3.0, 0.03), "adamw": (-3.0, 0.0)}  # best lr, penalty
 INITIAL_DESIGN = 10  # 2 (d + 1) Sobol points in mofront, n_startup_trials in Optuna's samplers
-ARMS = ("qlognehvi", "qnparego", "sobol", "qlognehvi-plain", "optuna-gp", "optuna-tpe")
+ARMS = ("qlognehvi", "qlognehvi-noref", "qlognehvi-plain", "qnparego", "sobol", "optuna-gp",
+        "optuna-tpe")
 
 
-def training_sweep(lr: float, weight_decay: float, layers: float, width: float) -> list[float]:
-    """(accuracy, cost); layers and width are rounded, as a user's own code would."""
-    layers, width = round(layers), round(width)
+def training_sweep(lr: float, weight_decay: float, layers: int, width: int,
+                   optimizer: str) -> list[float]:
+    """(accuracy, cost) of one configuration."""
+    best_lr, penalty = OPTIMIZERS[optimizer]
     capacity = 1 - math.exp(-layers * math.log2(width / 8) / 12)
-    accuracy = (capacity - 0.05 * (math.log10(lr) + 2.5) ** 2
-                - 0.03 * (math.log10(weight_decay) + 4) ** 2)
+    accuracy = (capacity - 0.05 * (math.log10(lr) - best_lr) ** 2
+                - 0.03 * (math.log10(weight_decay) + 4) ** 2 - penalty)
     return [accuracy, layers * width / 1024]
 
 
+def plain_training_sweep(lr: float, weight_decay: float, layers: float, width: float,
+                         optimizer: float) -> list[float]:
+    """The same, for parameters declared as plain floats: rounded as a user's own
+    code would round them."""
+    names = list(OPTIMIZERS)
+    return training_sweep(lr, weight_decay, round(layers), round(width),
+                          names[min(int(optimizer), len(names) - 1)])
+
+
 def max_hypervolume() -> float:
-    best = [training_sweep(10**-2.5, 1e-4, layers, width)
+    best = [training_sweep(1e-3, 1e-4, layers, width, "adamw")
             for layers in range(1, 9) for width in range(16, 1025)]
     return hypervolume(to_maximization(best, SENSES), to_maximization(REFERENCE_POINT, SENSES))
 
 
-def problem_info(spec: dict[str, Any]) -> ProblemInfo:
+def problem_info(spec: dict[str, Any], reference_point: bool) -> ProblemInfo:
+    """The problem as the ask route sees it (``api.routes.asktell._problem_info``): with
+    the spec's reference point, where the user stated one."""
     config = {k: v for k, v in spec.items() if k != "kind"}
     definition = registry.problem_definition("external", "external")
-    return definition.info(definition.config.model_validate(config))
+    info = definition.info(definition.config.model_validate(config))
+    return replace(info, reference_point=REFERENCE_POINT) if reference_point else info
 
 
-def run_mofront(algorithm: str, spec: dict[str, Any], seed: int, budget: int) -> dict[str, Any]:
-    info = problem_info(spec)
+def run_mofront(algorithm: str, spec: dict[str, Any], seed: int, budget: int,
+                reference_point: bool = True) -> dict[str, Any]:
+    info = problem_info(spec, reference_point)
+    objective = plain_training_sweep if spec is PLAIN else training_sweep
     suggest = registry.algorithm(algorithm).load_suggest()
-    names = [p.name for p in info.parameters]
-    x: list[list[float]] = []
-    y: list[list[float]] = []
-    seconds = []
+    x: list[list[float]] = []  # as the algorithms see them: a choice by its index
+    values, y, seconds = [], [], []
     for _ in range(budget):
         started = time.perf_counter()
         point = suggest(info, {}, seed, Observations(x=x, objectives=y, n_suggested=len(x)), 1,
                         "cpu")[0]
         seconds.append(time.perf_counter() - started)
         x.append([float(v) for v in point])
-        y.append(training_sweep(**dict(zip(names, point, strict=True))))
-    return {"objectives": y, "params": x, "suggest_seconds": seconds}
+        values.append([p.cast(v) for p, v in zip(info.parameters, point, strict=True)])
+        y.append(objective(*values[-1]))
+    return {"objectives": y, "params": values, "suggest_seconds": seconds}
 
 
 def run_optuna(sampler_name: str, seed: int, budget: int) -> dict[str, Any]:
@@ -139,11 +170,12 @@ def run_optuna(sampler_name: str, seed: int, budget: int) -> dict[str, Any]:
         point = [trial.suggest_float("lr", 1e-5, 1.0, log=True),
                  trial.suggest_float("weight_decay", 1e-6, 0.1, log=True),
                  trial.suggest_int("layers", 1, 8),
-                 trial.suggest_int("width", 16, 1024, log=True)]
+                 trial.suggest_int("width", 16, 1024, log=True),
+                 trial.suggest_categorical("optimizer", list(OPTIMIZERS))]
         seconds.append(time.perf_counter() - started)
         values = training_sweep(*point)
         study.tell(trial, values)
-        x.append([float(v) for v in point])
+        x.append(point)
         y.append(values)
     return {"objectives": y, "params": x, "suggest_seconds": seconds}
 
@@ -155,6 +187,8 @@ def one_run(arm: str, seed: int, budget: int) -> dict[str, Any]:
     started = time.perf_counter()
     if arm == "qlognehvi-plain":
         result = run_mofront("qlognehvi", PLAIN, seed, budget)
+    elif arm == "qlognehvi-noref":
+        result = run_mofront("qlognehvi", DECLARED, seed, budget, reference_point=False)
     elif arm.startswith("optuna-"):
         result = run_optuna(arm.removeprefix("optuna-"), seed, budget)
     else:
@@ -162,10 +196,10 @@ def one_run(arm: str, seed: int, budget: int) -> dict[str, Any]:
     maximised = to_maximization(result["objectives"], SENSES)
     reference = to_maximization(REFERENCE_POINT, SENSES)
     curve = [hypervolume(maximised[: i + 1], reference) for i in range(len(maximised))]
-    integers_valid = all(float(p[2]).is_integer() and float(p[3]).is_integer()
-                         for p in result["params"])
+    valid = all(float(p[2]).is_integer() and float(p[3]).is_integer() and p[4] in OPTIMIZERS
+                for p in result["params"])
     return {"arm": arm, "seed": seed, "hv_curve": curve, "wall_seconds":
-            time.perf_counter() - started, "integers_valid": integers_valid, **result}
+            time.perf_counter() - started, "valid_values": valid, **result}
 
 
 def summarise(runs: list[dict[str, Any]], arms: list[str], max_hv: float,
@@ -188,7 +222,7 @@ def summarise(runs: list[dict[str, Any]], arms: list[str], max_hv: float,
             "hv_share_final_per_seed": final,
             "suggest_seconds_median": statistics.median(per_suggestion),
             "suggest_seconds_max": max(per_suggestion),
-            "only_valid_integers": all(r["integers_valid"] for r in mine),
+            "only_valid_values": all(r["valid_values"] for r in mine),
         })
     return rows
 
@@ -208,17 +242,20 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         (f"| arm | parameters declared | HV / max after {rows[0]['halfway']} | HV / max after "
         f"{report['config']['budget']} (mean ± sd) | s per suggestion after the first "
-        f"{INITIAL_DESIGN} (median / max) | integers whole |"),
+        f"{INITIAL_DESIGN} (median / max) | suggestions valid |"),
         "|---|---|---:|---:|---:|---|",
     ]
     for row in rows:
         declared = ("plain floats (rounded by the objective)" if row["arm"] == "qlognehvi-plain"
-                    else "log scale + int")
+                    else "log scale, int, choice")
+        if row["arm"].startswith("qlognehvi"):
+            declared += ("; no reference point" if row["arm"] == "qlognehvi-noref"
+                         else "; reference point stated")
         lines.append(
             f"| {row['arm']} | {declared} | {row['hv_share_halfway']:.3f} | "
             f"{row['hv_share_final']:.3f} ± {row['hv_share_final_sd']:.3f} | "
             f"{row['suggest_seconds_median']:.2f} / {row['suggest_seconds_max']:.2f} | "
-            f"{'yes' if row['only_valid_integers'] else 'no'} |")
+            f"{'yes' if row['only_valid_values'] else 'no'} |")
     return "\n".join(lines) + "\n"
 
 

@@ -32,6 +32,8 @@ class Parameter:
     ``integer``: only whole numbers in ``[low, high]`` are valid values. ``log_scale``:
     the variable varies over orders of magnitude (``0 < low``), so algorithms that
     model or sample it do so on ``log(x)`` (a learning rate, a batch size).
+    ``choices``: the variable takes one of these unordered values (an optimiser's
+    name); algorithms see its index, ``0 .. len(choices) - 1`` (:meth:`choice`).
     """
 
     name: str
@@ -39,10 +41,22 @@ class Parameter:
     high: float
     integer: bool = False
     log_scale: bool = False
+    choices: tuple[str | float, ...] = ()
 
-    def cast(self, value: float) -> int | float:
-        """``value`` as stored and shown: an ``int`` for an integer parameter."""
+    @classmethod
+    def choice(cls, name: str, values: Sequence[str | float]) -> Parameter:
+        return cls(name, 0.0, float(len(values) - 1), integer=True, choices=tuple(values))
+
+    def cast(self, value: float) -> int | float | str:
+        """A number as algorithms see it, as stored and shown: an ``int`` for an integer
+        parameter, the chosen value for a choice."""
+        if self.choices:
+            return self.choices[round(float(value))]
         return round(float(value)) if self.integer else float(value)
+
+    def number(self, value: Any) -> float:
+        """A stored value as the number algorithms see (:meth:`cast`'s inverse)."""
+        return float(self.choices.index(value)) if self.choices else float(value)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ class Result(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     suggestion_id: int | None = Field(None, ge=1)
-    params: dict[str, FiniteFloat] | None = None
+    params: dict[str, FiniteFloat | str] | None = None
     objectives: list[FiniteFloat] | dict[str, FiniteFloat]
     constraints: list[FiniteFloat] | dict[str, FiniteFloat] | None = None
 
@@ -188,23 +188,25 @@ def _problem_info(campaign: Any) -> ProblemInfo:
 
 def _suggest(campaign: Any, info: ProblemInfo, evaluated: list[Any], pending: list[Any],
              n_suggested: int, n: int) -> np.ndarray:
-    names = [p.name for p in info.parameters]
-    d, m = len(names), info.n_objectives
+    parameters = info.parameters
+    d, m = len(parameters), info.n_objectives
     observations = Observations(
-        x=np.array([[e.params[name] for name in names] for e in evaluated]).reshape(-1, d),
+        x=np.array([[p.number(e.params[p.name]) for p in parameters]
+                    for e in evaluated]).reshape(-1, d),
         objectives=np.array([e.objectives for e in evaluated]).reshape(-1, m),
         constraints=(
             np.array([e.constraints for e in evaluated]).reshape(-1, info.constraints)
             if info.constraints else None
         ),
-        pending=np.array([[s.params[name] for name in names] for s in pending]).reshape(-1, d),
+        pending=np.array([[p.number(s.params[p.name]) for p in parameters]
+                          for s in pending]).reshape(-1, d),
         n_suggested=n_suggested,
     )
     suggest = registry.algorithm(campaign.algorithm).load_suggest()
     points = np.asarray(suggest(info, dict(campaign.params), campaign.seed, observations, n,
                                 detect_device()), dtype=float).reshape(-1, d)
-    low = np.array([p.low for p in info.parameters])
-    high = np.array([p.high for p in info.parameters])
+    low = np.array([p.low for p in parameters])
+    high = np.array([p.high for p in parameters])
     return np.clip(points, low, high)
 
 
@@ -242,7 +244,8 @@ def _checked_results(
     return rows
 
 
-def _checked_params(params: dict[str, float], info: ProblemInfo, where: list[Any]) -> dict[str, float]:
+def _checked_params(params: dict[str, float | str], info: ProblemInfo,
+                    where: list[Any]) -> dict[str, Any]:
     names = [p.name for p in info.parameters]
     unknown = sorted(set(params) - set(names))
     if unknown:
@@ -252,6 +255,15 @@ def _checked_params(params: dict[str, float], info: ProblemInfo, where: list[Any
         if parameter.name not in params:
             _refuse(422, [*where, parameter.name], f"missing parameter {parameter.name!r}")
         value = params[parameter.name]
+        if parameter.choices:
+            if value not in parameter.choices:
+                _refuse(422, [*where, parameter.name], (
+                    f"{parameter.name} = {value!r} is not one of its values: "
+                    f"{', '.join(map(repr, parameter.choices))}"))
+            continue
+        if isinstance(value, str):
+            _refuse(422, [*where, parameter.name],
+                    f"{parameter.name} = {value!r} is not a number; the parameter is numeric")
         if not parameter.low <= value <= parameter.high:
             _refuse(422, [*where, parameter.name], (
                 f"{parameter.name} = {value} is outside its bounds "
@@ -259,7 +271,7 @@ def _checked_params(params: dict[str, float], info: ProblemInfo, where: list[Any
         if parameter.integer and not float(value).is_integer():
             _refuse(422, [*where, parameter.name], (
                 f"{parameter.name} = {value} is not a whole number; the parameter is an int"))
-    return {p.name: p.cast(params[p.name]) for p in info.parameters}
+    return {p.name: p.cast(p.number(params[p.name])) for p in info.parameters}
 
 
 def _as_vector(values: list[float] | dict[str, float], names: list[str],

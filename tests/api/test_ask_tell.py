@@ -106,14 +106,18 @@ def test_ask_conditions_on_pending_and_tell_stores_results(http):
 TRAINING = {
     "kind": "external",
     "parameters": [{"name": "lr", "low": 1e-5, "high": 0.1, "log_scale": True},
-                   {"name": "layers", "low": 1, "high": 6, "value_type": "int"}],
+                   {"name": "layers", "low": 1, "high": 6, "value_type": "int"},
+                   {"name": "optimizer", "value_type": "choice", "values": ["sgd", "adam"]},
+                   {"name": "batch", "value_type": "choice", "values": [32, 64, 128]}],
     "objectives": [{"name": "accuracy"}, {"name": "latency", "sense": "minimize"}],
 }
 
 
-def training_run(lr: float, layers: int) -> tuple[float, float]:
-    """A stand-in for training a network: accuracy peaks at lr = 1e-3, deeper is slower."""
-    return 1 - 0.1 * (math.log10(lr) + 3) ** 2 + 0.05 * layers, 2.0 * layers + 1
+def training_run(lr: float, layers: int, optimizer: str, batch: int) -> tuple[float, float]:
+    """A stand-in for training a network: accuracy peaks at lr = 1e-3 and is better with
+    adam; deeper and smaller batches are slower."""
+    accuracy = 1 - 0.1 * (math.log10(lr) + 3) ** 2 + 0.05 * layers + 0.1 * (optimizer == "adam")
+    return accuracy, 2.0 * layers + 64 / batch
 
 
 def test_int_and_log_parameters_are_suggested_and_told_as_declared(http):
@@ -126,25 +130,37 @@ def test_int_and_log_parameters_are_suggested_and_told_as_declared(http):
     lrs = np.array([s["params"]["lr"] for s in suggestions])
     assert all(type(n) is int and 1 <= n <= 6 for n in layers), layers
     assert set(layers) == {1, 2, 3, 4, 5, 6}
+    assert {s["params"]["optimizer"] for s in suggestions} == {"sgd", "adam"}
+    assert {s["params"]["batch"] for s in suggestions} == {32, 64, 128}
+    assert all(type(s["params"]["batch"]) is int for s in suggestions)
     assert ((lrs >= 1e-5) & (lrs <= 0.1)).all()
     # on a log scale: as many suggestions below 1e-3 (two decades of four) as above it
     assert 12 <= (lrs < 1e-3).sum() <= 20
 
-    fractional = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
-        {"params": {"lr": 1e-3, "layers": 2.5}, "objectives": [0.5, 6.0]}]})
-    assert fractional.status_code == 422
-    detail = fractional.json()["detail"][0]
-    assert detail["loc"] == ["body", "results", 0, "params", "layers"]
-    assert "2.5 is not a whole number; the parameter is an int" in detail["msg"]
+    good = {"lr": 1e-3, "layers": 3, "optimizer": "adam", "batch": 64}
+    for change, message in [
+        ({"layers": 2.5}, "layers = 2.5 is not a whole number; the parameter is an int"),
+        ({"optimizer": "rmsprop"}, "optimizer = 'rmsprop' is not one of its values: 'sgd', 'adam'"),
+        ({"batch": "64"}, "batch = '64' is not one of its values: 32, 64, 128"),
+        ({"lr": "fast"}, "lr = 'fast' is not a number; the parameter is numeric"),
+    ]:
+        refused = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
+            {"params": good | change, "objectives": [0.5, 6.0]}]})
+        assert refused.status_code == 422, refused.text
+        detail = refused.json()["detail"][0]
+        assert detail["loc"] == ["body", "results", 0, "params", next(iter(change))]
+        assert message in detail["msg"]
 
     told = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
-        {"params": {"lr": 1e-3, "layers": 3}, "objectives": list(training_run(1e-3, 3))},
+        {"params": good | {"batch": 64.0}, "objectives": list(training_run(**good))},
         {"suggestion_id": suggestions[0]["id"],
          "objectives": list(training_run(**suggestions[0]["params"]))}]})
     assert told.status_code == 200, told.text
     items = http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]
-    assert items[0]["params"] == {"lr": 1e-3, "layers": 3}
-    assert type(items[1]["params"]["layers"]) is int
+    assert items[0]["params"] == good and type(items[0]["params"]["batch"]) is int
+    assert items[1]["params"] == suggestions[0]["params"]
+    # the next suggestions are conditioned on the stored choices (read back as indices)
+    assert http.post(f"/api/v1/campaigns/{cid}/ask").status_code == 200
 
 
 def test_client_optimize_takes_int_and_log_parameters_through_the_model(sqlite_database,
@@ -154,15 +170,19 @@ def test_client_optimize_takes_int_and_log_parameters_through_the_model(sqlite_d
         campaign = client.optimize(
             training_run,
             parameters={"lr": {"low": 1e-5, "high": 0.1, "log_scale": True},
-                        "layers": {"low": 1, "high": 6, "value_type": "int"}},
+                        "layers": {"low": 1, "high": 6, "value_type": "int"},
+                        "optimizer": {"value_type": "choice", "values": ["sgd", "adam"]},
+                        "batch": {"value_type": "choice", "values": [32, 64, 128]}},
             objectives={"accuracy": "maximize", "latency": "minimize"},
-            budget=9, algorithm="qlognehvi", batch_size=3,
+            budget=13, algorithm="qlognehvi", batch_size=3,
             params={"num_restarts": 2, "raw_samples": 32, "mc_samples": 16})
         evaluations = campaign.evaluations()
-    assert campaign.status == "succeeded" and len(evaluations) == 9
+    assert campaign.status == "succeeded" and len(evaluations) == 13
     layers, lrs = evaluations["param.layers"], evaluations["param.lr"]
     assert (layers == layers.round()).all() and layers.between(1, 6).all()
-    assert lrs.between(1e-5, 0.1).all()  # 2 (d + 1) = 6 design points, then 3 from the GP
+    assert lrs.between(1e-5, 0.1).all()  # 2 (d + 1) = 10 design points, then 3 from the GP
+    assert set(evaluations["param.optimizer"]) <= {"sgd", "adam"}
+    assert set(evaluations["param.batch"]) <= {32, 64, 128}
 
 
 def test_suggestions_expire_and_late_results_are_still_stored(http):
@@ -265,7 +285,15 @@ def test_ask_tell_only_for_external_campaigns(http):
     (PROBLEM | {"parameters": [{"name": "n", "low": 0.5, "high": 4, "value_type": "int"}]},
      ["body", "problem", "parameters", 0], "'n': an int parameter needs whole-number bounds"),
     (PROBLEM | {"parameters": [{"name": "n", "low": 0, "high": 4, "value_type": "integer"}]},
-     ["body", "problem", "parameters", 0, "value_type"], "'float' or 'int'"),
+     ["body", "problem", "parameters", 0, "value_type"], "'float', 'int' or 'choice'"),
+    (PROBLEM | {"parameters": [{"name": "opt", "value_type": "choice"}]},
+     ["body", "problem", "parameters", 0], "'opt': a choice parameter needs values"),
+    (PROBLEM | {"parameters": [{"name": "opt", "value_type": "choice", "values": ["a", "a"]}]},
+     ["body", "problem", "parameters", 0], "'opt': values must be unique; repeated: a"),
+    (PROBLEM | {"parameters": [{"name": "opt", "low": 0, "high": 1, "values": ["a", "b"]}]},
+     ["body", "problem", "parameters", 0], "values are for value_type 'choice'"),
+    (PROBLEM | {"parameters": [{"name": "temp", "high": 1}]},
+     ["body", "problem", "parameters", 0], "'temp': a float parameter needs low and high"),
 ])
 def test_bad_external_problems_are_refused(http, problem, loc, message):
     response = http.post("/api/v1/campaigns", json={

@@ -1,9 +1,10 @@
-"""Search coordinates of the BO methods and ``sobol``: log-scale and integer parameters.
+"""Search coordinates of the BO methods and ``sobol``: log-scale, integer and choice
+parameters.
 
 Plain parameters must search exactly as before (the box itself); a log-scale one must
-spread a design evenly over its decades; an integer one must only ever produce whole
-numbers, each with an equal share of a uniform design; and a model-based suggestion
-must be a valid value of every parameter.
+spread a design evenly over its decades; an integer or a choice one must only ever
+produce valid values, each with an equal share of a uniform design; and a model-based
+suggestion must be a valid value of every parameter.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ TINY: dict[str, Any] = {"q": 2, "num_restarts": 2, "raw_samples": 32, "mc_sample
 def parameters(draw: Any) -> tuple[Parameter, ...]:
     out = []
     for i in range(draw(st.integers(1, 4))):
+        if draw(st.integers(0, 3)) == 0:
+            out.append(Parameter.choice(f"p{i}", [f"v{k}" for k in range(draw(st.integers(2, 5)))]))
+            continue
         integer, log_scale = draw(st.booleans()), draw(st.booleans())
         low = draw(st.integers(1, 50) if log_scale else st.integers(-50, 50))
         span = draw(st.integers(1, 1000))
@@ -46,7 +50,15 @@ def test_every_design_point_is_a_valid_value(params: tuple[Parameter, ...], seed
         if parameter.integer:
             assert (column == np.round(column)).all()
     # Values survive the round trip through search coordinates.
-    np.testing.assert_allclose(space.decode(params, space.encode(params, x)), x, rtol=1e-12)
+    z = space.encode(params, x)
+    assert z.shape[1] == space.bounds(params).shape[1]
+    np.testing.assert_allclose(space.decode(params, z), x, rtol=1e-12)
+    # Any point of the search box decodes to valid values.
+    box = space.bounds(params)
+    inside = box[0] + np.random.default_rng(seed + 1).random((32, box.shape[1])) * (box[1] - box[0])
+    for column, parameter in zip(space.decode(params, inside).T, params, strict=True):
+        assert ((column >= parameter.low) & (column <= parameter.high)).all()
+        assert not parameter.integer or (column == np.round(column)).all()
 
 
 def test_plain_parameters_search_the_box_itself() -> None:
@@ -88,18 +100,36 @@ def test_a_log_scale_integer_is_whole_and_spread_by_magnitude() -> None:
     assert space.centre(batch)[0, 0] == 88.0
 
 
+def test_a_choice_is_one_hot_in_the_model_and_one_coordinate_in_a_design() -> None:
+    optimiser = Parameter.choice("optimizer", ["sgd", "adam", "adamw"])
+    params = (Parameter("lr", 1e-4, 1e-1, log_scale=True), optimiser)
+    np.testing.assert_array_equal(space.bounds(params)[:, 1:], [[0, 0, 0], [1, 1, 1]])
+    np.testing.assert_array_equal(space.encode(params, [[1e-3, 2]])[0, 1:], [0, 0, 1])
+    # the largest coordinate wins, whatever the others are
+    np.testing.assert_array_equal(space.decode(params, [[np.log(1e-3), 0.2, 0.7, 0.4]]),
+                                  [[pytest.approx(1e-3), 1]])
+    x = sobol.points(params, seed=2, start=0, n=768)
+    assert np.unique(x[:, 1], return_counts=True)[1].tolist() == [256, 256, 256]
+    assert space.centre(params)[0, 1] == 1  # the middle value
+    assert [optimiser.cast(i) for i in (0, 1, 2)] == ["sgd", "adam", "adamw"]
+    assert optimiser.number("adamw") == 2.0
+
+
 EXTERNAL = ProblemInfo(
     kind="external", id="external",
     objectives=(Objective("accuracy"), Objective("latency", "minimize")),
     parameters=(Parameter("lr", 1e-5, 1e-1, log_scale=True),
-                Parameter("layers", 1.0, 6.0, integer=True)),
+                Parameter("layers", 1.0, 6.0, integer=True),
+                Parameter.choice("optimizer", ["sgd", "adam", "adamw"])),
 )
 
 
 def _training_run(x: np.ndarray) -> np.ndarray:
-    """Accuracy peaks at lr = 1e-3 and grows with depth; latency grows with depth."""
-    log_lr, layers = np.log10(x[:, 0]), x[:, 1]
-    return np.stack([1 - 0.1 * (log_lr + 3) ** 2 + 0.05 * layers, 2.0 * layers + 1], axis=1)
+    """Accuracy peaks at lr = 1e-3, grows with depth and is best with adamw (index 2);
+    latency grows with depth."""
+    log_lr, layers, optimiser = np.log10(x[:, 0]), x[:, 1], x[:, 2]
+    accuracy = 1 - 0.1 * (log_lr + 3) ** 2 + 0.05 * layers + 0.1 * (optimiser == 2)
+    return np.stack([accuracy, 2.0 * layers + 1], axis=1)
 
 
 @pytest.mark.parametrize("suggest", [bo.suggest_qlognehvi, bo.suggest_qnparego])
@@ -107,10 +137,11 @@ def test_model_suggestions_are_valid_values(suggest: Any) -> None:
     x = sobol.points(EXTERNAL.parameters, 7, 0, 8)
     observations = Observations(x=x, objectives=_training_run(x), n_suggested=8)
     suggested = suggest(EXTERNAL, TINY, 7, observations, 2, "cpu")
-    assert suggested.shape == (2, 2)
-    lr, layers = suggested[:, 0], suggested[:, 1]
+    assert suggested.shape == (2, 3)
+    lr, layers, optimiser = suggested.T
     assert ((lr >= 1e-5) & (lr <= 1e-1)).all()
     assert ((layers >= 1) & (layers <= 6)).all() and (layers == np.round(layers)).all()
+    assert set(optimiser) <= {0.0, 1.0, 2.0}
     again = suggest(EXTERNAL, TINY, 7, observations, 2, "cpu")
     np.testing.assert_array_equal(suggested, again)
 

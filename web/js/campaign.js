@@ -354,7 +354,8 @@ function renderTable() {
       ? [{ key: "hvc", label: "HV contribution", value: (p) => p.hv_contribution, cell: (p) => number(p.hv_contribution), numeric: true }]
       : []),
     ...(keys
-      ? keys.map((key) => ({ key: `p:${key}`, label: key, value: (p) => p.params[key], cell: (p) => number(p.params[key]), numeric: true }))
+      ? keys.map((key) => ({ key: `p:${key}`, label: key, value: (p) => p.params[key], cell: (p) => number(p.params[key]),
+        numeric: points.every((p) => typeof p.params[key] === "number") }))
       : [{ key: "params", label: "params", value: (p) => JSON.stringify(p.params), sortable: false }]),
   ];
   frontTable = sortableTable(document.getElementById("front-table"), columns, {
