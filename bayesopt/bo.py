@@ -13,7 +13,8 @@ then, until the budget is spent, repeats
    functions with one random Chebyshev scalarisation each;
 3. **optimise**: multi-start L-BFGS-B over the problem's box in search coordinates
    (:mod:`bayesopt.space`: ``log(x)`` for a log-scale parameter, integers relaxed to
-   reals and rounded afterwards; the box itself otherwise) (``optimize_acqf`` with
+   reals and rounded afterwards, a choice one-hot; the box itself otherwise)
+   (``optimize_acqf`` with
    ``sequential=True`` — greedy sequential selection of the ``q`` candidates, each
    conditioned on the ones before it as pending points — or the same greedy sequence
    across the ParEGO functions, as ``optimize_acqf_list`` does), then evaluates the batch. The last
@@ -70,11 +71,11 @@ class Surrogate:
     """What an acquisition needs: the fitted model and the data it was fitted on."""
 
     model: Any  # a fitted ModelListGP with m + c outputs
-    x: Tensor  # n x d observed inputs (search coordinates: bayesopt.space)
+    x: Tensor  # n x D observed inputs (search coordinates: bayesopt.space)
     objectives: Tensor  # n x m, maximisation convention
     slacks: Tensor | None  # n x c, feasible iff >= 0
-    pending: Tensor | None  # k x d points being evaluated elsewhere (search coordinates)
-    bounds: Tensor  # 2 x d box (search coordinates)
+    pending: Tensor | None  # k x D points being evaluated elsewhere (search coordinates)
+    bounds: Tensor  # 2 x D box (search coordinates; a choice has one per value)
     published_reference_point: Tensor | None  # m, maximisation convention
 
     @property
@@ -212,7 +213,8 @@ def propose(
 
     ``x`` (``n_obs x d``), ``objectives`` (``n_obs x m``, raw, the problem's senses),
     ``slacks`` (``n_obs x c`` or None) and ``pending`` (``k x d`` or None) are numpy
-    arrays in problem units; so is the ``n x d`` result. ``seed`` seeds all randomness.
+    arrays in problem units (a choice by its index); so is the ``n x d`` result. ``seed``
+    seeds all randomness.
     """
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
     parameters = problem.parameters

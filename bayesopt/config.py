@@ -120,14 +120,14 @@ class BayesOptConfig(BaseModel):
         ge=1,
         le=100,
         description="starting points of the multi-start L-BFGS-B acquisition optimisation; "
-        "default (null): min(20, 4 d) for d parameters",
+        "default (null): min(20, 4 d) for d search dimensions (a choice has one per value)",
     )
     raw_samples: int | None = Field(
         default=None,  # Ax 1.3: RAW_SAMPLES = 1024; the rule is measured in the docstring
         ge=1,
         le=100000,
         description="quasi-random points scored to choose the optimiser's starting points; "
-        "default (null): min(1024, 256 d) for d parameters",
+        "default (null): min(1024, 256 d) for d search dimensions (a choice has one per value)",
     )
     mc_samples: int = Field(
         default=32,  # tutorial: MC_SAMPLES = 128; measured in the module docstring
@@ -182,14 +182,14 @@ class QNParEGOConfig(BayesOptConfig):
         ge=1,
         le=100,
         description="starting points of the multi-start L-BFGS-B acquisition optimisation; "
-        "null: min(20, 4 d) for d parameters",
+        "null: min(20, 4 d) for d search dimensions (a choice has one per value)",
     )
     raw_samples: int | None = Field(
         default=128,  # measured in the module docstring (tutorial: 512)
         ge=1,
         le=100000,
         description="quasi-random points scored to choose the optimiser's starting points; "
-        "null: min(1024, 256 d) for d parameters",
+        "null: min(1024, 256 d) for d search dimensions (a choice has one per value)",
     )
 
 

@@ -1,4 +1,4 @@
-"""The coordinates the BO methods and ``sobol`` search in, one per parameter.
+"""The coordinates the BO methods and ``sobol`` search in: log scales, integers, choices.
 
 A plain parameter is searched on its own scale, ``[low, high]``. A ``log_scale`` one
 is searched on ``log(x)``, so a learning rate in ``[1e-5, 1e-1]`` gets as much of the
@@ -19,10 +19,11 @@ designs are drawn in the unit cube.
 
 Integers are handled by rounding after a continuous search, the simplest of BoTorch's
 options: the GP sees whole-number inputs, the acquisition is optimised over the
-continuous relaxation, and each candidate is rounded afterwards. A rounded candidate
-can therefore land on a point already observed or pending, most often when an integer
-or choice parameter has few values; it is suggested anyway (the user sees a repeated point,
-never a point outside the declared set).
+continuous relaxation, and each candidate is rounded afterwards (choices likewise,
+by their largest coordinate). A rounded candidate can therefore land on a point
+already observed or pending, most often when an integer or a choice has few values;
+it is suggested anyway (the user sees a repeated point, never a point outside the
+declared set).
 
 For a problem whose parameters are all plain, :func:`encode` is the identity,
 :func:`bounds` is ``[low, high]`` and :func:`decode` only clips, so built-in test

@@ -170,7 +170,8 @@ class Problem(Protocol):
 class Observations:
     """What an ask/tell campaign knows when asked for suggestions.
 
-    ``x``: ``n x d`` evaluated points (problem units); ``objectives``: ``n x m`` raw
+    ``x``: ``n x d`` evaluated points (problem units, a choice by its index:
+    :meth:`Parameter.number`); ``objectives``: ``n x m`` raw
     values; ``constraints``: ``n x c`` slacks or None; ``pending``: ``k x d`` points
     suggested and not yet told (to condition on, so no duplicates are suggested);
     ``n_suggested``: how many suggestions were ever made (a quasi-random sequence
@@ -185,8 +186,8 @@ class Observations:
 
 
 class Suggest(Protocol):
-    """The ask half of an ask/tell algorithm: ``n`` new points (``n x d``, problem units)
-    for ``problem`` given what was observed. Stateless: the service rebuilds the
+    """The ask half of an ask/tell algorithm: ``n`` new points (``n x d``, problem units,
+    a choice by its index) for ``problem`` given what was observed. Stateless: the service rebuilds the
     observations from the store on every ask."""
 
     def __call__(

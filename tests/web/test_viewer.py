@@ -399,3 +399,36 @@ def test_compare_page_draws_each_algorithms_attainment_surfaces(page, server, ca
     for trace, surface in zip(drawn, expected["surfaces"]):
         assert sorted(zip(trace["x"], trace["y"])) == sorted(map(tuple, surface["points"]))
     assert "what every run reached" in page.locator("#attainment-note").inner_text()
+
+
+def test_an_external_campaigns_choice_and_int_parameters_read_as_declared(page, server):
+    problem = {"kind": "external", "objectives": [{"name": "accuracy"},
+                                                  {"name": "cost", "sense": "minimize"}],
+               "parameters": [{"name": "layers", "low": 1, "high": 4, "value_type": "int"},
+                              {"name": "optimizer", "value_type": "choice",
+                               "values": ["sgd", "adam"]}]}
+    with server.client() as http:
+        cid = http.post("/campaigns", json={"algorithm": "sobol", "problem": problem,
+                                            "budget": {"evaluations": 6}}).json()["id"]
+        asked = http.post(f"/campaigns/{cid}/ask", params={"n": 6}).json()["suggestions"]
+        results = [{"suggestion_id": s["id"], "objectives": [
+            s["params"]["layers"] + (s["params"]["optimizer"] == "adam"), s["params"]["layers"]]}
+            for s in asked]
+        assert http.post(f"/campaigns/{cid}/tell", json={"results": results}).status_code == 200
+    page.goto(f"{server.url}/ui/campaign.html?id={cid}")
+    wait_for_front(page)
+    header = page.locator("#front-table th[data-key='p:optimizer']")
+    assert header.get_attribute("class") != "num"  # text, not a number column
+    assert page.locator("#front-table th[data-key='p:layers']").get_attribute("class") == "num"
+    first = page.locator("#front-table tbody tr").first
+    evaluation_id = int(first.get_attribute("data-evaluation-id"))
+    evaluation = http_get(server, f"/evaluations/{evaluation_id}")
+    assert first.locator("td[data-label='optimizer']").inner_text() == \
+        evaluation["params"]["optimizer"]
+    first.get_by_role("button", name=f"show evaluation {evaluation_id}").click()
+    detail = page.locator(f"#evaluation-detail[data-evaluation-id='{evaluation_id}']")
+    detail.wait_for()
+    shown = {row.locator("th").inner_text(): row.locator("td").inner_text()
+             for row in detail.locator("#evaluation-params tbody tr").all()}
+    assert shown == {"layers": str(evaluation["params"]["layers"]),
+                     "optimizer": evaluation["params"]["optimizer"]}  # no JSON quotes

@@ -326,6 +326,11 @@ function drawFront(objectivesChanged) {
   document.getElementById("front-note").textContent = parts.join(" ");
 }
 
+function paramText(value) {
+  if (typeof value === "number") return number(value, 8);
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
 function paramColumns(points) {
   const keys = new Set();
   let scalar = true;
@@ -401,7 +406,7 @@ async function showEvaluation(evaluationId) {
   const params = Object.entries(evaluation.params || {}).filter(([key]) => !(preference && key === "preference"));
   if (params.length) {
     parts.push(el("h3", {}, preference ? "Other parameters" : "Parameters"),
-      keyValueTable(params.map(([key, value]) => [key, typeof value === "number" ? number(value, 8) : JSON.stringify(value)]), "parameter", "evaluation-params"));
+      keyValueTable(params.map(([key, value]) => [key, paramText(value)]), "parameter", "evaluation-params"));
   }
   if (evaluation.constraints) {
     parts.push(el("h3", {}, "Constraint slacks (feasible when ≥ 0)"),

@@ -144,7 +144,8 @@ function onProblemChange() {
     const input = el("textarea", { rows: "9", spellcheck: "false" }, JSON.stringify(EXTERNAL_EXAMPLE, null, 2));
     const made = field({
       loc: "problem.definition", label: "Problem definition (JSON)", input,
-      help: "parameters (name, low, high), objectives (name, sense) and optional constraints; you evaluate through ask/tell",
+      help: "parameters (name, low, high; optional value_type \"int\", log_scale true, or value_type \"choice\" with values), " +
+        "objectives (name, sense) and optional constraints; you evaluate through ask/tell",
       read: () => input.value,
     });
     container.append(made.node);
