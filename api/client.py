@@ -291,10 +291,13 @@ class Campaign:
     def delete(self) -> None:
         self._client.request("DELETE", f"/campaigns/{self.id}")
 
-    def ask(self, n: int = 1) -> list[dict[str, Any]]:
+    def ask(self, n: int = 1, timeout: float | None = 600.0) -> list[dict[str, Any]]:
         """``n`` suggestions (``{"id", "params", "expires_at"}``) for an ask/tell campaign;
-        fewer when the budget left is smaller."""
-        answer = self._client.request("POST", f"/campaigns/{self.id}/ask", params={"n": n})
+        fewer when the budget left is smaller. A model-based ask fits GPs on everything
+        told, which can take minutes on a large campaign: it waits up to ``timeout``
+        seconds (None: for ever), not the client's default."""
+        answer = self._client.request("POST", f"/campaigns/{self.id}/ask", params={"n": n},
+                                      timeout=timeout)
         return list(answer["suggestions"])
 
     def tell(self, results: Sequence[dict[str, Any]] | dict[str, Any]) -> dict[str, Any]:

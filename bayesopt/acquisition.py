@@ -81,6 +81,10 @@ from botorch.utils.multi_objective.pareto import is_non_dominated
 from botorch.utils.sampling import sample_simplex
 from torch import Tensor
 
+from bayesopt.kernels import use_environment_cache
+
+use_environment_cache()  # before a qLogEHVI is built here: torch reads it then
+
 Constraint = Callable[[Tensor], Tensor]
 
 
