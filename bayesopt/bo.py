@@ -338,7 +338,7 @@ def run_loop(
     d, m, c = len(info.parameters), info.n_objectives, info.constraints
     if d == 0:
         raise ValueError(
-            f"{method.name} needs a problem with continuous parameters; {info.id} has none"
+            f"{method.name} needs a problem with decision parameters; {info.id} has none"
         )
     total = sobol.evaluations_in(recorder.budget, method.name)
     n_initial = min(config.initial_points(d), total)
@@ -453,7 +453,7 @@ def suggest_with(
     d, m, c = len(problem.parameters), problem.n_objectives, problem.constraints
     if d == 0:
         raise ValueError(
-            f"{method.name} needs a problem with continuous parameters; {problem.id} has none"
+            f"{method.name} needs a problem with decision parameters; {problem.id} has none"
         )
     if n < 0:
         raise ValueError(f"cannot suggest a negative number of points ({n})")

@@ -69,7 +69,7 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
     parameters = problem.info.parameters
     if not parameters:
         raise ValueError(
-            f"sobol needs a problem with continuous parameters; {problem.info.id} has none"
+            f"sobol needs a problem with decision parameters; {problem.info.id} has none"
         )
     total = evaluations_in(recorder.budget)
 
@@ -136,7 +136,7 @@ def suggest(
     """
     config = SobolConfig.model_validate(params)
     if not problem.parameters:
-        raise ValueError(f"sobol needs a problem with continuous parameters; {problem.id} has none")
+        raise ValueError(f"sobol needs a problem with decision parameters; {problem.id} has none")
     return points(problem.parameters, seed, observations.n_suggested, n, config.scramble)
 
 
