@@ -69,6 +69,7 @@ from bo_report import (
     write_readme,
 )
 from bo_service import scheduling_overhead
+from report_io import code_version
 
 from jobs import registry
 from jobs.recorder import StoreRecorder
@@ -384,15 +385,8 @@ def machine_facts(cfg: Config) -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[package] = None
 
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False)
-        return done.stdout.rstrip()
-
-    changed = git("status", "--porcelain", "--", "bayesopt", "jobs", "storage", "pareto", "api")
     return {
-        "code": {"commit": git("rev-parse", "--short", "HEAD") or None,
-                 "uncommitted_changes": [line[3:] for line in changed.splitlines()]},
+        "code": code_version("bayesopt", "jobs", "storage", "pareto", "api"),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu_cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
         "platform": platform.platform(), "python": platform.python_version(),

@@ -62,7 +62,6 @@ import math
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -76,7 +75,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from report_io import code_version, replace_table
 
 from jobs import registry
 from jobs.protocol import Observations, ProblemInfo
@@ -263,15 +264,8 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def machine_facts() -> dict[str, Any]:
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False)
-        return done.stdout.rstrip()
-
-    changed = git("status", "--porcelain", "--", "bayesopt", "jobs", "pareto", "benchmarks")
     return {
-        "code": {"commit": git("rev-parse", "--short", "HEAD") or None,
-                 "uncommitted_changes": [line[3:] for line in changed.splitlines()]},
+        "code": code_version("bayesopt", "jobs", "pareto", "benchmarks"),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu_cores": os.cpu_count(), "platform": platform.platform(),
         "python": platform.python_version(),
@@ -280,14 +274,7 @@ def machine_facts() -> dict[str, Any]:
 
 
 def write_readme(table: str) -> None:
-    text = README.read_text()
-    block = f"{TABLE_BEGIN}\n{table}{TABLE_END}"
-    if TABLE_BEGIN in text and TABLE_END in text:
-        head, rest = text.split(TABLE_BEGIN, 1)
-        text = head + block + rest.split(TABLE_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    README.write_text(text)
+    replace_table(README, TABLE_BEGIN, TABLE_END, table)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -47,7 +47,6 @@ import json
 import multiprocessing
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -70,6 +69,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_bo import LoadSampler, TimedRecorder, say
 from mogfn_report import goals as goal_rows
 from mogfn_report import markdown, plot, summarise, write_readme
+from report_io import code_version
 
 from jobs import registry
 from jobs.spec import validate
@@ -466,16 +466,8 @@ def machine_facts(cfg: Config) -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[package] = None
 
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False)
-        return done.stdout.rstrip()
-
-    changed = git("status", "--porcelain", "--", "morl", "bayesopt", "jobs", "storage",
-                  "pareto")
     return {
-        "code": {"commit": git("rev-parse", "--short", "HEAD") or None,
-                 "uncommitted_changes": [line[3:] for line in changed.splitlines()]},
+        "code": code_version("morl", "bayesopt", "jobs", "storage", "pareto"),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu_cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
         "platform": platform.platform(), "python": platform.python_version(),

@@ -79,6 +79,7 @@ import multiprocessing
 from bench_bo import LoadSampler, TimedRecorder, say
 from morl_report import goals as goal_rows
 from morl_report import hv_curve, markdown, plot, summarise, write_readme
+from report_io import code_version
 
 from jobs import registry
 from jobs.spec import validate
@@ -475,15 +476,8 @@ def machine_facts(cfg: Config) -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[package] = None
 
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False)
-        return done.stdout.rstrip()
-
-    changed = git("status", "--porcelain", "--", "morl", "jobs", "storage", "pareto")
     return {
-        "code": {"commit": git("rev-parse", "--short", "HEAD") or None,
-                 "uncommitted_changes": [line[3:] for line in changed.splitlines()]},
+        "code": code_version("morl", "jobs", "storage", "pareto"),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu_cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
         "platform": platform.platform(), "python": platform.python_version(),

@@ -48,6 +48,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: mofront's packages
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from report_io import replace_table
 
 from storage import all_evaluations, get_campaign, make_engine, make_sessionmaker
 
@@ -284,14 +287,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def write_readme(table: str) -> None:
-    text = README.read_text()
-    block = f"{TABLE_BEGIN}\n{table}{TABLE_END}"
-    if TABLE_BEGIN in text and TABLE_END in text:
-        head, rest = text.split(TABLE_BEGIN, 1)
-        text = head + block + rest.split(TABLE_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    README.write_text(text)
+    replace_table(README, TABLE_BEGIN, TABLE_END, table)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -32,7 +32,6 @@ import gc
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +53,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere: mofront's packag
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import optuna
+import report_io
 from optuna.distributions import BaseDistribution, FloatDistribution
 from optuna.storages import RDBStorage
 from store_report import README, comparisons, goals, markdown, write_readme
@@ -465,13 +465,7 @@ def machine_facts() -> dict[str, Any]:
 def code_version() -> dict[str, Any]:
     """The commit measured, and the files of the measured packages that differed from
     it when the run started (the store is imported once, at the start)."""
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        return done.stdout.rstrip()
-
-    changed = git("status", "--porcelain", "--", "storage", "pareto", "api", "jobs")
-    return {"commit": git("rev-parse", "--short", "HEAD") or None,
-            "uncommitted_changes": [line[3:] for line in changed.splitlines()]}
+    return report_io.code_version("storage", "pareto", "api", "jobs")
 
 
 def postgres_version(cfg: Config) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from report_io import replace_table
 
 from pareto import hypervolume, to_maximization
 
@@ -483,11 +484,4 @@ def plot(report: dict[str, Any], path: Path) -> None:
 
 
 def write_readme(table: str) -> None:
-    text = README.read_text() if README.exists() else ""
-    block = f"{TABLE_BEGIN}\n{table}{TABLE_END}"
-    if TABLE_BEGIN in text and TABLE_END in text:
-        head, rest = text.split(TABLE_BEGIN, 1)
-        text = head + block + rest.split(TABLE_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    README.write_text(text)
+    replace_table(README, TABLE_BEGIN, TABLE_END, table)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from report_io import replace_table
 
 from pareto import equally_spaced_weights, expected_utility, hypervolume, non_dominated, sparsity
 
@@ -698,12 +699,4 @@ def plot(report: dict[str, Any], path: Path) -> None:
 
 
 def write_readme(table: str, suite: str = "cmorl") -> None:
-    text = README.read_text() if README.exists() else ""
-    begin, end = MARKERS[suite]
-    block = f"{begin}\n{table}{end}"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    README.write_text(text)
+    replace_table(README, *MARKERS[suite], table)

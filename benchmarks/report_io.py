@@ -1,0 +1,35 @@
+"""What every benchmark script writes the same way: its table into benchmarks/README.md
+between its own markers, and the code version its numbers were measured on."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def replace_table(readme: Path, begin: str, end: str, table: str) -> None:
+    """Put ``table`` between the ``begin`` and ``end`` markers of ``readme``, replacing
+    what was there; append the marked block when the markers are not there yet."""
+    text = readme.read_text() if readme.exists() else ""
+    block = f"{begin}\n{table}{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    readme.write_text(text)
+
+
+def code_version(*packages: str) -> dict[str, Any]:
+    """The commit measured, and the files under ``packages`` that differed from it."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False)
+        return done.stdout.rstrip()
+
+    changed = git("status", "--porcelain", "--", *packages)
+    return {"commit": git("rev-parse", "--short", "HEAD") or None,
+            "uncommitted_changes": [line[3:] for line in changed.splitlines()]}
