@@ -1,5 +1,5 @@
-"""The ``mofront`` command: serve, submit, sweep, status, front, evaluations, metrics,
-rollout, token, db upgrade.
+"""The ``mofront`` command: serve, submit, sweep, status, front, evaluations, suggestions,
+metrics, rollout, token, db upgrade.
 
 Errors a user can fix (a bad spec, an unknown id, a server that is not up) are printed
 as one line on stderr with exit code 2; nothing prints a traceback for them.
@@ -106,6 +106,15 @@ def _parser() -> argparse.ArgumentParser:
                              help="only the evaluations on the front")
     _add_url(evaluations)
     evaluations.set_defaults(handler=_evaluations)
+
+    suggestions = commands.add_parser(
+        "suggestions", help="print an ask/tell campaign's suggestions as CSV: pending, told, "
+                            "expired or failed, with the reason a failed one was given")
+    suggestions.add_argument("id", type=int)
+    suggestions.add_argument("--status", choices=["pending", "told", "expired", "failed"],
+                             help="only the suggestions in this status")
+    _add_url(suggestions)
+    suggestions.set_defaults(handler=_suggestions)
 
     metrics = commands.add_parser(
         "metrics", help="print the quality measures of a campaign's front (GET /metrics)")
@@ -285,6 +294,14 @@ def _evaluations(args: argparse.Namespace) -> int:
     with _client(args) as client:
         campaign = _call(lambda: client.campaign(args.id))
         frame = _call(lambda: campaign.evaluations(on_front=True if args.on_front else None))
+    sys.stdout.write(frame.to_csv(index=False))
+    return 0
+
+
+def _suggestions(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        campaign = _call(lambda: client.campaign(args.id))
+        frame = _call(lambda: campaign.suggestions(status=args.status))
     sys.stdout.write(frame.to_csv(index=False))
     return 0
 

@@ -140,9 +140,12 @@ class Client:
         seed: int = 0,
         name: str | None = None,
         reference_point: Sequence[float] | None = None,
+        catch: tuple[type[BaseException], ...] = (),
+        max_failures: int | None = None,
     ) -> Campaign:
         """Optimise a local Python function through ask/tell: ``fn(**x)`` returns the
         objective values (a sequence in ``objectives`` order, or a mapping by name).
+        The loop is :meth:`Campaign.run` (failures, ``catch``, resuming) on a new campaign.
 
             client.optimize(lambda temp, time: (yield_of(temp, time), cost(temp, time)),
                             parameters={"temp": (20, 90), "time": (1, 10)},
@@ -169,12 +172,8 @@ class Client:
             spec["name"] = name
         if reference_point is not None:
             spec["reference_point"] = list(reference_point)
-        campaign = self.submit(spec)
-        while campaign.refresh().status == "running":
-            for suggestion in campaign.ask(batch_size):
-                values = fn(**suggestion["params"])
-                campaign.tell([{"suggestion_id": suggestion["id"], "objectives": _values(values)}])
-        return campaign
+        return self.submit(spec).run(fn, batch_size=batch_size, catch=catch,
+                                     max_failures=max_failures)
 
     def close(self) -> None:
         self._http.close()
@@ -308,6 +307,107 @@ class Campaign:
                                       json={"results": [_jsonable(r) for r in batch]})
         self.data["status"] = answer["status"]
         return dict(answer)
+
+    def fail(self, suggestion_ids: int | Sequence[int], reason: str | None = None
+             ) -> dict[str, Any]:
+        """Report suggestions that could not be evaluated (a crash, a diverged run). They
+        free their share of the budget and are not suggested again; ``reason`` is kept
+        with them (see :meth:`suggestions`)."""
+        ids = [suggestion_ids] if isinstance(suggestion_ids, int) else list(suggestion_ids)
+        answer = self._client.request("POST", f"/campaigns/{self.id}/fail", json={
+            "failures": [{"suggestion_id": int(i), "reason": reason} for i in ids]})
+        return dict(answer)
+
+    def suggestions(self, status: str | None = None, page_size: int = 1000) -> pd.DataFrame:
+        """Every suggestion of an ask/tell campaign in the order handed out (``status``:
+        only ``pending``, ``told``, ``expired`` or ``failed`` ones), one row each:
+        ``suggestion_id``, ``status``, ``param.*``, ``evaluation_id`` (once told),
+        ``reason`` and ``failed_at`` (once failed), ``created_at``, ``expires_at``."""
+        rows = [{"suggestion_id": item["id"], "status": item["status"],
+                 **{f"param.{k}": v for k, v in item["params"].items()},
+                 **{k: item[k] for k in ("evaluation_id", "reason", "failed_at", "created_at",
+                                         "expires_at")}}
+                for item in self._suggestion_items(status, page_size)]
+        return pd.DataFrame(rows, columns=None if rows else [
+            "suggestion_id", "status", "evaluation_id", "reason", "failed_at", "created_at",
+            "expires_at"])
+
+    def _suggestion_items(self, status: str | None, page_size: int = 1000
+                          ) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._client.request(
+                "GET", f"/campaigns/{self.id}/suggestions",
+                params=_drop_none({"status": status, "limit": page_size, "offset": len(items)}))
+            items.extend(page["items"])
+            if not page["items"] or len(items) >= page["total"]:
+                return items
+
+    def run(self, fn: Callable[..., Any], *, batch_size: int = 1,
+            catch: tuple[type[BaseException], ...] = (), max_failures: int | None = None,
+            resume: bool = False, poll_seconds: float = 1.0) -> Campaign:
+        """Drive this ask/tell campaign with a local function until its budget is told:
+        ``fn(**params)`` returns the objective values (a sequence in objective order, or
+        a mapping by name).
+
+        As in Optuna's ``study.optimize``: an exception from ``fn`` marks its suggestion
+        failed (with the exception as the reason) and is raised again, unless it is one
+        of ``catch``, when the loop goes on; a result that is not finite (NaN, inf) marks
+        its suggestion failed and the loop goes on. A failed suggestion frees its share
+        of the budget and is not suggested again. After ``max_failures`` failures
+        (default: the campaign's budget) it stops with a RuntimeError, so a function
+        that always fails does not loop for ever.
+
+        ``resume=True`` first evaluates the suggestions still pending, those a driver
+        that died left behind; leave it False while other drivers work on the same
+        campaign, whose pending suggestions are in their hands. When the budget left is
+        all pending with other drivers, it waits (``poll_seconds``) for their results.
+        """
+        limit = int(self.data["budget"]["amount"]) if max_failures is None else max_failures
+        failures = 0
+        batch = self._suggestion_items("pending") if resume else []
+        while self.refresh().status == "running":
+            for suggestion in batch or self._ask_or_wait(batch_size, poll_seconds):
+                reason = self._evaluate_and_tell(fn, suggestion, catch)
+                if reason is not None:
+                    failures += 1
+                    if failures >= limit:
+                        raise RuntimeError(
+                            f"campaign {self.id}: {failures} evaluations failed (max_failures "
+                            f"{limit}); the last: {reason}")
+            batch = []
+        return self
+
+    def _ask_or_wait(self, n: int, poll_seconds: float) -> list[dict[str, Any]]:
+        """``ask(n)``; nothing if the campaign finished meanwhile, or after a pause if the
+        budget left is all pending."""
+        try:
+            return self.ask(n)
+        except APIError as error:
+            if error.status_code != 409:
+                raise
+            if self.refresh().status == "running":
+                time.sleep(poll_seconds)
+            return []
+
+    def _evaluate_and_tell(self, fn: Callable[..., Any], suggestion: dict[str, Any],
+                           catch: tuple[type[BaseException], ...]) -> str | None:
+        """Evaluate one suggestion and tell its result; the failure's reason, if it failed."""
+        try:
+            values = _values(fn(**suggestion["params"]))
+        except BaseException as error:
+            reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            self.fail(suggestion["id"], reason)
+            if isinstance(error, catch) and isinstance(error, Exception):
+                return reason
+            raise
+        numbers = values.values() if isinstance(values, dict) else values
+        if not all(math.isfinite(v) for v in numbers):
+            reason = f"the objectives are not all finite: {values}"
+            self.fail(suggestion["id"], reason)
+            return reason
+        self.tell([{"suggestion_id": suggestion["id"], "objectives": values}])
+        return None
 
     def best(self, preference: Sequence[float]) -> dict[str, Any]:
         """The front evaluation that maximises ``preference · J~`` (J~: the objectives as
@@ -485,8 +585,9 @@ def _jsonable(result: dict[str, Any]) -> dict[str, Any]:
     for key in ("objectives", "constraints"):
         if converted.get(key) is not None:
             converted[key] = _values(converted[key])
-    if converted.get("params") is not None:
-        converted["params"] = {k: float(v) for k, v in converted["params"].items()}
+    if converted.get("params") is not None:  # numpy scalars to numbers; a choice may be a str
+        converted["params"] = {k: v if isinstance(v, str) else float(v)
+                               for k, v in converted["params"].items()}
     return converted
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel
 
@@ -239,6 +239,39 @@ class AskOut(BaseModel):
     suggestions: list[SuggestionOut]
     pending: int
     remaining: int
+
+
+SuggestionStatus = Literal["pending", "told", "expired", "failed"]
+
+
+class SuggestionRecord(SuggestionOut):
+    """A suggestion as stored: what became of it, and why it failed if it did."""
+
+    status: SuggestionStatus
+    created_at: datetime
+    evaluation_id: int | None  # the evaluation its result became, once told
+    reason: str | None  # what the user reported when it failed
+    failed_at: datetime | None
+
+    @classmethod
+    def of(cls, suggestion: Any, status: str) -> SuggestionRecord:
+        return cls(id=suggestion.id, params=suggestion.params, expires_at=suggestion.expires_at,
+                   status=cast(SuggestionStatus, status), created_at=suggestion.created_at,
+                   evaluation_id=suggestion.evaluation_id, reason=suggestion.reason,
+                   failed_at=suggestion.failed_at)
+
+
+class SuggestionPage(BaseModel):
+    items: list[SuggestionRecord]
+    total: int  # how many match the status asked for
+    counts: dict[str, int]  # the campaign's suggestions by status, every status named
+
+
+class FailOut(BaseModel):
+    campaign_id: int
+    failed: list[int]  # the suggestions now failed (those failed before included)
+    pending: int
+    remaining: int  # results the budget still takes beyond the pending suggestions
 
 
 class ToldEvaluation(BaseModel):

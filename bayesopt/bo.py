@@ -39,7 +39,11 @@ bit-reproducible, so neither is the run.
 Ask/tell (:func:`suggest_qlognehvi`, :func:`suggest_qnparego`) is the same proposal
 made statelessly from the observations the service holds, pending suggestions included
 as ``X_pending``; until ``n_initial`` points are observed or pending it hands out the
-next points of the seeded Sobol sequence instead.
+next points of the seeded Sobol sequence instead. Points whose evaluation failed join
+``X_pending`` too, and stay there, so the acquisition does not propose them again (Ax
+conditions on abandoned arms the same way, and on failed ones with
+``include_failed_as_pending``); they do not count towards the initial design, which is
+there to cover the space with observations.
 
 Everything is float64 on ``device`` ("cuda" when the worker has a GPU, else "cpu").
 """
@@ -446,7 +450,7 @@ def suggest_with(
 
     Sobol points (continuing the seeded sequence from ``observations.n_suggested``)
     while fewer than ``n_initial`` points are observed or pending, or none is observed
-    yet; then the method's acquisition, conditioned on the pending points. The
+    yet; then the method's acquisition, conditioned on the pending and failed points. The
     randomness of a model-based suggestion is seeded from ``(seed, n_suggested)``.
     """
     config = method.config.model_validate(params)
@@ -457,7 +461,7 @@ def suggest_with(
         )
     if n < 0:
         raise ValueError(f"cannot suggest a negative number of points ({n})")
-    x, objectives, slacks, pending = _observation_arrays(observations, d, m, c)
+    x, objectives, slacks, pending, failed = _observation_arrays(observations, d, m, c)
     if n == 0:
         return np.empty((0, d), dtype=np.float64)
     if len(x) == 0 or len(x) + len(pending) < config.initial_points(d):
@@ -465,7 +469,7 @@ def suggest_with(
             problem.parameters, seed, observations.n_suggested, n, config.initial_centre
         )
     proposal = propose(
-        method, config, problem, x, objectives, slacks, pending, n,
+        method, config, problem, x, objectives, slacks, np.vstack([pending, failed]), n,
         iteration_seed(seed, observations.n_suggested), device,
     )  # fmt: skip
     return proposal.candidates
@@ -473,8 +477,8 @@ def suggest_with(
 
 def _observation_arrays(
     observations: Observations, d: int, m: int, c: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
-    """Check the shapes of ``observations`` and return (x, objectives, slacks, pending)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """Check the shapes of ``observations``; (x, objectives, slacks, pending, failed)."""
     x = _matrix(observations.x, d, "x")
     objectives = _matrix(observations.objectives, m, "objectives")
     if len(objectives) != len(x):
@@ -487,7 +491,8 @@ def _observation_arrays(
         if len(slacks) != len(x):
             raise ValueError(f"{len(x)} observed points but {len(slacks)} constraint rows")
     pending = _matrix(observations.pending, d, "pending")
-    return x, objectives, slacks, pending
+    failed = _matrix(observations.failed, d, "failed")
+    return x, objectives, slacks, pending, failed
 
 
 def _matrix(values: Any, width: int, name: str) -> np.ndarray:

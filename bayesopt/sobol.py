@@ -131,8 +131,8 @@ def suggest(
     """The ask half of ``sobol`` (:class:`jobs.protocol.Suggest`): the next ``n`` points.
 
     The sequence continues from ``observations.n_suggested``; what was observed is not
-    looked at, and pending points need no special care, since the sequence never
-    repeats a point. ``device`` is ignored.
+    looked at, and pending or failed points need no special care, since the sequence
+    never repeats a point. ``device`` is ignored.
     """
     config = SobolConfig.model_validate(params)
     if not problem.parameters:

@@ -288,15 +288,17 @@ class Checkpoint(Base):
         return f"Checkpoint(campaign_id={self.campaign_id!r}, next_seq={self.next_seq!r})"
 
 
-SUGGESTION_STATUSES = ("pending", "told", "expired")
+SUGGESTION_STATUSES = ("pending", "told", "expired", "failed")
 
 
 class Suggestion(Base):
     """A point handed out by ``ask`` for an external (ask/tell) campaign.
 
-    ``pending`` until a result is told for it (``told``, with the evaluation it became)
-    or until ``expires_at`` passes (``expired``). Pending suggestions are conditioned
-    on, so the campaign never suggests the same point twice while results are out.
+    ``pending`` until a result is told for it (``told``, with the evaluation it became),
+    until ``expires_at`` passes (``expired``), or until the user reports that its
+    evaluation failed (``failed``, with the ``reason`` they gave). Pending and failed
+    suggestions are conditioned on, so the campaign never suggests the same point twice
+    while results are out, nor a point that could not be evaluated.
     """
 
     __tablename__ = "suggestions"
@@ -311,6 +313,8 @@ class Suggestion(Base):
     evaluation_id: Mapped[int | None] = mapped_column(
         ForeignKey("evaluations.id", ondelete="SET NULL")
     )
+    reason: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None]
 
     def __repr__(self) -> str:
         return f"Suggestion(id={self.id!r}, campaign_id={self.campaign_id!r}, {self.status})"

@@ -1,9 +1,14 @@
 """Ask/tell for external problems: the user evaluates, mofront suggests and stores.
 
 ``ask`` fits the campaign's algorithm on everything told so far, conditioned on the
-suggestions still pending, and hands out new ones; ``tell`` stores results — for
-suggestions, or for any point the user evaluated on their own — exactly like a
-worker's evaluations. The campaign succeeds when its budget of results is told.
+suggestions still pending and on those that failed, and hands out new ones; ``tell``
+stores results — for suggestions, or for any point the user evaluated on their own —
+exactly like a worker's evaluations; ``fail`` reports suggestions that could not be
+evaluated (Optuna's failed trial, Ax's failed or abandoned one): they free their share
+of the budget, keep the reason given, and are not suggested again. A failed suggestion
+may still be told later. ``GET .../suggestions`` lists them all with what became of
+each, so a client that restarts can pick up its pending work. The campaign succeeds
+when its budget of results is told.
 Suggesting can take seconds (a GP fit), so it runs outside any database transaction,
 one ask at a time per campaign; the budget is then re-checked under the lock.
 """
@@ -22,8 +27,27 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import SUBMIT
-from api.deps import CampaignId, SessionDep, WriteSessionDep, existing_campaign
-from api.schemas import AskOut, Status, SuggestionOut, TellOut, ToldEvaluation
+from api.deps import (
+    MAX_ID,
+    CampaignDep,
+    CampaignId,
+    SessionDep,
+    SettingsDep,
+    WriteSessionDep,
+    existing_campaign,
+)
+from api.limits import page_size
+from api.schemas import (
+    AskOut,
+    FailOut,
+    Status,
+    SuggestionOut,
+    SuggestionPage,
+    SuggestionRecord,
+    SuggestionStatus,
+    TellOut,
+    ToldEvaluation,
+)
 from jobs import registry
 from jobs.protocol import Observations, ProblemInfo
 from jobs.worker import detect_device
@@ -34,8 +58,11 @@ from storage import (
     append_evaluations,
     count_suggestions,
     expire_suggestions,
+    failed_suggestions,
+    list_suggestions,
     lock_campaign,
     pending_suggestions,
+    suggestion_counts,
     suggestions_by_id,
 )
 
@@ -71,6 +98,22 @@ class TellIn(BaseModel):
     results: list[Result] = Field(min_length=1, max_length=1000)
 
 
+class Failure(BaseModel):
+    """A suggestion whose evaluation failed (a crash, a diverged run, a broken sample),
+    and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    suggestion_id: int = Field(ge=1, le=MAX_ID)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class FailIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    failures: list[Failure] = Field(min_length=1, max_length=1000)
+
+
 @router.post("/campaigns/{campaign_id}/ask", response_model=AskOut, dependencies=[SUBMIT],
              responses={409: {"description": "not an open ask/tell campaign, or no budget left"}})
 def ask(
@@ -87,13 +130,14 @@ def ask(
         info = _problem_info(campaign)
         evaluated = all_evaluations(session, campaign_id)
         pending = pending_suggestions(session, campaign_id)
+        failed = failed_suggestions(session, campaign_id)
         remaining = int(campaign.budget) - len(evaluated) - len(pending)
         if remaining <= 0:
             raise HTTPException(409, (
                 f"campaign {campaign_id} has no budget left to suggest: {len(evaluated)} told, "
                 f"{len(pending)} pending of {int(campaign.budget)}"))
         count = min(n, remaining)
-        points = _suggest(campaign, info, evaluated, pending,
+        points = _suggest(campaign, info, evaluated, pending, failed,
                           count_suggestions(session, campaign_id), count)
 
         with write_session.begin():
@@ -168,6 +212,74 @@ def tell(campaign_id: CampaignId, body: TellIn, session: WriteSessionDep) -> Tel
     return answer
 
 
+@router.post("/campaigns/{campaign_id}/fail", response_model=FailOut, dependencies=[SUBMIT],
+             responses={409: {"description": "not an open ask/tell campaign, or a suggestion "
+                                             "already told"}})
+def fail(campaign_id: CampaignId, body: FailIn, session: WriteSessionDep) -> FailOut:
+    """Report suggestions that could not be evaluated. Each frees its share of the
+    budget and is conditioned on by later asks, so it is not suggested again. Failing
+    a suggestion that already failed changes nothing (its first reason stays)."""
+    with session.begin():
+        campaign = lock_campaign(session, campaign_id)
+        if campaign is None:
+            raise HTTPException(404, f"campaign {campaign_id} does not exist")
+        _require_open_ask_tell(campaign)
+        expire_suggestions(session, campaign_id)
+        suggestions = suggestions_by_id(session, campaign_id,
+                                        [f.suggestion_id for f in body.failures])
+        for index, failure in enumerate(body.failures):
+            where = ["body", "failures", index, "suggestion_id"]
+            suggestion = suggestions.get(failure.suggestion_id)
+            if suggestion is None:
+                _refuse(422, where, f"unknown suggestion {failure.suggestion_id} for this campaign")
+            if suggestion.status == "told":
+                _refuse(409, where, (
+                    f"suggestion {failure.suggestion_id} was already told (evaluation "
+                    f"{suggestion.evaluation_id}); a stored result cannot fail"))
+        now = datetime.now(UTC)
+        for failure in body.failures:
+            suggestion = suggestions[failure.suggestion_id]
+            if suggestion.status != "failed":
+                suggestion.status = "failed"
+                suggestion.reason = failure.reason
+                suggestion.failed_at = now
+        pending = len(pending_suggestions(session, campaign_id))
+        answer = FailOut(
+            campaign_id=campaign_id,
+            failed=sorted(suggestions),
+            pending=pending,
+            remaining=int(campaign.budget) - campaign.n_evaluations - pending,
+        )
+    return answer
+
+
+@router.get("/campaigns/{campaign_id}/suggestions", response_model=SuggestionPage)
+def suggestions(
+    campaign: CampaignDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    status: Annotated[SuggestionStatus | None, Query(
+        description="only suggestions in this status")] = None,
+    limit: Annotated[int | None, Query(
+        ge=1, description="page size (default 100, at most MOFRONT_MAX_PAGE_SIZE)")] = None,
+    offset: Annotated[int, Query(ge=0, le=10**12)] = 0,
+) -> SuggestionPage:
+    """The campaign's suggestions in the order they were handed out, with what became
+    of each: ``pending`` (its ``params`` are still to be evaluated), ``told`` (with the
+    evaluation it became), ``expired`` or ``failed`` (with the reason given). A pending
+    suggestion past its ``expires_at`` reads ``expired``. Empty for a campaign that runs
+    on a worker."""
+    now = datetime.now(UTC)
+    counts = suggestion_counts(session, campaign.id, now)
+    rows = list_suggestions(session, campaign.id, status=status,
+                            limit=page_size(limit, 100, settings), offset=offset, now=now)
+    return SuggestionPage(
+        items=[SuggestionRecord.of(suggestion, shown) for suggestion, shown in rows],
+        total=counts[status] if status else sum(counts.values()),
+        counts=counts,
+    )
+
+
 def _require_open_ask_tell(campaign: Any) -> None:
     if campaign.runs_on != "client":
         raise HTTPException(409, (
@@ -187,9 +299,14 @@ def _problem_info(campaign: Any) -> ProblemInfo:
 
 
 def _suggest(campaign: Any, info: ProblemInfo, evaluated: list[Any], pending: list[Any],
-             n_suggested: int, n: int) -> np.ndarray:
+             failed: list[Any], n_suggested: int, n: int) -> np.ndarray:
     parameters = info.parameters
     d, m = len(parameters), info.n_objectives
+
+    def points(suggestions: list[Any]) -> np.ndarray:
+        return np.array([[p.number(s.params[p.name]) for p in parameters]
+                         for s in suggestions]).reshape(-1, d)
+
     observations = Observations(
         x=np.array([[p.number(e.params[p.name]) for p in parameters]
                     for e in evaluated]).reshape(-1, d),
@@ -198,16 +315,16 @@ def _suggest(campaign: Any, info: ProblemInfo, evaluated: list[Any], pending: li
             np.array([e.constraints for e in evaluated]).reshape(-1, info.constraints)
             if info.constraints else None
         ),
-        pending=np.array([[p.number(s.params[p.name]) for p in parameters]
-                          for s in pending]).reshape(-1, d),
+        pending=points(pending),
+        failed=points(failed),
         n_suggested=n_suggested,
     )
     suggest = registry.algorithm(campaign.algorithm).load_suggest()
-    points = np.asarray(suggest(info, dict(campaign.params), campaign.seed, observations, n,
-                                detect_device()), dtype=float).reshape(-1, d)
+    suggested = np.asarray(suggest(info, dict(campaign.params), campaign.seed, observations, n,
+                                   detect_device()), dtype=float).reshape(-1, d)
     low = np.array([p.low for p in parameters])
     high = np.array([p.high for p in parameters])
-    return np.clip(points, low, high)
+    return np.clip(suggested, low, high)
 
 
 def _checked_results(

@@ -255,6 +255,27 @@ def test_model_suggestions_are_distinct_in_bounds_and_avoid_pending_points(metho
     np.testing.assert_array_equal(suggest(EXTERNAL, TINY, 2, _observed(x), 3, "cpu"), first)
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_failed_points_are_conditioned_on_but_do_not_fill_the_initial_design(method: str) -> None:
+    suggest = SUGGESTS[method]
+    sequence = sobol.points(EXTERNAL.parameters, 5, 0, 12)
+    # 4 told + 2 failed < 6 = 2 (d + 1): the design goes on, from n_suggested.
+    design = Observations(x=sequence[:4], objectives=_bench(sequence[:4]),
+                          failed=sequence[4:6], n_suggested=6)
+    np.testing.assert_array_equal(suggest(EXTERNAL, TINY, 5, design, 2, "cpu"), sequence[6:8])
+
+    x = sobol.points(EXTERNAL.parameters, 2, 0, 8)
+    first = suggest(EXTERNAL, TINY, 2, _observed(x, n_suggested=8), 3, "cpu")
+    as_failed = Observations(x=x, objectives=_bench(x), failed=first, n_suggested=11)
+    as_pending = Observations(x=x, objectives=_bench(x), pending=first, n_suggested=11)
+    ignored = Observations(x=x, objectives=_bench(x), n_suggested=11)
+    after_failure = suggest(EXTERNAL, TINY, 2, as_failed, 3, "cpu")
+    # failed points enter the acquisition exactly as pending ones do, and that matters
+    np.testing.assert_array_equal(after_failure, suggest(EXTERNAL, TINY, 2, as_pending, 3, "cpu"))
+    assert not np.array_equal(after_failure, suggest(EXTERNAL, TINY, 2, ignored, 3, "cpu"))
+    assert not np.isclose(after_failure[:, None, :], first[None, :, :]).all(axis=-1).any()
+
+
 def test_suggest_uses_constraints_and_a_published_reference_point_when_there_are_some() -> None:
     info = catalogue()["constrained-branin-currin"].info()
     problem = catalogue()["constrained-branin-currin"].build()
@@ -282,6 +303,10 @@ def test_suggest_uses_constraints_and_a_published_reference_point_when_there_are
         (
             Observations(x=np.zeros((1, 2)), objectives=np.zeros((1, 2)), pending=np.zeros((1, 1))),
             r"pending must be an n x 2",
+        ),
+        (
+            Observations(x=np.zeros((1, 2)), objectives=np.zeros((1, 2)), failed=np.zeros((2, 3))),
+            r"failed must be an n x 2",
         ),
     ],
 )
