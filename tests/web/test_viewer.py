@@ -432,3 +432,42 @@ def test_an_external_campaigns_choice_and_int_parameters_read_as_declared(page, 
              for row in detail.locator("#evaluation-params tbody tr").all()}
     assert shown == {"layers": str(evaluation["params"]["layers"]),
                      "optimizer": evaluation["params"]["optimizer"]}  # no JSON quotes
+
+
+def test_an_ask_tell_campaign_lists_its_suggestions_and_why_one_failed(page, server, campaigns):
+    problem = {"kind": "external", "objectives": [{"name": "yield"}, {"name": "cost"}],
+               "parameters": [{"name": "temp", "low": 20, "high": 90},
+                              {"name": "catalyst", "value_type": "choice",
+                               "values": ["Pd", "Pt"]}]}
+    with server.client() as http:
+        cid = http.post("/campaigns", json={"algorithm": "sobol", "problem": problem,
+                                            "budget": {"evaluations": 8}}).json()["id"]
+        asked = http.post(f"/campaigns/{cid}/ask", params={"n": 5}).json()["suggestions"]
+        told = http.post(f"/campaigns/{cid}/tell", json={"results": [
+            {"suggestion_id": s["id"], "objectives": [s["params"]["temp"], 1.0]}
+            for s in asked[:2]]}).json()
+        assert http.post(f"/campaigns/{cid}/fail", json={"failures": [
+            {"suggestion_id": asked[2]["id"], "reason": "the reactor tripped"}]}).status_code == 200
+    page.goto(f"{server.url}/ui/campaign.html?id={cid}")
+    section = page.locator("#suggestions")
+    section.locator("tbody tr").first.wait_for()
+    assert section.locator("h2").inner_text() == "Suggestions (5)"
+    assert section.locator(".plot-note").inner_text().startswith(
+        "2 pending · 2 told · 1 failed · 0 expired.")
+    rows = {int(row.get_attribute("data-suggestion-id")): row
+            for row in section.locator("tbody tr").all()}
+    assert list(rows) == [s["id"] for s in asked]
+    failed = rows[asked[2]["id"]]
+    assert failed.get_attribute("data-status") == "failed"
+    assert failed.locator("td[data-label='outcome']").inner_text() == "the reactor tripped"
+    assert failed.locator("td[data-label='catalyst']").inner_text() == asked[2]["params"]["catalyst"]
+    assert rows[asked[4]["id"]].locator("td[data-label='outcome']").inner_text().startswith(
+        "expires ")
+    evaluation_id = told["evaluations"][1]["evaluation_id"]
+    rows[asked[1]["id"]].get_by_role("button", name=f"show evaluation {evaluation_id}").click()
+    page.locator(f"#evaluation-detail[data-evaluation-id='{evaluation_id}']").wait_for()
+
+    worker_campaign = campaigns["branin-currin-sobol-0"]["id"]
+    page.goto(f"{server.url}/ui/campaign.html?id={worker_campaign}")  # no such section there
+    wait_for_front(page)
+    assert page.locator("#suggestions").is_hidden()

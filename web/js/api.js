@@ -86,6 +86,7 @@ export const api = {
   best: (id, preference) => request(`/campaigns/${id}/best${query({ preference })}`),
   evaluations: (id, params) => request(`/campaigns/${id}/evaluations${query(params)}`),
   evaluation: (id) => request(`/evaluations/${id}`),
+  suggestions: (id, params) => request(`/campaigns/${id}/suggestions${query(params)}`),
   artifactUrl: (id) => `/api/v1/evaluations/${id}/artifact`,
   /** The artifact as a fetch Response (sent with the token, which a plain link cannot). */
   artifact: (id) => request(`/evaluations/${id}/artifact`, { raw: true }),

@@ -2,10 +2,12 @@
 // objectives chosen), dominated evaluations on demand, the HV history, the front's
 // quality measures (GET /metrics), the table of front points with their HV
 // contributions, one evaluation's details, the evaluation a preference picks (and, for a
-// PD-MORL campaign, the network to serve at it), Cancel and CSV export. Live while it runs.
+// PD-MORL campaign, the network to serve at it), an ask/tell campaign's suggestions,
+// Cancel and CSV export. Live while it runs.
 
 import { ApiError, api, evaluationsFrom } from "./api.js";
 import { draw, frontFigure, historyFigure } from "./plots.js";
+import { renderSuggestions } from "./suggestions.js";
 import { storedToken } from "./token.js";
 import {
   ACTIVE, clearError, csvCell, dateTime, download, duration, el, markCurrentNav, number,
@@ -27,6 +29,7 @@ const exportButton = document.getElementById("export-csv");
 const cancelButton = document.getElementById("cancel-campaign");
 const preferenceForm = document.getElementById("preference-form");
 const preferenceResult = document.getElementById("preference-result");
+const suggestionsSection = document.getElementById("suggestions");
 
 const state = {
   id: null,
@@ -73,6 +76,7 @@ async function start() {
   cancelButton.addEventListener("click", cancel);
   preferenceForm.addEventListener("submit", pickByPreference);
   await refreshPlots(true);
+  await refreshSuggestions();
   let wasActive = ACTIVE.includes(state.campaign.status);
   if (wasActive) {
     poll(async () => {
@@ -88,8 +92,18 @@ async function start() {
       const changed = before.n_evaluations !== state.campaign.n_evaluations ||
         before.status !== state.campaign.status;
       if (changed) await refreshPlots(false);
+      await refreshSuggestions();
       wasActive = ACTIVE.includes(state.campaign.status);
     }, REFRESH_SECONDS, () => wasActive);
+  }
+}
+
+async function refreshSuggestions() {
+  if (state.campaign.runs_on !== "client") return;
+  try {
+    await renderSuggestions(state.id, suggestionsSection, showEvaluation);
+  } catch (error) {
+    showError(pageError, error instanceof ApiError ? error : String(error));
   }
 }
 
