@@ -311,8 +311,8 @@ class Campaign:
     def fail(self, suggestion_ids: int | Sequence[int], reason: str | None = None
              ) -> dict[str, Any]:
         """Report suggestions that could not be evaluated (a crash, a diverged run). They
-        free their share of the budget and are not suggested again; ``reason`` is kept
-        with them (see :meth:`suggestions`)."""
+        free their share of the budget and the BO methods learn to avoid where they lie;
+        ``reason`` is kept with them (see :meth:`suggestions`)."""
         ids = [suggestion_ids] if isinstance(suggestion_ids, int) else list(suggestion_ids)
         answer = self._client.request("POST", f"/campaigns/{self.id}/fail", json={
             "failures": [{"suggestion_id": int(i), "reason": reason} for i in ids]})
@@ -354,7 +354,7 @@ class Campaign:
         failed (with the exception as the reason) and is raised again, unless it is one
         of ``catch``, when the loop goes on; a result that is not finite (NaN, inf) marks
         its suggestion failed and the loop goes on. A failed suggestion frees its share
-        of the budget and is not suggested again. After ``max_failures`` failures
+        of the budget and steers later suggestions away from it. After ``max_failures`` failures
         (default: the campaign's budget) it stops with a RuntimeError, so a function
         that always fails does not loop for ever.
 

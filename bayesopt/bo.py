@@ -39,11 +39,16 @@ bit-reproducible, so neither is the run.
 Ask/tell (:func:`suggest_qlognehvi`, :func:`suggest_qnparego`) is the same proposal
 made statelessly from the observations the service holds, pending suggestions included
 as ``X_pending``; until ``n_initial`` points are observed or pending it hands out the
-next points of the seeded Sobol sequence instead. Points whose evaluation failed join
-``X_pending`` too, and stay there, so the acquisition does not propose them again (Ax
-conditions on abandoned arms the same way, and on failed ones with
-``include_failed_as_pending``); they do not count towards the initial design, which is
-there to cover the space with observations.
+next points of the seeded Sobol sequence instead. Points whose evaluation failed do
+not count towards the initial design, which is there to cover the space with
+observations. After it, by default (``failure_model``), a GP fitted to where
+evaluations failed and succeeded is one more outcome constraint
+(:mod:`bayesopt.models`), so the acquisition is weighted by the chance that a point can
+be evaluated at all (the unknown constraints of Gelbart et al. 2014). With
+``failure_model`` false, failed points only join ``X_pending``, and stay there, so the
+acquisition does not propose them again (as Ax conditions on abandoned arms, and on
+failed ones with ``include_failed_as_pending``). Optuna's samplers drop failed trials.
+``benchmarks/bench_failures.py`` measures the three.
 
 Everything is float64 on ``device`` ("cuda" when the worker has a GPU, else "cpu").
 """
@@ -212,13 +217,16 @@ def propose(
     n: int,
     seed: int,
     device: str,
+    failed: np.ndarray | None = None,
 ) -> Proposal:
     """Fit on the observations, then optimise ``method``'s acquisition for ``n`` points.
 
     ``x`` (``n_obs x d``), ``objectives`` (``n_obs x m``, raw, the problem's senses),
-    ``slacks`` (``n_obs x c`` or None) and ``pending`` (``k x d`` or None) are numpy
-    arrays in problem units (a choice by its index); so is the ``n x d`` result. ``seed``
-    seeds all randomness.
+    ``slacks`` (``n_obs x c`` or None), ``pending`` (``k x d`` or None) and ``failed``
+    (``f x d`` or None: points whose evaluation failed, modelled by the success GP of
+    :func:`bayesopt.models.fit_model`, one more slack) are numpy arrays in problem
+    units (a choice by its index); so is the ``n x d`` result. ``seed`` seeds all
+    randomness.
     """
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
     parameters = problem.parameters
@@ -227,6 +235,11 @@ def propose(
     train_x = torch.tensor(space.encode(parameters, x), **tkwargs)
     train_slacks = None if slacks is None else torch.tensor(slacks, **tkwargs)
     train_y = maximised if train_slacks is None else torch.cat([maximised, train_slacks], -1)
+    failed_x = (None if failed is None or len(failed) == 0
+                else torch.tensor(space.encode(parameters, failed), **tkwargs))
+    if failed_x is not None:  # every observed point succeeded: slack +1 on the success GP
+        succeeded = torch.ones(len(train_x), 1, **tkwargs)
+        train_slacks = succeeded if train_slacks is None else torch.cat([train_slacks, succeeded], -1)
     published = (
         None
         if problem.reference_point is None
@@ -235,7 +248,7 @@ def propose(
     with torch.random.fork_rng(devices=_rng_devices(tkwargs["device"])):
         torch.manual_seed(seed)
         started, cpu_started = time.perf_counter(), time.thread_time()
-        model = fit_model(train_x, train_y, bounds)
+        model = fit_model(train_x, train_y, bounds, failed_x)
         fitted = time.perf_counter()
         surrogate = Surrogate(
             model=model,
@@ -450,7 +463,8 @@ def suggest_with(
 
     Sobol points (continuing the seeded sequence from ``observations.n_suggested``)
     while fewer than ``n_initial`` points are observed or pending, or none is observed
-    yet; then the method's acquisition, conditioned on the pending and failed points. The
+    yet; then the method's acquisition, conditioned on the pending points and weighted by
+    the success GP of the failed ones (``failure_model``). The
     randomness of a model-based suggestion is seeded from ``(seed, n_suggested)``.
     """
     config = method.config.model_validate(params)
@@ -468,9 +482,11 @@ def suggest_with(
         return _initial_points(
             problem.parameters, seed, observations.n_suggested, n, config.initial_centre
         )
+    if not config.failure_model:
+        pending, failed = np.vstack([pending, failed]), failed[:0]
     proposal = propose(
-        method, config, problem, x, objectives, slacks, np.vstack([pending, failed]), n,
-        iteration_seed(seed, observations.n_suggested), device,
+        method, config, problem, x, objectives, slacks, pending, n,
+        iteration_seed(seed, observations.n_suggested), device, failed=failed,
     )  # fmt: skip
     return proposal.candidates
 

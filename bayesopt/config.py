@@ -148,6 +148,12 @@ class BayesOptConfig(BaseModel):
         description="restarts optimised together in one batched L-BFGS-B call (memory vs. "
         "speed); default (null): all of them",
     )
+    failure_model: bool = Field(
+        default=True,  # Gelbart et al. 2014 (a GP classifier there); see bayesopt.bo
+        description="ask/tell: fit a GP to where evaluations failed and weight the "
+        "acquisition by the chance that a point's evaluation succeeds; false: only "
+        "condition on the failed points as pending ones, so they are not suggested again",
+    )
 
     def initial_points(self, dim: int) -> int:
         """How many Sobol points the initial design has for ``dim`` parameters."""

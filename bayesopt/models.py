@@ -14,12 +14,25 @@ log likelihood (``fit_gpytorch_mll``, L-BFGS-B), one model at a time. The models
 independent, so a ``ModelListGP`` of them is the joint ``m + c``-output model the
 acquisition functions sample from (as in BoTorch's multi-objective tutorial).
 
-Reference: M. Balandat et al. BoTorch: A Framework for Efficient Monte-Carlo Bayesian
-Optimization. NeurIPS 2020.
+Where evaluations failed (ask/tell: ``POST .../fail``), one more GP models *where*
+they fail: fitted on every point tried, labelled +1 where the evaluation succeeded and
+-1 where it failed, and used as one more constraint slack, so the acquisition is
+weighted by the posterior probability that a point's evaluation succeeds. This is the
+unknown-constraint model of Gelbart, Snoek & Adams (2014) with one deviation: they fit
+a GP *classifier* (probit likelihood, needing approximate inference); we regress on the
+labels with the same exact GP as every other outcome (label regression), so BoTorch's
+constraint weighting applies unchanged and the fit stays exact and deterministic.
+
+References:
+    M. Balandat et al. BoTorch: A Framework for Efficient Monte-Carlo Bayesian
+    Optimization. NeurIPS 2020.
+    M. A. Gelbart, J. Snoek, R. P. Adams. Bayesian Optimization with Unknown
+    Constraints. UAI 2014.
 """
 
 from __future__ import annotations
 
+import torch
 from botorch.fit import fit_gpytorch_mll
 from botorch.models import ModelListGP, SingleTaskGP
 from botorch.models.transforms.input import Normalize
@@ -28,23 +41,32 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 from torch import Tensor
 
 
-def fit_model(train_x: Tensor, train_y: Tensor, bounds: Tensor) -> ModelListGP:
+def fit_model(train_x: Tensor, train_y: Tensor, bounds: Tensor,
+              failed_x: Tensor | None = None) -> ModelListGP:
     """Fit one GP per column of ``train_y`` and return them as a ``ModelListGP``.
 
     Args:
         train_x: ``n x d`` observed inputs, in search coordinates (:mod:`bayesopt.space`).
         train_y: ``n x o`` observed outcomes (objectives to maximise, then slacks).
         bounds: ``2 x d`` bounds of the search box (lower row, upper row).
+        failed_x: ``f x d`` inputs whose evaluation failed, or None. With them, one more
+            output: the *success* GP, fitted on ``train_x`` and ``failed_x`` with the
+            label +1 for an evaluation that succeeded and -1 for one that failed, a slack
+            like the others (feasible iff >= 0).
     """
-    d = train_x.shape[-1]
-    models = []
-    for j in range(train_y.shape[-1]):
-        model = SingleTaskGP(
-            train_x,
-            train_y[:, j : j + 1],
-            input_transform=Normalize(d=d, bounds=bounds),
-            outcome_transform=Standardize(m=1),
-        )
-        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-        models.append(model)
+    models = [_fitted(train_x, train_y[:, j : j + 1], bounds) for j in range(train_y.shape[-1])]
+    if failed_x is not None and len(failed_x):
+        labels = torch.cat([torch.ones(len(train_x), 1), -torch.ones(len(failed_x), 1)]).to(train_x)
+        models.append(_fitted(torch.cat([train_x, failed_x]), labels, bounds))
     return ModelListGP(*models)
+
+
+def _fitted(train_x: Tensor, train_y: Tensor, bounds: Tensor) -> SingleTaskGP:
+    model = SingleTaskGP(
+        train_x,
+        train_y,
+        input_transform=Normalize(d=train_x.shape[-1], bounds=bounds),
+        outcome_transform=Standardize(m=1),
+    )
+    fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+    return model

@@ -174,8 +174,8 @@ class Observations:
     :meth:`Parameter.number`); ``objectives``: ``n x m`` raw
     values; ``constraints``: ``n x c`` slacks or None; ``pending``: ``k x d`` points
     suggested and not yet told (to condition on, so no duplicates are suggested);
-    ``failed``: ``f x d`` points whose evaluation the user reported failed (to
-    condition on like pending ones, so they are not suggested again);
+    ``failed``: ``f x d`` points whose evaluation the user reported failed (a
+    model-based method learns to avoid where they lie);
     ``n_suggested``: how many suggestions were ever made (a quasi-random sequence
     continues from there).
     """

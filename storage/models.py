@@ -296,9 +296,9 @@ class Suggestion(Base):
 
     ``pending`` until a result is told for it (``told``, with the evaluation it became),
     until ``expires_at`` passes (``expired``), or until the user reports that its
-    evaluation failed (``failed``, with the ``reason`` they gave). Pending and failed
-    suggestions are conditioned on, so the campaign never suggests the same point twice
-    while results are out, nor a point that could not be evaluated.
+    evaluation failed (``failed``, with the ``reason`` they gave). Pending suggestions
+    are conditioned on, so the campaign never suggests the same point twice while
+    results are out; failed ones teach the BO methods where evaluations fail.
     """
 
     __tablename__ = "suggestions"

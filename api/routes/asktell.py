@@ -1,11 +1,13 @@
 """Ask/tell for external problems: the user evaluates, mofront suggests and stores.
 
 ``ask`` fits the campaign's algorithm on everything told so far, conditioned on the
-suggestions still pending and on those that failed, and hands out new ones; ``tell``
+suggestions still pending and knowing where evaluations failed, and hands out new
+ones; ``tell``
 stores results — for suggestions, or for any point the user evaluated on their own —
 exactly like a worker's evaluations; ``fail`` reports suggestions that could not be
 evaluated (Optuna's failed trial, Ax's failed or abandoned one): they free their share
-of the budget, keep the reason given, and are not suggested again. A failed suggestion
+of the budget, keep the reason given, and the BO methods model where evaluations fail
+to keep their suggestions away (``bayesopt.bo``). A failed suggestion
 may still be told later. ``GET .../suggestions`` lists them all with what became of
 each, so a client that restarts can pick up its pending work. The campaign succeeds
 when its budget of results is told.
@@ -217,7 +219,7 @@ def tell(campaign_id: CampaignId, body: TellIn, session: WriteSessionDep) -> Tel
                                              "already told"}})
 def fail(campaign_id: CampaignId, body: FailIn, session: WriteSessionDep) -> FailOut:
     """Report suggestions that could not be evaluated. Each frees its share of the
-    budget and is conditioned on by later asks, so it is not suggested again. Failing
+    budget; the BO methods model where evaluations fail and steer later asks away. Failing
     a suggestion that already failed changes nothing (its first reason stays)."""
     with session.begin():
         campaign = lock_campaign(session, campaign_id)

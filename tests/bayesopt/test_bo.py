@@ -256,24 +256,40 @@ def test_model_suggestions_are_distinct_in_bounds_and_avoid_pending_points(metho
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_failed_points_are_conditioned_on_but_do_not_fill_the_initial_design(method: str) -> None:
-    suggest = SUGGESTS[method]
+def test_failed_points_do_not_fill_the_initial_design(method: str) -> None:
     sequence = sobol.points(EXTERNAL.parameters, 5, 0, 12)
     # 4 told + 2 failed < 6 = 2 (d + 1): the design goes on, from n_suggested.
     design = Observations(x=sequence[:4], objectives=_bench(sequence[:4]),
                           failed=sequence[4:6], n_suggested=6)
-    np.testing.assert_array_equal(suggest(EXTERNAL, TINY, 5, design, 2, "cpu"), sequence[6:8])
+    np.testing.assert_array_equal(SUGGESTS[method](EXTERNAL, TINY, 5, design, 2, "cpu"),
+                                  sequence[6:8])
 
-    x = sobol.points(EXTERNAL.parameters, 2, 0, 8)
-    first = suggest(EXTERNAL, TINY, 2, _observed(x, n_suggested=8), 3, "cpu")
-    as_failed = Observations(x=x, objectives=_bench(x), failed=first, n_suggested=11)
-    as_pending = Observations(x=x, objectives=_bench(x), pending=first, n_suggested=11)
-    ignored = Observations(x=x, objectives=_bench(x), n_suggested=11)
-    after_failure = suggest(EXTERNAL, TINY, 2, as_failed, 3, "cpu")
-    # failed points enter the acquisition exactly as pending ones do, and that matters
-    np.testing.assert_array_equal(after_failure, suggest(EXTERNAL, TINY, 2, as_pending, 3, "cpu"))
-    assert not np.array_equal(after_failure, suggest(EXTERNAL, TINY, 2, ignored, 3, "cpu"))
-    assert not np.isclose(after_failure[:, None, :], first[None, :, :]).all(axis=-1).any()
+
+def _hotter_is_better(x: np.ndarray) -> np.ndarray:
+    u = (x - LOW) / (HIGH - LOW)
+    return np.stack([u[:, 0] + 0.2 * u[:, 1], u[:, 1] + 0.1 * u[:, 0]], axis=1)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_the_failure_model_keeps_suggestions_where_evaluations_succeed(method: str) -> None:
+    """Every evaluation above 55 degrees failed, and the objectives reward heat: the
+    success GP keeps the suggestions on the side that can be evaluated; without it the
+    model, knowing nothing there, goes looking above 55."""
+    tried = sobol.points(EXTERNAL.parameters, 0, 0, 16)
+    succeeded = tried[:, 0] <= 55
+    observations = Observations(x=tried[succeeded], objectives=_hotter_is_better(tried[succeeded]),
+                                failed=tried[~succeeded], n_suggested=16)
+    modelled = SUGGESTS[method](EXTERNAL, TINY, 0, observations, 3, "cpu")
+    assert modelled[:, 0].max() <= 60, modelled
+    as_pending = SUGGESTS[method](EXTERNAL, TINY | {"failure_model": False}, 0, observations, 3,
+                                  "cpu")
+    assert as_pending[:, 0].max() > 60, as_pending
+    # without the model, failed points enter the acquisition exactly as pending ones do
+    pending = Observations(x=observations.x, objectives=observations.objectives,
+                           pending=observations.failed, n_suggested=16)
+    np.testing.assert_array_equal(
+        as_pending, SUGGESTS[method](EXTERNAL, TINY | {"failure_model": False}, 0, pending, 3,
+                                    "cpu"))
 
 
 def test_suggest_uses_constraints_and_a_published_reference_point_when_there_are_some() -> None:

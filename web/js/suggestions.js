@@ -20,7 +20,7 @@ export async function renderSuggestions(campaignId, section, showEvaluation) {
   section.querySelector("h2").textContent = `Suggestions (${total})`;
   const summary = STATUSES.map((status) => `${counts[status]} ${status}`).join(" · ");
   section.querySelector(".plot-note").textContent =
-    `${summary}. A failed suggestion frees its share of the budget and is not suggested again` +
+    `${summary}. A failed suggestion frees its share of the budget, and the model learns to avoid where failures lie` +
     (total > LISTED ? `; the latest ${LISTED} are listed (mofront suggestions ${campaignId} prints all).` : ".");
   const keys = [...new Set(page.items.flatMap((s) => Object.keys(s.params)))];
   const columns = [
