@@ -354,9 +354,9 @@ class Campaign:
         failed (with the exception as the reason) and is raised again, unless it is one
         of ``catch``, when the loop goes on; a result that is not finite (NaN, inf) marks
         its suggestion failed and the loop goes on. A failed suggestion frees its share
-        of the budget and steers later suggestions away from it. After ``max_failures`` failures
-        (default: the campaign's budget) it stops with a RuntimeError, so a function
-        that always fails does not loop for ever.
+        of the budget and steers later suggestions away from it. After ``max_failures``
+        failures (default: the campaign's budget) it stops with a RuntimeError, so a
+        function that always fails does not loop for ever.
 
         ``resume=True`` first evaluates the suggestions still pending, those a driver
         that died left behind; leave it False while other drivers work on the same

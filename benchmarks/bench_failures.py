@@ -25,11 +25,17 @@ A failed configuration yields no objectives. Every arm gets the same number of
 Quality is the hypervolume of the evaluated points as a share of the maximum (the
 non-dominated (layers, width) pairs with ``layers * width <= 4096`` at adamw, lr
 10^-3, weight decay 10^-4; exact, ``pareto``); waste is the number of failed trials,
-in all and after the initial design (mofront's 12 Sobol points, Optuna's 10 random
-ones). One process per run, one torch thread.
+in all and among the trials a model chose. Neither mofront's initial design (12 Sobol
+points) nor Optuna's (``n_startup_trials = 10`` random ones) counts failed trials, so
+the model takes over after the 12th (Optuna: 10th) success; ``sobol`` is cut at its
+12th success too. One process per run, one torch thread.
 
-    .venv/bin/python benchmarks/bench_failures.py [--seeds 8] [--trials 40] [--jobs 2]
-        [--arms ...] [--out benchmarks/results/bench_failures.json] [--quick] [--report-only]
+    .venv/bin/python benchmarks/bench_failures.py [--seeds 8] [--first-seed 0] [--trials 40]
+        [--jobs 2] [--arms ...] [--out benchmarks/results/bench_failures.json] [--add]
+        [--quick] [--report-only]
+
+``--add`` adds the runs to those already in ``--out`` (same trials; a run of an arm and
+seed already there is refused) and summarises them all.
 """
 
 from __future__ import annotations
@@ -174,10 +180,12 @@ def summarise(runs: list[dict[str, Any]], arms: list[str], max_hv: float
         mine = [r for r in runs if r["arm"] == arm]
         if not mine:
             continue
-        first = INITIAL_DESIGN["optuna" if arm.startswith("optuna") else "mofront"]
+        successes = INITIAL_DESIGN["optuna" if arm.startswith("optuna") else "mofront"]
+        firsts = [_model_start(r["trials"], successes) for r in mine]
         share = [r["hypervolume"] / max_hv for r in mine]
         failed = [sum(t["failure"] is not None for t in r["trials"]) for r in mine]
-        later = [sum(t["failure"] is not None for t in r["trials"][first:]) for r in mine]
+        later = [sum(t["failure"] is not None for t in r["trials"][first:])
+                 for r, first in zip(mine, firsts, strict=True)]
         repeats = [_repeated_failures(r["trials"]) for r in mine]
         rows.append({
             "arm": arm, "seeds": len(mine),
@@ -186,12 +194,25 @@ def summarise(runs: list[dict[str, Any]], arms: list[str], max_hv: float
             "hv_share_per_seed": share,
             "failed_trials": statistics.mean(failed),
             "failed_after_initial_design": statistics.mean(later),
-            "trials_after_initial_design": len(mine[0]["trials"]) - first,
+            "trials_after_initial_design": statistics.mean(
+                len(r["trials"]) - first for r, first in zip(mine, firsts, strict=True)),
             "repeated_failures": statistics.mean(repeats),
             "suggest_seconds_median": statistics.median(
-                s for r in mine for s in r["suggest_seconds"][first:]),
+                s for r, first in zip(mine, firsts, strict=True)
+                for s in r["suggest_seconds"][first:]),
         })
     return rows
+
+
+def _model_start(trials: list[dict[str, Any]], successes: int) -> int:
+    """The index of the first trial after the ``successes``-th success: where the
+    initial design, which counts successes only, hands over to the model."""
+    told = 0
+    for index, trial in enumerate(trials):
+        told += trial["failure"] is None
+        if told == successes:
+            return index + 1
+    return len(trials)
 
 
 def _repeated_failures(trials: list[dict[str, Any]]) -> int:
@@ -205,28 +226,49 @@ def _repeated_failures(trials: list[dict[str, Any]]) -> int:
     return repeats
 
 
+def _seeds_text(seeds: int | dict[str, list[int]]) -> str:
+    if isinstance(seeds, int):
+        return f"0–{seeds - 1}"
+    texts = {arm: f"{min(s)}–{max(s)}" if s == list(range(min(s), max(s) + 1)) else str(s)
+             for arm, s in seeds.items() if s}
+    if len(set(texts.values())) == 1:
+        return next(iter(texts.values()))
+    return ", ".join(f"{arm} {text}" for arm, text in texts.items())
+
+
+def _seed_ranges(runs: list[dict[str, Any]], arms: list[str]) -> dict[str, list[int]]:
+    return {arm: sorted(r["seed"] for r in runs if r["arm"] == arm) for arm in arms}
+
+
 def markdown(report: dict[str, Any]) -> str:
     facts, rows, config = report["machine"], report["summary"], report["config"]
-    code = facts["code"]
-    dirty = (f" + uncommitted {', '.join(code['uncommitted_changes'])}"
-             if code["uncommitted_changes"] else "")
+    batches = report.get("batches") or [{"machine": facts, "arms": config["arms"]}]
+    runs_of = "; ".join(
+        f"{b['machine']['date']} (code `{b['machine']['code']['commit']}`"
+        + (f" + uncommitted {', '.join(b['machine']['code']['uncommitted_changes'])}"
+           if b["machine"]["code"]["uncommitted_changes"] else "")
+        + (f": {', '.join(b['arms'])}, seeds {b['seeds'][0]}–{b['seeds'][-1]}"
+           if len(batches) > 1 else "") + ")"
+        for b in batches)
     lines = [
-        (f"Run of {facts['date']} (code `{code['commit']}`{dirty}) on {facts['cpu_cores']} CPU "
+        (f"Run{'s' if len(batches) > 1 else ''} of {runs_of} on {facts['cpu_cores']} CPU "
          f"cores, Python {facts['python']}, torch {facts['packages']['torch']}, BoTorch "
          f"{facts['packages']['botorch']}, Optuna {facts['packages']['optuna']}. "
-         f"{config['trials']} trials, one at a time, seeds {config['seeds']}; maximum HV "
+         f"{config['trials']} trials, one at a time, seeds {_seeds_text(config['seeds'])}; "
+         "maximum HV "
          f"{report['max_hypervolume']:.6f} under the reference point (accuracy 0, cost 8)."),
         "",
         (f"| arm | failed points | HV / max after {config['trials']} trials (mean ± sd) | "
-         "failed trials (mean) | of them after the initial design | a failed configuration "
-         "repeated | s per suggestion after the initial design (median) |"),
+         "failed trials (mean) | failed of the trials after the initial design (mean) | a "
+         "failed configuration repeated | s per suggestion after the initial design "
+         "(median) |"),
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
             f"| {row['arm']} | {HANDLING[row['arm']]} | {row['hv_share']:.3f} ± "
             f"{row['hv_share_sd']:.3f} | {row['failed_trials']:.1f} | "
-            f"{row['failed_after_initial_design']:.1f} of {row['trials_after_initial_design']} | "
+            f"{row['failed_after_initial_design']:.1f} of {row['trials_after_initial_design']:.1f} | "
             f"{row['repeated_failures']:.1f} | {row['suggest_seconds_median']:.2f} |")
     return "\n".join(lines) + "\n"
 
@@ -234,6 +276,9 @@ def markdown(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=8)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--add", action="store_true",
+                        help="add these runs to those in --out and summarise them all")
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--arms", default=",".join(ARMS))
@@ -259,11 +304,28 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"--arms: unknown {', '.join(unknown)}; choose from {', '.join(ARMS)}")
 
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    batch = {"machine": machine_facts(), "arms": arms, "seeds": list(seeds)}
+    earlier: list[dict[str, Any]] = []
+    batches: list[dict[str, Any]] = []
+    if args.add:
+        previous = json.loads(args.out.read_text())
+        if previous["config"]["trials"] != args.trials:
+            parser.error(f"--add: {args.out} has {previous['config']['trials']} trials a run")
+        earlier = previous["runs"]
+        clash = {(r["arm"], r["seed"]) for r in earlier} & {(a, s) for a in arms for s in seeds}
+        if clash:
+            parser.error(f"--add: {args.out} already has {sorted(clash)}")
+        batches = previous.get("batches") or [{
+            "machine": previous["machine"], "arms": previous["config"]["arms"],
+            "seeds": list(range(previous["config"]["seeds"]))}]
+        arms = list(dict.fromkeys([*previous["config"]["arms"], *arms]))
+
     max_hv = max_hypervolume()
-    runs = []
+    runs = list(earlier)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = [pool.submit(one_run, arm, seed, args.trials)
-                   for seed in range(args.seeds) for arm in arms]
+                   for seed in seeds for arm in args.arms.split(",")]
         for future in as_completed(futures):
             run = future.result()
             runs.append(run)
@@ -272,10 +334,11 @@ def main(argv: list[str] | None = None) -> None:
                   f"{failed} failed, in {run['wall_seconds']:.0f} s", flush=True)
     runs.sort(key=lambda r: (arms.index(r["arm"]), r["seed"]))
     report = {
-        "config": {"seeds": args.seeds, "trials": args.trials, "arms": arms,
+        "config": {"seeds": _seed_ranges(runs, arms), "trials": args.trials, "arms": arms,
                    "reference_point": REFERENCE_POINT, "problem": DECLARED,
                    "memory_limit": MEMORY},
-        "machine": machine_facts(),
+        "machine": batch["machine"],
+        "batches": [*batches, batch],
         "max_hypervolume": max_hv,
         "summary": summarise(runs, arms, max_hv),
         "runs": runs,

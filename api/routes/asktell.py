@@ -2,15 +2,14 @@
 
 ``ask`` fits the campaign's algorithm on everything told so far, conditioned on the
 suggestions still pending and knowing where evaluations failed, and hands out new
-ones; ``tell``
-stores results — for suggestions, or for any point the user evaluated on their own —
-exactly like a worker's evaluations; ``fail`` reports suggestions that could not be
-evaluated (Optuna's failed trial, Ax's failed or abandoned one): they free their share
-of the budget, keep the reason given, and the BO methods model where evaluations fail
-to keep their suggestions away (``bayesopt.bo``). A failed suggestion
-may still be told later. ``GET .../suggestions`` lists them all with what became of
-each, so a client that restarts can pick up its pending work. The campaign succeeds
-when its budget of results is told.
+ones; ``tell`` stores results — for suggestions, or for any point the user evaluated
+on their own — exactly like a worker's evaluations; ``fail`` reports suggestions that
+could not be evaluated (Optuna's failed trial, Ax's failed or abandoned one): they
+free their share of the budget and keep the reason given, and the BO methods model
+where evaluations fail to keep their suggestions away (``bayesopt.bo``). A failed
+suggestion may still be told later. ``GET .../suggestions`` lists them all with what
+became of each, so a client that restarts can pick up its pending work. The campaign
+succeeds when its budget of results is told.
 Suggesting can take seconds (a GP fit), so it runs outside any database transaction,
 one ask at a time per campaign; the budget is then re-checked under the lock.
 """
@@ -219,8 +218,8 @@ def tell(campaign_id: CampaignId, body: TellIn, session: WriteSessionDep) -> Tel
                                              "already told"}})
 def fail(campaign_id: CampaignId, body: FailIn, session: WriteSessionDep) -> FailOut:
     """Report suggestions that could not be evaluated. Each frees its share of the
-    budget; the BO methods model where evaluations fail and steer later asks away. Failing
-    a suggestion that already failed changes nothing (its first reason stays)."""
+    budget; the BO methods model where evaluations fail and steer later asks away.
+    Failing a suggestion that already failed changes nothing (its first reason stays)."""
     with session.begin():
         campaign = lock_campaign(session, campaign_id)
         if campaign is None:
@@ -256,7 +255,7 @@ def fail(campaign_id: CampaignId, body: FailIn, session: WriteSessionDep) -> Fai
 
 
 @router.get("/campaigns/{campaign_id}/suggestions", response_model=SuggestionPage)
-def suggestions(
+def campaign_suggestions(
     campaign: CampaignDep,
     session: SessionDep,
     settings: SettingsDep,
