@@ -64,6 +64,8 @@ from bench_mixed import (
     REFERENCE_POINT,
     SENSES,
     machine_facts,
+    optuna_point,
+    optuna_study,
     problem_info,
     training_sweep,
 )
@@ -131,19 +133,12 @@ def run_mofront(algorithm: str, seed: int, trials: int, handling: str) -> dict[s
 def run_optuna(sampler_name: str, seed: int, trials: int) -> dict[str, Any]:
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    sampler = (optuna.samplers.GPSampler(seed=seed) if sampler_name == "gp"
-               else optuna.samplers.TPESampler(seed=seed))
-    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    study = optuna_study(sampler_name, seed)
     trials_log, seconds = [], []
     for _ in range(trials):
         started = time.perf_counter()
         trial = study.ask()
-        values = [trial.suggest_float("lr", 1e-5, 1.0, log=True),
-                  trial.suggest_float("weight_decay", 1e-6, 0.1, log=True),
-                  trial.suggest_int("layers", 1, 8),
-                  trial.suggest_int("width", 16, 1024, log=True),
-                  trial.suggest_categorical("optimizer", list(OPTIMIZERS))]
+        values = optuna_point(trial)
         seconds.append(time.perf_counter() - started)
         reason = failure(values[0], values[2], values[3], values[4])
         if reason is None:

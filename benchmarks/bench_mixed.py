@@ -159,22 +159,33 @@ def run_mofront(algorithm: str, spec: dict[str, Any], seed: int, budget: int,
     return {"objectives": y, "params": values, "suggest_seconds": seconds}
 
 
-def run_optuna(sampler_name: str, seed: int, budget: int) -> dict[str, Any]:
+def optuna_study(sampler_name: str, seed: int) -> Any:
+    """An Optuna study of the sweep's two objectives with ``GPSampler`` ("gp") or
+    ``TPESampler`` ("tpe") at their multi-objective defaults."""
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     sampler = (optuna.samplers.GPSampler(seed=seed) if sampler_name == "gp"
                else optuna.samplers.TPESampler(seed=seed))
-    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    return optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+
+
+def optuna_point(trial: Any) -> list[Any]:
+    """The five parameters of one Optuna trial, declared as in :data:`DECLARED`."""
+    return [trial.suggest_float("lr", 1e-5, 1.0, log=True),
+            trial.suggest_float("weight_decay", 1e-6, 0.1, log=True),
+            trial.suggest_int("layers", 1, 8),
+            trial.suggest_int("width", 16, 1024, log=True),
+            trial.suggest_categorical("optimizer", list(OPTIMIZERS))]
+
+
+def run_optuna(sampler_name: str, seed: int, budget: int) -> dict[str, Any]:
+    study = optuna_study(sampler_name, seed)
     x, y, seconds = [], [], []
     for _ in range(budget):
         started = time.perf_counter()
         trial = study.ask()
-        point = [trial.suggest_float("lr", 1e-5, 1.0, log=True),
-                 trial.suggest_float("weight_decay", 1e-6, 0.1, log=True),
-                 trial.suggest_int("layers", 1, 8),
-                 trial.suggest_int("width", 16, 1024, log=True),
-                 trial.suggest_categorical("optimizer", list(OPTIMIZERS))]
+        point = optuna_point(trial)
         seconds.append(time.perf_counter() - started)
         values = training_sweep(*point)
         study.tell(trial, values)
