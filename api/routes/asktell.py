@@ -26,6 +26,7 @@ from typing import Annotated, Any, NoReturn, cast
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.orm import Session
 
 from api.auth import SUBMIT
 from api.deps import (
@@ -165,11 +166,7 @@ def ask(
                                              "or a suggestion already told or expired"}})
 def tell(campaign_id: CampaignId, body: TellIn, session: WriteSessionDep) -> TellOut:
     with session.begin():
-        campaign = lock_campaign(session, campaign_id)
-        if campaign is None:
-            raise HTTPException(404, f"campaign {campaign_id} does not exist")
-        _require_open_ask_tell(campaign)
-        expire_suggestions(session, campaign_id)
+        campaign = _locked_open_campaign(session, campaign_id)
         info = _problem_info(campaign)
         suggestions = suggestions_by_id(
             session, campaign_id, [r.suggestion_id for r in body.results if r.suggestion_id])
@@ -221,11 +218,7 @@ def fail(campaign_id: CampaignId, body: FailIn, session: WriteSessionDep) -> Fai
     budget; the BO methods model where evaluations fail and steer later asks away.
     Failing a suggestion that already failed changes nothing (its first reason stays)."""
     with session.begin():
-        campaign = lock_campaign(session, campaign_id)
-        if campaign is None:
-            raise HTTPException(404, f"campaign {campaign_id} does not exist")
-        _require_open_ask_tell(campaign)
-        expire_suggestions(session, campaign_id)
+        campaign = _locked_open_campaign(session, campaign_id)
         suggestions = suggestions_by_id(session, campaign_id,
                                         [f.suggestion_id for f in body.failures])
         for index, failure in enumerate(body.failures):
@@ -279,6 +272,17 @@ def campaign_suggestions(
         total=counts[status] if status else sum(counts.values()),
         counts=counts,
     )
+
+
+def _locked_open_campaign(session: Session, campaign_id: int) -> Any:
+    """The campaign, locked for this transaction, its overdue suggestions expired; 404
+    if there is none, 409 unless it is an open ask/tell campaign."""
+    campaign = lock_campaign(session, campaign_id)
+    if campaign is None:
+        raise HTTPException(404, f"campaign {campaign_id} does not exist")
+    _require_open_ask_tell(campaign)
+    expire_suggestions(session, campaign_id)
+    return campaign
 
 
 def _require_open_ask_tell(campaign: Any) -> None:
