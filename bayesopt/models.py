@@ -56,7 +56,7 @@ def fit_model(train_x: Tensor, train_y: Tensor, bounds: Tensor,
     """
     models = [_fitted(train_x, train_y[:, j : j + 1], bounds) for j in range(train_y.shape[-1])]
     if failed_x is not None and len(failed_x):
-        labels = torch.cat([torch.ones(len(train_x), 1), -torch.ones(len(failed_x), 1)]).to(train_x)
+        labels = torch.cat([train_x.new_ones(len(train_x), 1), -train_x.new_ones(len(failed_x), 1)])
         models.append(_fitted(torch.cat([train_x, failed_x]), labels, bounds))
     return ModelListGP(*models)
 
