@@ -1,9 +1,11 @@
-"""Suggestions of ask/tell campaigns: hand out, expire, look up, mark told.
+"""Suggestions of ask/tell campaigns: hand out, expire, list, count, look up.
 
 A suggestion is ``pending`` from ``ask`` until a result is told for it (``told``),
 its ``expires_at`` passes (``expired``, set lazily by :func:`expire_suggestions` on
-the next ask or tell) or the user reports that its evaluation failed (``failed``). Callers hold the campaign's lock (``lock_campaign``) while they
-change suggestions, so two clients never hand out or tell the same one twice.
+the next ask or tell, and read as such before that by :func:`status_as_of`) or the
+user reports that its evaluation failed (``failed``). Callers hold the campaign's
+lock (``lock_campaign``) while they change suggestions, so two clients never hand out
+or tell the same one twice.
 """
 
 from __future__ import annotations
