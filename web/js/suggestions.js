@@ -12,10 +12,9 @@ const STATUSES = ["pending", "told", "failed", "expired"];
 /** Fill `section` (its heading, note and table) with the campaign's suggestions;
  *  `showEvaluation(id)` opens the evaluation a told suggestion became. */
 export async function renderSuggestions(campaignId, section, showEvaluation) {
-  const { counts, total } = await api.suggestions(campaignId, { limit: 1 });
-  const page = total > 1
-    ? await api.suggestions(campaignId, { limit: LISTED, offset: Math.max(0, total - LISTED) })
-    : await api.suggestions(campaignId, { limit: 1 });
+  let page = await api.suggestions(campaignId, { limit: LISTED });
+  const { counts, total } = page;
+  if (total > LISTED) page = await api.suggestions(campaignId, { limit: LISTED, offset: total - LISTED });
   section.hidden = false;
   section.querySelector("h2").textContent = `Suggestions (${total})`;
   const summary = STATUSES.map((status) => `${counts[status]} ${status}`).join(" · ");
