@@ -248,7 +248,8 @@ class Campaign:
         each: ``evaluation_id``, ``seq``, the objectives (raw, each in its own sense),
         ``param.*``, ``on_front``, ``feasible``, ``budget_used``, ``kind``, ``created_at``
         and, for a constrained problem, the slacks ``constraint.c0``… (feasible when
-        every one is >= 0)."""
+        every one is >= 0); where results were told with standard errors, ``sem.<name>``
+        per objective (None where not told)."""
         items: list[dict[str, Any]] = []
         while True:
             page = self._client.request(
@@ -264,6 +265,10 @@ class Campaign:
             return frame
         for column in ("on_front", "feasible", "budget_used", "kind", "created_at"):
             frame[column] = [item[column] for item in items]
+        if any((item.get("meta") or {}).get("sem") for item in items):  # told with sem
+            for j, name in enumerate(self.objective_names):
+                frame[f"sem.{name}"] = [
+                    ((item.get("meta") or {}).get("sem") or [None] * (j + 1))[j] for item in items]
         n_constraints = max(len(item["constraints"] or []) for item in items)
         for i in range(n_constraints):  # slacks: feasible when every one is >= 0
             frame[f"constraint.c{i}"] = [
@@ -301,7 +306,9 @@ class Campaign:
 
     def tell(self, results: Sequence[dict[str, Any]] | dict[str, Any]) -> dict[str, Any]:
         """Store results: ``{"suggestion_id": id, "objectives": [...]}`` for a suggestion,
-        or ``{"params": {...}, "objectives": [...]}`` for a point you chose."""
+        or ``{"params": {...}, "objectives": [...]}`` for a point you chose; with
+        ``"sem": [...]`` (or a mapping by name) where the objectives' standard errors are
+        known, None for one that is not."""
         batch = [results] if isinstance(results, dict) else list(results)
         answer = self._client.request("POST", f"/campaigns/{self.id}/tell",
                                       json={"results": [_jsonable(r) for r in batch]})
@@ -348,7 +355,9 @@ class Campaign:
             resume: bool = False, poll_seconds: float = 1.0) -> Campaign:
         """Drive this ask/tell campaign with a local function until its budget is told:
         ``fn(**params)`` returns the objective values (a sequence in objective order, or
-        a mapping by name).
+        a mapping by name). A noisy measurement whose standard error is known may be a
+        ``(mean, sem)`` pair instead of a number, as Ax's ``raw_data`` takes it:
+        ``{"yield": (71.5, 0.8), "cost": 9.2}``; the model then uses that noise.
 
         As in Optuna's ``study.optimize``: an exception from ``fn`` marks its suggestion
         failed (with the exception as the reason) and is raised again, unless it is one
@@ -394,7 +403,7 @@ class Campaign:
                            catch: tuple[type[BaseException], ...]) -> str | None:
         """Evaluate one suggestion and tell its result; the failure's reason, if it failed."""
         try:
-            values = _values(fn(**suggestion["params"]))
+            values, sem = _means_and_sems(fn(**suggestion["params"]))
         except BaseException as error:
             reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
             self.fail(suggestion["id"], reason)
@@ -406,7 +415,8 @@ class Campaign:
             reason = f"the objectives are not all finite: {values}"
             self.fail(suggestion["id"], reason)
             return reason
-        self.tell([{"suggestion_id": suggestion["id"], "objectives": values}])
+        self.tell([_drop_none({"suggestion_id": suggestion["id"], "objectives": values,
+                               "sem": sem})])
         return None
 
     def best(self, preference: Sequence[float]) -> dict[str, Any]:
@@ -573,16 +583,42 @@ def _parameter(name: str, bounds: tuple[float, float] | dict[str, Any]) -> dict[
 
 
 def _values(values: Any) -> Any:
+    """Numbers (numpy's included) as floats, in a list or a mapping; None stays None."""
+    def number(value: Any) -> float | None:
+        return None if value is None else float(value)
+
     if isinstance(values, dict):
-        return {key: float(value) for key, value in values.items()}
+        return {key: number(value) for key, value in values.items()}
     if isinstance(values, (int, float)):
         return [float(values)]
-    return [float(value) for value in values]
+    return [number(value) for value in values]
+
+
+def _means_and_sems(values: Any) -> tuple[Any, Any]:
+    """A function's result split into the objective values and, where some are given as
+    ``(mean, sem)`` pairs, their standard errors (None for a plain number or a NaN
+    standard error; no standard errors at all: None)."""
+    def split(value: Any) -> tuple[float, float | None]:
+        if isinstance(value, (tuple, list)) and len(value) == 2:
+            sem = None if value[1] is None or math.isnan(value[1]) else float(value[1])
+            return float(value[0]), sem  # a NaN standard error is unknown, as in Ax
+        return float(value), None
+
+    if isinstance(values, dict):
+        pairs = {key: split(value) for key, value in values.items()}
+        sems = {key: sem for key, (_, sem) in pairs.items() if sem is not None}
+        return {key: mean for key, (mean, _) in pairs.items()}, sems or None
+    if isinstance(values, (int, float)):
+        return [float(values)], None
+    pairs_list = [split(value) for value in values]
+    sem_list = [sem for _, sem in pairs_list]
+    return [mean for mean, _ in pairs_list], (
+        None if all(sem is None for sem in sem_list) else sem_list)
 
 
 def _jsonable(result: dict[str, Any]) -> dict[str, Any]:
     converted = dict(result)
-    for key in ("objectives", "constraints"):
+    for key in ("objectives", "constraints", "sem"):
         if converted.get(key) is not None:
             converted[key] = _values(converted[key])
     if converted.get("params") is not None:  # numpy scalars to numbers; a choice may be a str

@@ -48,7 +48,13 @@ be evaluated at all (the unknown constraints of Gelbart et al. 2014). With
 ``failure_model`` false, failed points only join ``X_pending``, and stay there, so the
 acquisition does not propose them again (as Ax conditions on abandoned arms, and on
 failed ones with ``include_failed_as_pending``). Optuna's samplers drop failed trials.
-``benchmarks/bench_failures.py`` measures the three.
+``benchmarks/bench_failures.py`` measures the three. Where the user told the
+objectives' standard errors (``observations.sem``), an objective with every one known is
+fitted with that noise (:mod:`bayesopt.models`), and a reference point not published is
+inferred from the posterior means at the observed points instead of the observations
+themselves, which under known noise are known to be noisy: one lucky measurement then
+does not set it (Ax infers its objective thresholds from model predictions too). Without
+standard errors the observations are used as they are, as before.
 
 Everything is float64 on ``device`` ("cuda" when the worker has a GPU, else "cpu").
 """
@@ -86,6 +92,13 @@ class Surrogate:
     pending: Tensor | None  # k x D points being evaluated elsewhere (search coordinates)
     bounds: Tensor  # 2 x D box (search coordinates; a choice has one per value)
     published_reference_point: Tensor | None  # m, maximisation convention
+    # n x m: what a reference point is inferred from when none is published: the
+    # observed objectives, or, where their noise is known, the posterior means at them
+    front_values: Tensor | None = None
+
+    def reference_point(self) -> Tensor:
+        values = self.objectives if self.front_values is None else self.front_values
+        return acquisition.reference_point(values, self.slacks, self.published_reference_point)
 
     @property
     def n_objectives(self) -> int:
@@ -117,9 +130,7 @@ def _optimise_qlognehvi(surrogate: Surrogate, n: int, config: BayesOptConfig, se
     acqf = acquisition.qlognehvi(
         model=surrogate.model,
         x_baseline=surrogate.x,
-        ref_point=acquisition.reference_point(
-            surrogate.objectives, surrogate.slacks, surrogate.published_reference_point
-        ),
+        ref_point=surrogate.reference_point(),
         n_objectives=surrogate.n_objectives,
         n_constraints=surrogate.n_constraints,
         x_pending=surrogate.pending,
@@ -218,6 +229,7 @@ def propose(
     seed: int,
     device: str,
     failed: np.ndarray | None = None,
+    sem: np.ndarray | None = None,
 ) -> Proposal:
     """Fit on the observations, then optimise ``method``'s acquisition for ``n`` points.
 
@@ -225,8 +237,9 @@ def propose(
     ``slacks`` (``n_obs x c`` or None), ``pending`` (``k x d`` or None) and ``failed``
     (``f x d`` or None: points whose evaluation failed, modelled by the success GP of
     :func:`bayesopt.models.fit_model`, one more slack) are numpy arrays in problem
-    units (a choice by its index); so is the ``n x d`` result. ``seed`` seeds all
-    randomness.
+    units (a choice by its index); so is the ``n x d`` result. ``sem`` (``n_obs x m`` or
+    None) are the objectives' known standard errors, NaN where unknown: an objective
+    with every one known is fitted with that noise. ``seed`` seeds all randomness.
     """
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
     parameters = problem.parameters
@@ -235,6 +248,11 @@ def propose(
     train_x = torch.tensor(space.encode(parameters, x), **tkwargs)
     train_slacks = None if slacks is None else torch.tensor(slacks, **tkwargs)
     train_y = maximised if train_slacks is None else torch.cat([maximised, train_slacks], -1)
+    m = maximised.shape[-1]
+    train_yvar = None
+    if sem is not None:  # the slacks' noise is always inferred
+        train_yvar = torch.full_like(train_y, float("nan"))
+        train_yvar[:, :m] = torch.tensor(sem, **tkwargs) ** 2
     failed_x = (None if failed is None or len(failed) == 0
                 else torch.tensor(space.encode(parameters, failed), **tkwargs))
     if failed_x is not None:  # every observed point succeeded: slack +1 on the success GP
@@ -248,7 +266,7 @@ def propose(
     with torch.random.fork_rng(devices=_rng_devices(tkwargs["device"])):
         torch.manual_seed(seed)
         started, cpu_started = time.perf_counter(), time.thread_time()
-        model = fit_model(train_x, train_y, bounds, failed_x)
+        model = fit_model(train_x, train_y, bounds, failed_x, train_yvar)
         fitted = time.perf_counter()
         surrogate = Surrogate(
             model=model,
@@ -260,11 +278,18 @@ def propose(
             else torch.tensor(space.encode(parameters, pending), **tkwargs),
             bounds=bounds,
             published_reference_point=published,
+            front_values=None if train_yvar is None else _posterior_means(model, train_x, m),
         )
         candidates = method.optimise(surrogate, n, config, seed).detach()  # n x d
         x_new = space.decode(parameters, candidates.cpu().numpy().reshape(n, -1))
         acquired = time.perf_counter()
     return Proposal(x_new, fitted - started, acquired - fitted, time.thread_time() - cpu_started)
+
+
+def _posterior_means(model: Any, x: Tensor, m: int) -> Tensor:
+    """``n x m``: the objectives' posterior means at ``x``, the observations denoised."""
+    with torch.no_grad():
+        return model.posterior(x).mean[..., :m]
 
 
 def _rng_devices(device: torch.device) -> list[int]:
@@ -475,7 +500,7 @@ def suggest_with(
         )
     if n < 0:
         raise ValueError(f"cannot suggest a negative number of points ({n})")
-    x, objectives, slacks, pending, failed = _observation_arrays(observations, d, m, c)
+    x, objectives, slacks, pending, failed, sem = _observation_arrays(observations, d, m, c)
     if n == 0:
         return np.empty((0, d), dtype=np.float64)
     if len(x) == 0 or len(x) + len(pending) < config.initial_points(d):
@@ -486,15 +511,15 @@ def suggest_with(
         pending, failed = np.vstack([pending, failed]), failed[:0]
     proposal = propose(
         method, config, problem, x, objectives, slacks, pending, n,
-        iteration_seed(seed, observations.n_suggested), device, failed=failed,
+        iteration_seed(seed, observations.n_suggested), device, failed=failed, sem=sem,
     )  # fmt: skip
     return proposal.candidates
 
 
 def _observation_arrays(
     observations: Observations, d: int, m: int, c: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
-    """Check the shapes of ``observations``; (x, objectives, slacks, pending, failed)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Check the shapes of ``observations``; (x, objectives, slacks, pending, failed, sem)."""
     x = _matrix(observations.x, d, "x")
     objectives = _matrix(observations.objectives, m, "objectives")
     if len(objectives) != len(x):
@@ -508,7 +533,23 @@ def _observation_arrays(
             raise ValueError(f"{len(x)} observed points but {len(slacks)} constraint rows")
     pending = _matrix(observations.pending, d, "pending")
     failed = _matrix(observations.failed, d, "failed")
-    return x, objectives, slacks, pending, failed
+    return x, objectives, slacks, pending, failed, _standard_errors(observations.sem, len(x), m)
+
+
+def _standard_errors(values: Any, n: int, m: int) -> np.ndarray | None:
+    """``observations.sem`` checked: ``n x m``, each >= 0 or NaN (not given); None if
+    it is None or all NaN."""
+    if values is None:
+        return None
+    sem = np.asarray(values, dtype=np.float64)
+    if sem.size == 0:
+        sem = sem.reshape(0, m)
+    if sem.shape != (n, m):
+        raise ValueError(f"observations.sem must be an {n} x {m} array, got shape {sem.shape}")
+    given = sem[~np.isnan(sem)]
+    if not (np.isfinite(given) & (given >= 0)).all():
+        raise ValueError("observations.sem must be >= 0 and finite, or NaN where not given")
+    return None if len(given) == 0 else sem
 
 
 def _matrix(values: Any, width: int, name: str) -> np.ndarray:

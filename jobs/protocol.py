@@ -177,7 +177,9 @@ class Observations:
     ``failed``: ``f x d`` points whose evaluation the user reported failed (a
     model-based method learns to avoid where they lie);
     ``n_suggested``: how many suggestions were ever made (a quasi-random sequence
-    continues from there).
+    continues from there); ``sem``: ``n x m`` standard errors of the observed
+    objectives (raw units, the noise of each measurement, as Ax takes ``(mean, sem)``),
+    NaN where one was not given, or None when none was.
     """
 
     x: Any
@@ -186,6 +188,7 @@ class Observations:
     pending: Any = None
     n_suggested: int = 0
     failed: Any = None
+    sem: Any = None
 
 
 class Suggest(Protocol):

@@ -71,13 +71,17 @@ from storage import (
 router = APIRouter(tags=["ask/tell"])
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 _ask_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
 
 class Result(BaseModel):
     """One evaluated point: for a suggestion (``suggestion_id``) or for any point the
     user chose (``params``). Objectives (and constraint values, if the problem declares
-    constraints) as a list in the campaign's order, or as a mapping by name."""
+    constraints) as a list in the campaign's order, or as a mapping by name. ``sem``:
+    the objectives' standard errors where the measurement is noisy and its noise is
+    known (Ax's ``(mean, sem)``), as a list (null where unknown) or a mapping by name
+    (only those known)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -85,6 +89,7 @@ class Result(BaseModel):
     params: dict[str, FiniteFloat | str] | None = None
     objectives: list[FiniteFloat] | dict[str, FiniteFloat]
     constraints: list[FiniteFloat] | dict[str, FiniteFloat] | None = None
+    sem: list[NonNegativeFloat | None] | dict[str, NonNegativeFloat] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Result:
@@ -182,8 +187,9 @@ def tell(campaign_id: CampaignId, body: TellIn, session: WriteSessionDep) -> Tel
             NewEvaluation(seq=first_seq + i, objectives=objectives, params=params,
                           budget_used=float(first_seq + i + 1), constraints=constraints,
                           meta={"source": "ask" if suggestion_id else "user",
-                                "suggestion_id": suggestion_id})
-            for i, (suggestion_id, params, objectives, constraints) in enumerate(rows)
+                                "suggestion_id": suggestion_id}
+                               | ({} if sem is None else {"sem": sem}))
+            for i, (suggestion_id, params, objectives, constraints, sem) in enumerate(rows)
         ]
         append_evaluations(session, campaign_id, items)
         stored = {e.seq: e for e in all_evaluations(session, campaign_id)[first_seq:]}
@@ -312,6 +318,7 @@ def _suggest(campaign: Any, info: ProblemInfo, evaluated: list[Any], pending: li
         return np.array([[p.number(s.params[p.name]) for p in parameters]
                          for s in suggestions]).reshape(-1, d)
 
+    sems = [e.meta.get("sem") for e in evaluated]
     observations = Observations(
         x=np.array([[p.number(e.params[p.name]) for p in parameters]
                     for e in evaluated]).reshape(-1, d),
@@ -323,6 +330,9 @@ def _suggest(campaign: Any, info: ProblemInfo, evaluated: list[Any], pending: li
         pending=points(pending),
         failed=points(failed),
         n_suggested=n_suggested,
+        sem=None if not any(sems) else np.array(
+            [[math.nan if v is None else v for v in (sem or [None] * m)] for sem in sems],
+            dtype=float).reshape(-1, m),
     )
     suggest = registry.algorithm(campaign.algorithm).load_suggest()
     suggested = np.asarray(suggest(info, dict(campaign.params), campaign.seed, observations, n,
@@ -334,7 +344,8 @@ def _suggest(campaign: Any, info: ProblemInfo, evaluated: list[Any], pending: li
 
 def _checked_results(
     results: list[Result], info: ProblemInfo, suggestions: dict[int, Any]
-) -> list[tuple[int | None, dict[str, float], list[float], list[float] | None]]:
+) -> list[tuple[int | None, dict[str, float], list[float], list[float] | None,
+                list[float | None] | None]]:
     """Every result checked against the problem; 422/409 naming the first bad field."""
     objective_names = [o.name for o in info.objectives]
     constraint_count = info.constraints
@@ -362,8 +373,27 @@ def _checked_results(
                         f"the problem declares {constraint_count} constraint(s); give their values")
             constraints = _as_vector(result.constraints, [f"c{i}" for i in range(constraint_count)],
                                      [*where, "constraints"])
-        rows.append((result.suggestion_id, params, objectives, constraints))
+        sem = None if result.sem is None else _standard_errors(
+            result.sem, objective_names, [*where, "sem"])
+        rows.append((result.suggestion_id, params, objectives, constraints, sem))
     return rows
+
+
+def _standard_errors(values: list[float | None] | dict[str, float], names: list[str],
+                     where: list[Any]) -> list[float | None] | None:
+    """The objectives' standard errors in the campaign's order, None where unknown; None
+    if none is known."""
+    if isinstance(values, dict):
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            _refuse(422, [*where, unknown[0]],
+                    f"unknown objective {unknown[0]!r}; the objectives are {', '.join(names)}")
+        values = [values.get(name) for name in names]
+    if len(values) != len(names):
+        _refuse(422, where, f"got {len(values)} standard errors; expected {len(names)} "
+                            f"({', '.join(names)}), null where one is not known")
+    return None if all(v is None for v in values) else [
+        None if v is None else float(v) for v in values]
 
 
 def _checked_params(params: dict[str, float | str], info: ProblemInfo,

@@ -12,7 +12,7 @@ import torch
 from memory_recorder import MemoryRecorder, SimulatedCrash
 from pydantic import ValidationError
 
-from bayesopt import acquisition, bo, sobol
+from bayesopt import acquisition, bo, models, sobol
 from bayesopt.config import NSGA2Config, QLogNEHVIConfig, QNParEGOConfig
 from bayesopt.problems import catalogue
 from jobs.protocol import Objective, Observations, Parameter, ProblemInfo
@@ -292,6 +292,56 @@ def test_the_failure_model_keeps_suggestions_where_evaluations_succeed(method: s
                                     "cpu"))
 
 
+def test_a_known_noise_level_is_fitted_as_given_per_observation() -> None:
+    """A precise sine, and at x = 0.5 one measurement far off it: with its standard error
+    told (2, against 0.01 elsewhere) the GP goes through the precise ones and past the
+    outlier; with the noise inferred, one level for all, it follows the outlier. An
+    outcome with any standard error missing infers its noise."""
+    x = torch.cat([torch.rand(12, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(0)),
+                   torch.tensor([[0.5]], dtype=torch.float64)])
+    y = torch.sin(6 * x)
+    y[-1] = 3.0
+    bounds = torch.tensor([[0.0], [1.0]], dtype=torch.float64)
+    yvar = torch.full_like(y, 0.01**2)
+    yvar[-1] = 2.0**2
+    at_outlier = torch.tensor([[0.5]], dtype=torch.float64)
+
+    def mean_at_outlier(train_yvar: torch.Tensor | None) -> float:
+        torch.manual_seed(0)
+        return models.fit_model(x, y, bounds, train_yvar=train_yvar).posterior(
+            at_outlier).mean.item()
+
+    assert mean_at_outlier(yvar) == pytest.approx(np.sin(3.0), abs=0.05)
+    assert mean_at_outlier(None) > 2.5
+    partly_known = yvar.clone()
+    partly_known[0] = float("nan")
+    assert mean_at_outlier(partly_known) == pytest.approx(mean_at_outlier(None))
+    exact = models.fit_model(x, y, bounds, train_yvar=torch.zeros_like(y))  # floored, solvable
+    assert torch.isfinite(exact.posterior(at_outlier).mean).all()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_known_noise_keeps_a_lucky_measurement_from_drawing_the_suggestions(method: str) -> None:
+    """Heat pays; one cold run was measured as beating everything, with a standard error
+    of 1 where the others' is 0.01. Told the standard errors, the model (and the
+    reference point, inferred from the posterior means) discounts it and suggests hot
+    runs; not told them, it chases the cold corner."""
+    x = np.vstack([sobol.points(EXTERNAL.parameters, 0, 0, 15), [[25.0, 1.5]]])
+    y = np.vstack([_hotter_is_better(x[:-1]), [[2.0, 0.0]]])
+    sem = np.full_like(y, 0.01)
+    sem[-1] = 1.0
+    told = SUGGESTS[method](EXTERNAL, TINY, 0, Observations(x=x, objectives=y, n_suggested=16,
+                                                            sem=sem), 3, "cpu")
+    assert told[:, 0].min() > 40, told
+    untold = SUGGESTS[method](EXTERNAL, TINY, 0, Observations(x=x, objectives=y, n_suggested=16),
+                              3, "cpu")
+    assert untold[:, 0].min() < 30, untold
+    all_unknown = np.full_like(y, np.nan)
+    np.testing.assert_array_equal(untold, SUGGESTS[method](
+        EXTERNAL, TINY, 0, Observations(x=x, objectives=y, n_suggested=16, sem=all_unknown), 3,
+        "cpu"))
+
+
 def test_suggest_uses_constraints_and_a_published_reference_point_when_there_are_some() -> None:
     info = catalogue()["constrained-branin-currin"].info()
     problem = catalogue()["constrained-branin-currin"].build()
@@ -323,6 +373,18 @@ def test_suggest_uses_constraints_and_a_published_reference_point_when_there_are
         (
             Observations(x=np.zeros((1, 2)), objectives=np.zeros((1, 2)), failed=np.zeros((2, 3))),
             r"failed must be an n x 2",
+        ),
+        (
+            Observations(x=np.zeros((2, 2)), objectives=np.zeros((2, 2)), sem=np.zeros((1, 2))),
+            r"sem must be an 2 x 2 array",
+        ),
+        (
+            Observations(x=np.zeros((1, 2)), objectives=np.zeros((1, 2)), sem=[[-1.0, np.nan]]),
+            r"sem must be >= 0 and finite",
+        ),
+        (
+            Observations(x=np.zeros((1, 2)), objectives=np.zeros((1, 2)), sem=[[np.inf, 0.0]]),
+            r"sem must be >= 0 and finite",
         ),
     ],
 )

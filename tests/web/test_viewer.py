@@ -444,7 +444,8 @@ def test_an_ask_tell_campaign_lists_its_suggestions_and_why_one_failed(page, ser
                                             "budget": {"evaluations": 8}}).json()["id"]
         asked = http.post(f"/campaigns/{cid}/ask", params={"n": 5}).json()["suggestions"]
         told = http.post(f"/campaigns/{cid}/tell", json={"results": [
-            {"suggestion_id": s["id"], "objectives": [s["params"]["temp"], 1.0]}
+            {"suggestion_id": s["id"], "objectives": [s["params"]["temp"], 1.0],
+             "sem": [0.25, None]}  # yield measured with a standard error of 0.25
             for s in asked[:2]]}).json()
         assert http.post(f"/campaigns/{cid}/fail", json={"failures": [
             {"suggestion_id": asked[2]["id"], "reason": "the reactor tripped"}]}).status_code == 200
@@ -466,6 +467,8 @@ def test_an_ask_tell_campaign_lists_its_suggestions_and_why_one_failed(page, ser
     evaluation_id = told["evaluations"][1]["evaluation_id"]
     rows[asked[1]["id"]].get_by_role("button", name=f"show evaluation {evaluation_id}").click()
     page.locator(f"#evaluation-detail[data-evaluation-id='{evaluation_id}']").wait_for()
+    objectives = page.locator("#evaluation-detail table").first.locator("tbody tr").all_inner_texts()
+    assert objectives[0].endswith("± 0.25") and "±" not in objectives[1], objectives
 
     worker_campaign = campaigns["branin-currin-sobol-0"]["id"]
     page.goto(f"{server.url}/ui/campaign.html?id={worker_campaign}")  # no such section there

@@ -412,7 +412,7 @@ async function showEvaluation(evaluationId) {
       evaluation.feasible ? "" : " · infeasible",
       ` · after ${number(evaluation.budget_used)} ${c.budget.unit.replace("_", " ")}`),
     el("h3", {}, "Objectives"),
-    keyValueTable(c.objectives.map((o, i) => [objectiveLabel(o), number(evaluation.objectives[i], 8)]), "objective"),
+    keyValueTable(c.objectives.map((o, i) => [objectiveLabel(o), objectiveText(evaluation, i)]), "objective"),
   ];
   if (preference) {
     parts.push(el("h3", {}, "Preference vector"), el("p", { class: "preference" }, vector(preference)));
@@ -439,6 +439,13 @@ async function showEvaluation(evaluationId) {
   }
   detail.dataset.evaluationId = String(evaluation.id);
   detail.replaceChildren(...parts);
+}
+
+/** An objective's value, with "± sem" where the result was told with its standard error. */
+function objectiveText(evaluation, i) {
+  const sem = evaluation.meta?.sem?.[i];
+  const value = number(evaluation.objectives[i], 8);
+  return sem === null || sem === undefined ? value : `${value} ± ${number(sem, 4)}`;
 }
 
 /** GET /best for the weights typed: show the evaluation it picks and, where one network

@@ -1,0 +1,135 @@
+"""Noisy measurements with known standard errors: ``tell`` takes ``sem`` beside the
+objectives (Ax's ``(mean, sem)``), keeps it with the evaluation, refuses a bad one with
+nothing stored, and hands it to the model on the next ask; the client's loop takes
+``(mean, sem)`` pairs from the function."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.client import Client
+from api.settings import Settings
+from bayesopt import bo
+from jobs import registry
+from jobs.protocol import Observations
+from tests.api.test_ask_tell import PROBLEM, lab, submit
+
+
+@pytest.fixture
+def http(database: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=database, run_scheduler=False))) as client:
+        yield client
+
+
+def _tell(http, cid: int, *results: dict):
+    return http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": list(results)})
+
+
+def test_standard_errors_are_kept_with_the_evaluation_as_a_list_or_by_name(http):
+    cid = submit(http, budget=5)["id"]
+    told = _tell(http, cid,
+                 {"params": {"temp": 40, "time": 2}, "objectives": [50.0, 6.0], "sem": [1.5, 0.0]},
+                 {"params": {"temp": 50, "time": 3}, "objectives": [60.0, 8.0], "sem": [None, 0.2]},
+                 {"params": {"temp": 60, "time": 4}, "objectives": {"yield": 70.0, "cost": 10.0},
+                  "sem": {"cost": 0.3}},
+                 {"params": {"temp": 70, "time": 5}, "objectives": [80.0, 12.0]},
+                 {"params": {"temp": 80, "time": 6}, "objectives": [75.0, 14.0], "sem": [None, None]})
+    assert told.status_code == 200, told.text
+    items = http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]
+    assert [item["meta"].get("sem") for item in items] == [
+        [1.5, 0.0], [None, 0.2], [None, 0.3], None, None]  # all unknown: nothing kept
+    assert [item["objectives"] for item in items][2] == [70.0, 10.0]
+
+
+@pytest.mark.parametrize(("sem", "loc", "message"), [
+    ([-0.5, 1.0], ["body", "results", 1, "sem", "list[nullable[constrained-float]]", 0],
+     "greater than or equal to 0"),
+    ({"yield": float("inf")}, None, None),  # JSON has no inf: sent as a string below
+    ([1.0], ["body", "results", 1, "sem"], "got 1 standard errors; expected 2 (yield, cost)"),
+    ({"yield": 1.0, "loss": 2.0}, ["body", "results", 1, "sem", "loss"],
+     "unknown objective 'loss'; the objectives are yield, cost"),
+])
+def test_a_bad_standard_error_is_refused_naming_the_field_and_nothing_is_stored(
+        http, sem, loc, message):
+    cid = submit(http, budget=5)["id"]
+    good = {"params": {"temp": 40, "time": 2}, "objectives": [50.0, 6.0], "sem": [1.0, 1.0]}
+    if loc is None:  # inf cannot be written in JSON; the string is refused as not a number
+        response = http.post(f"/api/v1/campaigns/{cid}/tell", content=(
+            '{"results": [{"params": {"temp": 40, "time": 2}, "objectives": [50, 6]}, '
+            '{"params": {"temp": 50, "time": 2}, "objectives": [50, 6], '
+            '"sem": {"yield": "inf"}}]}'), headers={"content-type": "application/json"})
+        assert response.status_code == 422
+        assert any("sem" in error["loc"] and "finite" in error["msg"]
+                   for error in response.json()["detail"]), response.text
+    else:
+        response = _tell(http, cid, good, {"params": {"temp": 50, "time": 2},
+                                           "objectives": [50.0, 6.0], "sem": sem})
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"]
+        assert any(error["loc"] == loc and message in error["msg"] for error in detail), detail
+    assert http.get(f"/api/v1/campaigns/{cid}").json()["n_evaluations"] == 0
+
+
+def test_the_model_is_asked_with_the_standard_errors_the_store_holds(http):
+    params = {"num_restarts": 2, "raw_samples": 32, "mc_samples": 16}
+    campaign = http.post("/api/v1/campaigns", json={
+        "algorithm": "qlognehvi", "problem": PROBLEM, "params": params,
+        "budget": {"evaluations": 12}, "seed": 3}).json()
+    cid = campaign["id"]
+    design = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 6}).json()["suggestions"]
+    sems = [[0.5 + i, None if i == 2 else 0.1] for i in range(6)]
+    assert _tell(http, cid, *[
+        {"suggestion_id": s["id"], "objectives": list(lab(**s["params"])), "sem": sem}
+        for s, sem in zip(design, sems, strict=True)]).status_code == 200
+    after = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 2}).json()["suggestions"]
+
+    stored = dict(campaign["problem"])
+    definition = registry.problem_definition(stored.pop("kind"), stored.pop("id"))
+    info = definition.info(definition.config.model_validate(stored))
+    x = np.array([[s["params"]["temp"], s["params"]["time"]] for s in design])
+    objectives = np.array([lab(*row) for row in x])
+
+    def expected(sem):
+        return bo.suggest_qlognehvi(info, params, 3, Observations(
+            x=x, objectives=objectives, n_suggested=6, sem=sem), 2, "cpu")
+
+    suggested = np.array([[s["params"]["temp"], s["params"]["time"]] for s in after])
+    np.testing.assert_allclose(suggested, expected(
+        np.array([[np.nan if v is None else v for v in row] for row in sems])))
+    # and the standard errors made a difference: without them the model suggests elsewhere
+    assert not np.allclose(suggested, expected(None))
+
+
+def test_client_optimize_takes_mean_and_sem_pairs_from_the_function(sqlite_database,
+                                                                    make_server):
+    def noisy_lab(temp: float, time: float) -> dict:
+        mean_yield, cost = lab(temp, time)
+        return {"yield": (mean_yield, 0.1 * temp), "cost": cost}  # cost measured exactly
+
+    server = make_server(sqlite_database).start()
+    with Client(server.url) as client:
+        campaign = client.optimize(noisy_lab, parameters={"temp": (20, 90), "time": (1, 10)},
+                                   objectives={"yield": "maximize", "cost": "minimize"},
+                                   budget=5, algorithm="sobol", batch_size=2)
+        evaluations = campaign.evaluations()
+        assert campaign.refresh().status == "succeeded" and len(evaluations) == 5
+        np.testing.assert_allclose(evaluations["sem.yield"], 0.1 * evaluations["param.temp"])
+        assert evaluations["sem.cost"].isna().all()
+        # a list with a pair in it, and a NaN standard error read as unknown (as Ax does)
+        second = client.optimize(lambda temp, time: [(lab(temp, time)[0], float("nan")),
+                                                     (lab(temp, time)[1], 0.5)],
+                                 parameters={"temp": (20, 90), "time": (1, 10)},
+                                 objectives={"yield": "maximize", "cost": "minimize"},
+                                 budget=2, algorithm="sobol")
+        frame = second.evaluations()
+        assert frame["sem.yield"].isna().all() and (frame["sem.cost"] == 0.5).all()
+        # without any standard error the frame has no sem columns
+        plain = client.optimize(lab, parameters={"temp": (20, 90), "time": (1, 10)},
+                                objectives={"yield": "maximize", "cost": "minimize"},
+                                budget=2, algorithm="sobol")
+        assert not [c for c in plain.evaluations().columns if c.startswith("sem.")]
