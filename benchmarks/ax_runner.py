@@ -16,9 +16,20 @@ fewer than ``q`` trials per request; each request is one iteration of the output
     benchmarks/.ax-venv/bin/python benchmarks/ax_runner.py --problem branin-currin \\
         --seed 0 --budget 100 --q 4 --out /tmp/ax.json
 
+``--noise relative`` (for ``bench_noise.py``; the default, ``none``, is the noiseless
+campaign above) observes objective ``j`` with Gaussian noise of a relative error
+``rel`` (``--noise-relative``): ``sd_j(x) = rel * |f_j(x)|``, ``y_j = f_j(x) + sd_j(x) z_ij`` with ``z`` the ``budget x m`` standard normals of
+``numpy.random.default_rng(--noise-seed)``, row ``i`` for trial ``i``. With ``--sem``
+(the default) each trial is completed with ``(y_j, sd_j(x))``, Ax's ``(mean, sem)``;
+with ``--no-sem`` with ``y_j`` alone, so that Ax infers the noise.
+
 Output JSON: the versions, the generation strategy's name, every trial (x, objectives,
 the generation node that produced it) in trial order, and per iteration the seconds
-spent generating (model fit + acquisition), evaluating and completing.
+spent generating (model fit + acquisition), evaluating and completing. A noisy
+campaign's trials also carry the noise (``sd``, ``z``), what Ax was told (``observed``,
+``sem``: None with ``--no-sem``) and, for a model-based trial, what Ax fitted and
+optimised to produce it (``model``, see :func:`_model_of`); ``objectives`` stay the
+noise-free values.
 """
 
 from __future__ import annotations
@@ -33,10 +44,13 @@ from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import numpy as np
 import torch
 from ax.api.client import Client
 from ax.api.configs import RangeParameterConfig
 from botorch.test_functions import multi_objective
+
+INITIAL_NODES = ("CenterOfSearchSpace", "Sobol")  # Ax's nodes that fit no model
 
 # The benchmark's problems, as BoTorch builds them (the ids are mofront's catalogue ids).
 PROBLEMS: dict[str, tuple[str, dict[str, int], list[str]]] = {
@@ -51,10 +65,16 @@ def make_problem(problem_id: str) -> tuple[Any, list[str]]:
     return function.to(torch.float64), names
 
 
-def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True) -> dict[str, Any]:
+def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
+        noise: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One campaign. ``noise``: None (noiseless), or ``{"relative": rel, "seed": int,
+    "sem": bool}`` for the relative noise of the module docstring."""
     torch.set_num_threads(1)
     function, names = make_problem(problem_id)
     bounds = function.bounds.tolist()  # 2 x d
+    z = None
+    if noise is not None:
+        z = np.random.default_rng(noise["seed"]).standard_normal((budget, len(names)))
     parameters = [f"x{i}" for i in range(function.dim)]
     reference_point = [float(v) for v in function.ref_point.tolist()]  # negate=False: raw
 
@@ -89,17 +109,35 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True) ->
         )
         with torch.no_grad():
             objectives = function(x).tolist()  # n x m, minimised
+        noisy: list[dict[str, Any]] = [{} for _ in indices]  # stays empty without noise
+        if z is not None:
+            assert noise is not None
+            for row, (index, values) in enumerate(zip(indices, objectives, strict=True)):
+                sd = [noise["relative"] * abs(v) for v in values]
+                observed = [v + s * e for v, s, e in zip(values, sd, z[index], strict=True)]
+                noisy[row] = {"observed": observed, "sem": sd if noise["sem"] else None,
+                              "sd": sd, "z": z[index].tolist()}
         evaluated = time.perf_counter()
-        for index, values in zip(indices, objectives, strict=True):
-            client.complete_trial(
-                trial_index=index,
-                raw_data={name: float(v) for name, v in zip(names, values, strict=True)},
-            )
+        for index, values, told in zip(indices, objectives, noisy, strict=True):
+            raw_data: dict[str, Any]
+            if not told:
+                raw_data = {name: float(v) for name, v in zip(names, values, strict=True)}
+            elif told["sem"] is None:  # the mean only: Ax infers the noise
+                raw_data = dict(zip(names, told["observed"], strict=True))
+            else:  # (mean, sem)
+                raw_data = dict(zip(names, zip(told["observed"], told["sem"], strict=True),
+                                    strict=True))
+            client.complete_trial(trial_index=index, raw_data=raw_data)
         completed = time.perf_counter()
         nodes = [_node_of(client, index) for index in indices]
-        for index, point, values, node in zip(indices, x.tolist(), objectives, nodes,
-                                              strict=True):
-            trials.append({"index": index, "x": point, "objectives": values, "node": node})
+        model = (_model_of(client) if z is not None  # completing trials refits nothing
+                 and any(node not in INITIAL_NODES for node in nodes) else None)
+        for index, point, values, node, told in zip(indices, x.tolist(), objectives, nodes,
+                                                    noisy, strict=True):
+            trial = {"index": index, "x": point, "objectives": values, "node": node}
+            if z is not None:
+                trial |= {**told, "model": None if node in INITIAL_NODES else model}
+            trials.append(trial)
         iterations.append({
             "n_trials": len(indices),
             "nodes": sorted(set(nodes)),
@@ -122,6 +160,7 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True) ->
             for package in ("ax-platform", "botorch", "gpytorch", "torch")
         },
         "torch_threads": torch.get_num_threads(),
+        "noise": None if noise is None else {"kind": "relative", **noise},
         "trials": trials,
         "iterations": iterations,
     }
@@ -134,6 +173,26 @@ def _node_of(client: Client, trial_index: int) -> str:
     return str(name or "unknown")
 
 
+def _model_of(client: Client) -> dict[str, Any] | None:
+    """What the generation just made fitted and optimised: the BoTorch model, the
+    likelihood of each of its parts (``FixedNoiseGaussianLikelihood``: the told SEMs were
+    used; ``GaussianLikelihood``: the noise was inferred) and the acquisition class Ax
+    chose for it. From Ax's private attributes: None where this Ax version lacks them."""
+    try:
+        node = client._generation_strategy_or_choose().current_node
+        generator = node.generator_spec_to_gen_from.fitted_adapter.generator
+        model = generator.surrogate.model
+        parts = getattr(model, "models", None) or [model]
+        acquisition = getattr(generator, "_botorch_acqf_class", None)
+    except AttributeError:
+        return None
+    return {
+        "botorch_model": type(model).__name__,
+        "likelihoods": [type(part.likelihood).__name__ for part in parts],
+        "acquisition": None if acquisition is None else acquisition.__name__,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--problem", required=True, choices=sorted(PROBLEMS))
@@ -143,12 +202,30 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--no-centre", action="store_true",
                         help="diagnostic: no centre-point trial (otherwise Ax's defaults)")
+    parser.add_argument("--noise", choices=("none", "relative"), default="none",
+                        help="observation noise (default none: the noiseless campaign)")
+    parser.add_argument("--noise-relative", type=float, metavar="REL",
+                        help="relative: the noise sd as a share of |f_j(x)|")
+    parser.add_argument("--noise-seed", type=int,
+                        help="relative: seed of the noise draws (default --seed)")
+    parser.add_argument("--sem", action=argparse.BooleanOptionalAction, default=True,
+                        help="relative: complete trials with (mean, sem) (default) or "
+                        "with the mean only (--no-sem: Ax infers the noise)")
     args = parser.parse_args()
+    noise = None
+    if args.noise == "relative":
+        if args.noise_relative is None or args.noise_relative < 0:
+            parser.error("--noise relative needs --noise-relative >= 0")
+        noise = {"relative": args.noise_relative, "sem": args.sem,
+                 "seed": args.seed if args.noise_seed is None else args.noise_seed}
+    elif args.noise_relative is not None or args.noise_seed is not None:
+        parser.error("--noise-relative and --noise-seed need --noise relative")
     for name in list(logging.root.manager.loggerDict):  # Ax logs every trial at INFO
         if name == "ax" or name.startswith("ax."):
             logging.getLogger(name).setLevel(logging.WARNING)
     started, cpu_started = time.perf_counter(), time.process_time()
-    result = run(args.problem, args.seed, args.budget, args.q, centre=not args.no_centre)
+    result = run(args.problem, args.seed, args.budget, args.q, centre=not args.no_centre,
+                 noise=noise)
     result["total_seconds"] = time.perf_counter() - started
     result["cpu_seconds"] = time.process_time() - cpu_started
     with open(args.out, "w") as handle:
