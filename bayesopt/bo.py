@@ -93,7 +93,7 @@ class Surrogate:
     bounds: Tensor  # 2 x D box (search coordinates; a choice has one per value)
     published_reference_point: Tensor | None  # m, maximisation convention
     # n x m: what a reference point is inferred from when none is published: the
-    # observed objectives, or, where their noise is known, the posterior means at them
+    # observed objectives, or, where standard errors were told, the posterior means there
     front_values: Tensor | None = None
 
     def reference_point(self) -> Tensor:

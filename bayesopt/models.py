@@ -7,19 +7,22 @@ constraint slacks) gets its own ``SingleTaskGP``
 
 with BoTorch's default prior for ``SingleTaskGP`` (constant mean, RBF kernel with one
 lengthscale per input under the dimension-scaled log-normal prior of Hvarfner et al.
-2024, inferred noise). Where the user told the standard error of every observation of
-an outcome (ask/tell's ``sem``), that outcome's noise is not inferred but known:
-``eps_ij ~ N(0, sem_ij^2)``, a fixed, possibly different variance per observation
-(BoTorch's ``train_Yvar``; Ax does the same with ``(mean, sem)``). If any observation
-of an outcome lacks one, its noise is inferred as above from all of them: a single
-level cannot be mixed with known ones without a model of how they relate.
-A known variance is floored at ``1e-6`` of the outcome's sample variance, so exact
-(``sem = 0``) repeated measurements that disagree still give a solvable fit. Inputs are mapped to the unit cube by a ``Normalize`` input
+2024, inferred noise). Inputs are mapped to the unit cube by a ``Normalize`` input
 transform with the bounds of the search box (:mod:`bayesopt.space`; fixed, not learnt
-from the data); outputs are standardised by ``Standardize(m=1)``. The hyperparameters maximise the exact marginal
-log likelihood (``fit_gpytorch_mll``, L-BFGS-B), one model at a time. The models are
-independent, so a ``ModelListGP`` of them is the joint ``m + c``-output model the
-acquisition functions sample from (as in BoTorch's multi-objective tutorial).
+from the data); outputs are standardised by ``Standardize(m=1)``. The hyperparameters
+maximise the exact marginal log likelihood (``fit_gpytorch_mll``, L-BFGS-B), one model
+at a time. The models are independent, so a ``ModelListGP`` of them is the joint
+``m + c``-output model the acquisition functions sample from (as in BoTorch's multi-objective tutorial).
+
+Where the user told the standard error of every observation of an outcome (ask/tell's
+``sem``), that outcome's noise is not inferred but known: ``eps_ij ~ N(0, sem_ij^2)``, a
+fixed variance of its own for each observation (BoTorch's ``train_Yvar``; Ax does the
+same with ``(mean, sem)``). If any observation of an outcome lacks one, its noise is
+inferred as above from all of them: one inferred level cannot be mixed with known ones
+without a model of how they relate. A known variance is floored at ``1e-5`` of the
+outcome's sample variance, so that exact (``sem = 0``) measurements that disagree still
+give a solvable fit (gpytorch would round a standardised variance below ``1e-6`` up
+anyway, with a warning).
 
 Where evaluations failed (ask/tell: ``POST .../fail``), one more GP models *where*
 they fail: fitted on every point tried, labelled +1 where the evaluation succeeded and
@@ -47,7 +50,7 @@ from botorch.models.transforms.outcome import Standardize
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from torch import Tensor
 
-KNOWN_NOISE_FLOOR = 1e-6  # of an outcome's sample variance: the least known noise variance
+KNOWN_NOISE_FLOOR = 1e-5  # of an outcome's sample variance: the least known noise variance
 
 
 def fit_model(train_x: Tensor, train_y: Tensor, bounds: Tensor,
