@@ -143,6 +143,8 @@ class FrontPoint(BaseModel):
     params: dict[str, Any]
     # with ?contributions=true: the HV lost without this point's objective vector
     hv_contribution: float | None = None
+    # the objectives' standard errors, where the result was told with some (ask/tell)
+    sem: list[float | None] | None = None
 
 
 class FrontOut(BaseModel):

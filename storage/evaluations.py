@@ -484,6 +484,13 @@ def front(
     return [row for row, keep in zip(rows, mask.tolist(), strict=True) if keep]
 
 
+def front_meta(session: Session, campaign_id: int) -> dict[int, dict[str, Any]]:
+    """The ``meta`` of each of the campaign's front rows, by evaluation id (a separate
+    read: :func:`front` leaves it out, which most of its callers do not need)."""
+    return {row.id: row.meta or {} for row in session.execute(
+        select(_E.id, _json_read(_E.meta)).where(_E.campaign_id == campaign_id, _E.on_front))}
+
+
 def _objective_indices(objectives: Sequence[int], campaign: Campaign) -> list[int]:
     indices = [operator.index(index) for index in objectives]
     if not indices:

@@ -35,6 +35,7 @@ from pareto import (
 from storage import (
     feasible_objectives,
     front,
+    front_meta,
     front_objectives,
     get_campaign,
     history,
@@ -69,6 +70,8 @@ def campaign_front(
 ) -> FrontOut:
     indices = _objective_indices(campaign, objectives)
     points = front(session, campaign.id, indices)
+    # standard errors are told with ask/tell results only (meta.sem)
+    metas = front_meta(session, campaign.id) if campaign.runs_on == "client" else {}
     chosen = indices if indices is not None else list(range(campaign.n_objectives))
     values = [[p.objectives[i] for i in chosen] for p in points]
     reference, note = None, None
@@ -82,7 +85,7 @@ def campaign_front(
         objectives=[_objective(campaign, i) for i in chosen],
         points=[
             FrontPoint(evaluation_id=p.id, seq=p.seq, objectives=v, params=p.params,
-                       hv_contribution=share)
+                       hv_contribution=share, sem=_chosen_sems(metas.get(p.id), chosen))
             for p, v, share in zip(points, values, shares, strict=True)
         ],
         reference_point=reference,
@@ -378,6 +381,12 @@ def _split(text: str, field: str) -> list[str]:
     if not parts or any(part == "" for part in parts):
         raise _query_error(field, f"{field} must be a comma-separated list with no empty items")
     return parts
+
+
+def _chosen_sems(meta: dict[str, Any] | None, chosen: list[int]) -> list[float | None] | None:
+    """The standard errors told with a result (``meta.sem``), on the objectives shown."""
+    sem = (meta or {}).get("sem")
+    return None if not sem else [sem[i] for i in chosen]
 
 
 def _objective(campaign: Any, index: int) -> ObjectiveOut:

@@ -44,6 +44,11 @@ def test_standard_errors_are_kept_with_the_evaluation_as_a_list_or_by_name(http)
     assert [item["meta"].get("sem") for item in items] == [
         [1.5, 0.0], [None, 0.2], [None, 0.3], None, None]  # all unknown: nothing kept
     assert [item["objectives"] for item in items][2] == [70.0, 10.0]
+    front = http.get(f"/api/v1/campaigns/{cid}/front").json()["points"]
+    assert {p["seq"]: p["sem"] for p in front} == {  # seq 4 is dominated by seq 3
+        0: [1.5, 0.0], 1: [None, 0.2], 2: [None, 0.3], 3: None}
+    projected = http.get(f"/api/v1/campaigns/{cid}/front", params={"objectives": "cost"}).json()
+    assert [p["sem"] for p in projected["points"]] == [[0.0]]  # the least cost: seq 0 alone
 
 
 @pytest.mark.parametrize(("sem", "loc", "message"), [

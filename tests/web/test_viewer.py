@@ -450,6 +450,12 @@ def test_an_ask_tell_campaign_lists_its_suggestions_and_why_one_failed(page, ser
         assert http.post(f"/campaigns/{cid}/fail", json={"failures": [
             {"suggestion_id": asked[2]["id"], "reason": "the reactor tripped"}]}).status_code == 200
     page.goto(f"{server.url}/ui/campaign.html?id={cid}")
+    wait_for_front(page)  # the told standard errors are drawn as error bars on the front
+    bars = page.evaluate("""() => { const t = document.querySelector('#front-plot').data
+        .find(t => t.meta && t.meta.role === 'front');
+        return [t.error_x && t.error_x.array, t.error_y && t.error_y.array]; }""")
+    assert bars == [[0.25], [None]], bars
+    assert "Bars: ± one standard error" in page.locator("#front-note").inner_text()
     section = page.locator("#suggestions")
     section.locator("tbody tr").first.wait_for()
     assert section.locator("h2").inner_text() == "Suggestions (5)"

@@ -297,13 +297,16 @@ function drawFront(objectivesChanged) {
   const c = state.campaign;
   const objectives = state.front.objectives;
   const indices = objectives.map((o) => c.objectives.findIndex((x) => x.name === o.name));
-  const front = state.front.points.map((p) => ({ id: p.evaluation_id, values: p.objectives }));
+  const front = state.front.points.map((p) => ({ id: p.evaluation_id, values: p.objectives, sem: p.sem }));
   let dominated = null;
   let infeasible = null;
   if (showDominated.checked) {
     const onFront = new Set(front.map((p) => p.id));
     const rest = state.evaluations.filter((e) => !onFront.has(e.id));
-    const project = (e) => ({ id: e.id, values: indices.map((i) => e.objectives[i]) });
+    const project = (e) => ({
+      id: e.id, values: indices.map((i) => e.objectives[i]),
+      sem: e.meta?.sem ? indices.map((i) => e.meta.sem[i]) : null,
+    });
     dominated = rest.filter((e) => e.feasible).map(project);
     infeasible = rest.filter((e) => !e.feasible).map(project);
   }
@@ -330,6 +333,9 @@ function drawFront(objectivesChanged) {
   const parts = [`${front.length} front point${front.length === 1 ? "" : "s"} of ${c.n_evaluations} evaluations, ${kind}.`];
   if (dominated) parts.push(`${dominated.length} dominated${infeasible.length ? ` and ${infeasible.length} infeasible` : ""} shown in grey.`);
   if (reference) parts.push(`Reference point ${vector(reference)} (${c.reference_point_source}).`);
+  if (objectives.length <= 3 && [...front, ...(dominated || [])].some((p) => p.sem)) {
+    parts.push("Bars: ± one standard error, as told with the results.");
+  }
   if (known) {
     parts.push(objectives.length > 3
       ? "The known Pareto front is drawn when two or three objectives are shown."

@@ -9,6 +9,7 @@ export const DOMINATED_COLOUR = "#b3bac7";
 export const INFEASIBLE_COLOUR = "#d9a3a3";
 export const REFERENCE_COLOUR = "#b3330b";
 export const KNOWN_COLOUR = "#009E73";
+const SEM_COLOUR = "#6b7280";
 // Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 export const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#332288", "#000000"];
 
@@ -68,8 +69,9 @@ const COORDS = ["x", "y", "z"];
 
 /**
  * The figure of one campaign's front on the chosen objectives.
- * objectives: [{name, sense}] shown; front, dominated, infeasible: [{id, values}] with
- * values in the order of `objectives`; reference: values or null; known: the problem's
+ * objectives: [{name, sense}] shown; front, dominated, infeasible: [{id, values, sem}] with
+ * values in the order of `objectives` (sem: their standard errors, drawn as error bars, or
+ * null); reference: values or null; known: the problem's
  * known Pareto front {label, points: [values]} or null (drawn in 2-D and 3-D only).
  */
 export function frontFigure({ objectives, front, dominated, infeasible, reference, referenceSource, known, uirevision }) {
@@ -84,7 +86,10 @@ function scatterFigure({ objectives, front, dominated, infeasible, reference, re
   const three = objectives.length === 3;
   const coords = COORDS.slice(0, objectives.length);
   const data = [];
-  const points = (items) => Object.fromEntries(coords.map((c, i) => [c, items.map((p) => p.values[i])]));
+  const points = (items) => ({
+    ...Object.fromEntries(coords.map((c, i) => [c, items.map((p) => p.values[i])])),
+    ...errorBars(items, coords),
+  });
   const type = (n) => (three ? "scatter3d" : n > WEBGL_ABOVE ? "scattergl" : "scatter");
 
   if (dominated && dominated.length) {
@@ -167,6 +172,15 @@ function scatterFigure({ objectives, front, dominated, infeasible, reference, re
       annotations,
     }),
   };
+}
+
+/** ± one standard error on each axis, for results told with their sem (null: no bar). */
+function errorBars(items, coords) {
+  if (!items.some((p) => p.sem)) return {};
+  return Object.fromEntries(coords.map((c, i) => [`error_${c}`, {
+    type: "data", visible: true, thickness: 1, width: 3, color: SEM_COLOUR,
+    array: items.map((p) => (p.sem && p.sem[i] !== null && p.sem[i] !== undefined ? p.sem[i] : null)),
+  }]));
 }
 
 function parcoordsFigure({ objectives, front, dominated, reference, uirevision }) {
