@@ -231,13 +231,15 @@ class Campaign:
               contributions: bool = False) -> pd.DataFrame:
         """The front's evaluations (on ``objectives`` only, if given); with
         ``contributions``, an ``hv_contribution`` column: the hypervolume lost without
-        each point's objective vector, under the reference point in ``attrs``."""
+        each point's objective vector, under the reference point in ``attrs``; where
+        results were told with standard errors, ``sem.<name>`` columns."""
         params: dict[str, Any] = {"objectives": ",".join(objectives)} if objectives else {}
         if contributions:
             params["contributions"] = "true"
         result = self._client.request("GET", f"/campaigns/{self.id}/front", params=params)
         names = [o["name"] for o in result["objectives"]]
         frame = _points_frame(result["points"], names, id_column="evaluation_id")
+        _add_sem_columns(frame, [p.get("sem") for p in result["points"]], names)
         if contributions:
             frame["hv_contribution"] = [p["hv_contribution"] for p in result["points"]]
             frame.attrs["reference_point"] = result["reference_point"]
@@ -265,10 +267,8 @@ class Campaign:
             return frame
         for column in ("on_front", "feasible", "budget_used", "kind", "created_at"):
             frame[column] = [item[column] for item in items]
-        if any((item.get("meta") or {}).get("sem") for item in items):  # told with sem
-            for j, name in enumerate(self.objective_names):
-                frame[f"sem.{name}"] = [
-                    ((item.get("meta") or {}).get("sem") or [None] * (j + 1))[j] for item in items]
+        _add_sem_columns(frame, [(item.get("meta") or {}).get("sem") for item in items],
+                         self.objective_names)
         n_constraints = max(len(item["constraints"] or []) for item in items)
         for i in range(n_constraints):  # slacks: feasible when every one is >= 0
             frame[f"constraint.c{i}"] = [
@@ -482,6 +482,16 @@ def _points_frame(points: list[dict[str, Any]], names: list[str], id_column: str
         row.update({f"param.{key}": value for key, value in point["params"].items()})
         rows.append(row)
     return pd.DataFrame(rows, columns=None if rows else ["evaluation_id", "seq", *names])
+
+
+def _add_sem_columns(frame: pd.DataFrame, sems: list[list[float | None] | None],
+                     names: list[str]) -> None:
+    """``sem.<name>`` columns, one per objective in ``names``, where any row has standard
+    errors (``sems``: one list per row, in ``names``' order, or None)."""
+    if not any(sems):
+        return
+    for j, name in enumerate(names):
+        frame[f"sem.{name}"] = [sem[j] if sem else None for sem in sems]
 
 
 class Sweep:

@@ -125,6 +125,11 @@ def test_client_optimize_takes_mean_and_sem_pairs_from_the_function(sqlite_datab
         assert campaign.refresh().status == "succeeded" and len(evaluations) == 5
         np.testing.assert_allclose(evaluations["sem.yield"], 0.1 * evaluations["param.temp"])
         assert evaluations["sem.cost"].isna().all()
+        front = campaign.front()
+        np.testing.assert_allclose(front["sem.yield"], 0.1 * front["param.temp"])
+        by_cost = campaign.front(["cost"])
+        assert list(by_cost.columns[by_cost.columns.str.startswith("sem.")]) == ["sem.cost"]
+        assert by_cost["sem.cost"].isna().all()
         # a list with a pair in it, and a NaN standard error read as unknown (as Ax does)
         second = client.optimize(lambda temp, time: [(lab(temp, time)[0], float("nan")),
                                                      (lab(temp, time)[1], 0.5)],

@@ -6,6 +6,7 @@ console error (see ``conftest.page``). The tests save the README's screenshots."
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -456,6 +457,10 @@ def test_an_ask_tell_campaign_lists_its_suggestions_and_why_one_failed(page, ser
         return [t.error_x && t.error_x.array, t.error_y && t.error_y.array]; }""")
     assert bars == [[0.25], [None]], bars
     assert "Bars: ± one standard error" in page.locator("#front-note").inner_text()
+    with page.expect_download() as started:  # the front's CSV has them too
+        page.locator("#export-csv").click()
+    header, row = Path(started.value.path()).read_text().splitlines()
+    assert header.endswith(",sem.yield,sem.cost") and row.endswith(",0.25,"), (header, row)
     section = page.locator("#suggestions")
     section.locator("tbody tr").first.wait_for()
     assert section.locator("h2").inner_text() == "Suggestions (5)"

@@ -519,10 +519,12 @@ function exportCsv() {
   const objectives = state.front.objectives;
   const points = state.front.points;
   const keys = [...new Set(points.flatMap((p) => Object.keys(p.params || {})))];
-  const header = ["evaluation_id", "seq", ...objectives.map((o) => o.name), ...keys.map((k) => `param.${k}`)];
+  const sems = points.some((p) => p.sem) ? objectives.map((o) => `sem.${o.name}`) : [];
+  const header = ["evaluation_id", "seq", ...objectives.map((o) => o.name), ...keys.map((k) => `param.${k}`), ...sems];
   const lines = [header.map(csvCell).join(",")];
   for (const p of points) {
-    lines.push([p.evaluation_id, p.seq, ...p.objectives, ...keys.map((k) => p.params[k])].map(csvCell).join(","));
+    const sem = sems.map((_, i) => (p.sem ? p.sem[i] : null));
+    lines.push([p.evaluation_id, p.seq, ...p.objectives, ...keys.map((k) => p.params[k]), ...sem].map(csvCell).join(","));
   }
   const suffix = state.shown.length < state.campaign.objectives.length ? `-${objectives.map((o) => o.name).join("-")}` : "";
   download(`campaign-${state.id}-front${suffix}.csv`, `${lines.join("\n")}\n`);
