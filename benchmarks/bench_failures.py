@@ -69,7 +69,7 @@ from bench_mixed import (
     problem_info,
     training_sweep,
 )
-from report_io import replace_table
+from report_io import add_seed_run_arguments, replace_table
 
 from jobs import registry
 from jobs.protocol import Observations
@@ -270,19 +270,9 @@ def markdown(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=8)
-    parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--add", action="store_true",
-                        help="add these runs to those in --out and summarise them all")
-    parser.add_argument("--trials", type=int, default=40)
-    parser.add_argument("--jobs", type=int, default=2)
+    add_seed_run_arguments(parser, seeds=8, out=ROOT / "benchmarks/results/bench_failures.json",
+                           quick="2 seeds, 16 trials, nothing written")
     parser.add_argument("--arms", default=",".join(ARMS))
-    parser.add_argument("--out", type=Path,
-                        default=ROOT / "benchmarks/results/bench_failures.json")
-    parser.add_argument("--quick", action="store_true",
-                        help="2 seeds, 16 trials, nothing written")
-    parser.add_argument("--report-only", action="store_true",
-                        help="no runs: summarise --out's runs again and rewrite the table")
     args = parser.parse_args(argv)
     if args.report_only:
         report = json.loads(args.out.read_text())

@@ -88,7 +88,7 @@ import numpy as np
 from bench_bo import AX_RUNNER, AX_VENV, ensure_ax_venv
 from bench_failures import _seed_ranges, _seeds_text
 from bench_mixed import machine_facts
-from report_io import replace_table
+from report_io import add_seed_run_arguments, replace_table
 
 from jobs import registry
 from jobs.protocol import Observations, ProblemInfo
@@ -403,18 +403,9 @@ def report_for(runs: list[dict[str, Any]], arms: list[str], trials: int,
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--add", action="store_true",
-                        help="add these runs to those in --out and summarise them all")
-    parser.add_argument("--trials", type=int, default=40)
-    parser.add_argument("--jobs", type=int, default=2)
+    add_seed_run_arguments(parser, seeds=20, out=ROOT / "benchmarks/results/bench_noise.json",
+                           quick="2 seeds, 12 trials, written to the temporary directory only")
     parser.add_argument("--arms", default=",".join(ARMS))
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/bench_noise.json")
-    parser.add_argument("--quick", action="store_true",
-                        help="2 seeds, 12 trials, written to the temporary directory only")
-    parser.add_argument("--report-only", action="store_true",
-                        help="no runs: summarise --out's runs again and rewrite the table")
     args = parser.parse_args(argv)
     if args.report_only:
         report = json.loads(args.out.read_text())

@@ -3,6 +3,7 @@ between its own markers, and the code version its numbers were measured on."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,21 @@ def replace_table(readme: Path, begin: str, end: str, table: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     readme.write_text(text)
+
+
+def add_seed_run_arguments(parser: argparse.ArgumentParser, *, seeds: int, out: Path,
+                           quick: str) -> None:
+    """The options every arms-over-seeds benchmark takes (``--arms`` is its own)."""
+    parser.add_argument("--seeds", type=int, default=seeds)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--add", action="store_true",
+                        help="add these runs to those in --out and summarise them all")
+    parser.add_argument("--trials", type=int, default=40)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=out)
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument("--report-only", action="store_true",
+                        help="no runs: summarise --out's runs again and rewrite the table")
 
 
 def code_version(*packages: str) -> dict[str, Any]:
