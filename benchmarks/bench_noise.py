@@ -79,6 +79,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
@@ -317,10 +318,7 @@ def summarise(runs: list[dict[str, Any]], arms: list[str]) -> list[dict[str, Any
 
 
 def _counts(values: Any) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for value in values:
-        counts[str(value)] = counts.get(str(value), 0) + 1
-    return dict(sorted(counts.items()))
+    return dict(sorted(Counter(str(value) for value in values).items()))
 
 
 def compare(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
