@@ -96,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     front.add_argument("--objectives", help="comma-separated subset of objective names")
     front.add_argument("--contributions", action="store_true",
                        help="add each point's exclusive hypervolume contribution")
+    front.add_argument("--denoised", action="store_true",
+                       help="ask/tell campaigns: the front of the model's predictions, "
+                            "not of the noisy measurements")
     _add_url(front)
     front.set_defaults(handler=_front)
 
@@ -285,7 +288,8 @@ def _front(args: argparse.Namespace) -> int:
     with _client(args) as client:
         campaign = _call(lambda: client.campaign(args.id))
         objectives = args.objectives.split(",") if args.objectives else None
-        frame = _call(lambda: campaign.front(objectives, contributions=args.contributions))
+        frame = _call(lambda: campaign.front(objectives, contributions=args.contributions,
+                                             denoised=args.denoised))
     sys.stdout.write(frame.to_csv(index=False))
     return 0
 

@@ -228,18 +228,25 @@ class Campaign:
         return self
 
     def front(self, objectives: Sequence[str] | None = None,
-              contributions: bool = False) -> pd.DataFrame:
+              contributions: bool = False, denoised: bool = False) -> pd.DataFrame:
         """The front's evaluations (on ``objectives`` only, if given); with
         ``contributions``, an ``hv_contribution`` column: the hypervolume lost without
         each point's objective vector, under the reference point in ``attrs``; where
-        results were told with standard errors, ``sem.<name>`` columns."""
+        results were told with standard errors, ``sem.<name>`` columns. ``denoised``
+        (ask/tell campaigns): the front of the model's predictions, not of the noisy
+        measurements, with the predictions as ``predicted.<name>`` columns."""
         params: dict[str, Any] = {"objectives": ",".join(objectives)} if objectives else {}
         if contributions:
             params["contributions"] = "true"
+        if denoised:
+            params["denoised"] = "true"
         result = self._client.request("GET", f"/campaigns/{self.id}/front", params=params)
         names = [o["name"] for o in result["objectives"]]
         frame = _points_frame(result["points"], names, id_column="evaluation_id")
         _add_sem_columns(frame, [p.get("sem") for p in result["points"]], names)
+        if denoised:
+            for j, name in enumerate(names):
+                frame[f"predicted.{name}"] = [p["predicted"][j] for p in result["points"]]
         if contributions:
             frame["hv_contribution"] = [p["hv_contribution"] for p in result["points"]]
             frame.attrs["reference_point"] = result["reference_point"]

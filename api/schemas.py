@@ -145,6 +145,8 @@ class FrontPoint(BaseModel):
     hv_contribution: float | None = None
     # the objectives' standard errors, where the result was told with some (ask/tell)
     sem: list[float | None] | None = None
+    # with ?denoised=true: the model's posterior means, by which the point was picked
+    predicted: list[float] | None = None
 
 
 class FrontOut(BaseModel):
@@ -155,6 +157,8 @@ class FrontOut(BaseModel):
     reference_point: list[float] | None = None
     # with ?contributions=true: why they were not computed, when they were not
     contributions_note: str | None = None
+    # with ?denoised=true: the points are the front of the model's predictions
+    denoised: bool = False
 
 
 class HypervolumeOut(BaseModel):

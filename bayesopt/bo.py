@@ -76,7 +76,7 @@ from bayesopt import acquisition, sobol, space
 from bayesopt.config import BayesOptConfig, QLogNEHVIConfig, QNParEGOConfig
 from bayesopt.models import fit_model
 from jobs.protocol import Evaluated, Observations, Parameter, ProblemInfo, Recorder
-from pareto import to_maximization
+from pareto import from_maximization, to_maximization
 
 # ---- one proposal: fit, acquire, optimise ---------------------------------------------
 
@@ -514,6 +514,36 @@ def suggest_with(
         iteration_seed(seed, observations.n_suggested), device, failed=failed, sem=sem,
     )  # fmt: skip
     return proposal.candidates
+
+
+def denoised_objectives(problem: ProblemInfo, observations: Observations,
+                        device: str = "cpu") -> np.ndarray:
+    """``n x m``: the posterior means of the objectives at the observed points, in raw
+    units and the problem's senses: the measurements with their noise modelled away.
+
+    The GPs are the BO methods' own (:func:`bayesopt.models.fit_model`: the known
+    standard errors where ``observations.sem`` has them all for an objective, an
+    inferred noise level otherwise), fitted with a fixed seed, so the same
+    observations give the same values. Picking the front of these values instead of
+    the measurements' is Ax's ``use_model_predictions``: a point whose measurement
+    was lucky is not put on it, nor one that was unlucky kept off.
+    """
+    d, m = len(problem.parameters), problem.n_objectives
+    if d == 0:
+        raise ValueError(f"{problem.id} has no decision parameters to model the objectives on")
+    x, objectives, _, _, _, sem = _observation_arrays(observations, d, m, 0)
+    if len(x) == 0:
+        return np.empty((0, m), dtype=np.float64)
+    tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
+    train_x = torch.tensor(space.encode(problem.parameters, x), **tkwargs)
+    maximised = torch.tensor(to_maximization(objectives, problem.senses), **tkwargs)
+    train_yvar = None if sem is None else torch.tensor(sem, **tkwargs) ** 2
+    with torch.random.fork_rng(devices=_rng_devices(tkwargs["device"])):
+        torch.manual_seed(0)
+        model = fit_model(train_x, maximised, torch.tensor(space.bounds(problem.parameters),
+                                                           **tkwargs), train_yvar=train_yvar)
+        means = _posterior_means(model, train_x, m).cpu().numpy()
+    return from_maximization(means, problem.senses)
 
 
 def _observation_arrays(

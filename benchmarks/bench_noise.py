@@ -45,7 +45,11 @@ Quality, exact (``pareto``), as a share of the noise-free maximum HV (59.36):
 ``hv_true``, the HV of the noise-free values of every evaluated point (the metric of
 BoTorch's noisy tutorial); ``hv_reported``, the HV of the noise-free values of the points
 on the *observed* (noisy) front, what a user who picks from the reported front actually
-gets. The JSON also has ``hv_observed``, the HV the noisy values claim, and the share of
+gets; for mofront's arms, ``hv_denoised``, the HV of the true values of the points on
+the *denoised* front (``GET .../front?denoised=true``: the front of the GP's posterior
+means at the measurements, the standard errors used where the arm told them; added
+after the runs and computed from their stored trials by ``--report-only``; Ax's own
+model-predicted front was not measured). The JSON also has ``hv_observed``, the HV the noisy values claim, and the share of
 the model's trials whose true values lie inside the reference box. Speed: the median wall time of a
 suggestion (model fit and acquisition) after the initial design (mofront's 2 (d + 1) = 6
 points, the centre and Sobol; Ax's centre and 4 Sobol points, up to its first trial of a
@@ -263,6 +267,7 @@ def one_run(arm: str, seed: int, trials: int) -> dict[str, Any]:
                                    published_reference=arm not in NO_REFERENCE_POINT))
         return {"arm": arm, "seed": seed, "sem_told": sem,
                 **quality(result["trials"]),
+                **(denoised_quality(result["trials"], sem) if algorithm != "ax" else {}),
                 "wall_seconds": time.perf_counter() - started, **result}
     except Exception:  # noqa: BLE001 -- a failed run is reported, the others go on
         return {"arm": arm, "seed": seed, "error": traceback.format_exc()}
@@ -283,6 +288,26 @@ def quality(trials: list[dict[str, Any]]) -> dict[str, float]:
             "reported_front_size": int(front.sum())}
 
 
+def denoised_quality(trials: list[dict[str, Any]], sem_told: bool) -> dict[str, float]:
+    """``hv_denoised``: the HV of the true values of the points on mofront's *denoised*
+    front (``GET .../front?denoised=true``: the front of the GP's posterior means at
+    the measurements, with the standard errors where the arm told them), as a share of
+    the noise-free maximum HV; and that front's size."""
+    from bayesopt import bo
+
+    info, _ = problem()
+    reference = to_maximization(list(info.reference_point or ()), info.senses)
+    means = bo.denoised_objectives(info, Observations(
+        x=np.array([t["x"] for t in trials]),
+        objectives=np.array([t["observed"] for t in trials]),
+        sem=np.array([t["sd"] for t in trials]) if sem_told else None))
+    front = non_dominated_mask(to_maximization(means, info.senses))
+    true = to_maximization([t["objectives"] for t in trials], info.senses)
+    return {"hv_denoised": hypervolume(true[front], reference)
+            / float(info.known_max_hypervolume or math.nan),
+            "denoised_front_size": int(front.sum())}
+
+
 def summarise(runs: list[dict[str, Any]], arms: list[str]) -> list[dict[str, Any]]:
     rows = []
     for arm in arms:
@@ -295,6 +320,18 @@ def summarise(runs: list[dict[str, Any]], arms: list[str]) -> list[dict[str, Any
             row[metric] = statistics.mean(values)
             row[f"{metric}_sd"] = statistics.stdev(values) if len(values) > 1 else 0.0
             row[f"{metric}_per_seed"] = {str(r["seed"]): r[metric] for r in mine}
+        if all("hv_denoised" in r for r in mine):  # mofront's arms: the denoised front
+            from scipy import stats
+
+            values = [r["hv_denoised"] for r in mine]
+            gains = [r["hv_denoised"] - r["hv_reported"] for r in mine]
+            row["hv_denoised"] = statistics.mean(values)
+            row["hv_denoised_sd"] = statistics.stdev(values) if len(values) > 1 else 0.0
+            row["denoised_gain"] = statistics.mean(gains)
+            row["denoised_gain_p"] = (
+                float(stats.ttest_rel(values, [r["hv_reported"] for r in mine]).pvalue)
+                if len(values) > 1 and statistics.stdev(gains) > 0 else None)
+            row["denoised_front_size"] = statistics.mean(r["denoised_front_size"] for r in mine)
         later = [t for r in mine for t in r["trials"][r["model_start"]:]]
         row["suggest_seconds_median"] = (statistics.median(t["suggest_seconds"] for t in later)
                                          if later else None)
@@ -351,7 +388,9 @@ def compare(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _p(value: float | None) -> str:
-    return "–" if value is None else f"{value:.3f}"
+    if value is None:
+        return "–"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -378,16 +417,20 @@ def markdown(report: dict[str, Any]) -> str:
          f"maximum {report['max_hypervolume']:.2f} under the reference point (18, 6)."),
         "",
         ("| arm | SEM told | seeds | HV of everything evaluated (true values; mean ± sd) | "
-         "HV of the reported front (true values; mean ± sd) | s per suggestion after the "
-         "initial design (median) |"),
-        "|---|---|---:|---:|---:|---:|",
+         "HV of the reported front (true values; mean ± sd) | HV of the denoised front "
+         "(true values; mean ± sd; gain over the reported front, paired t p) | s per "
+         "suggestion after the initial design (median) |"),
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for row in report["summary"]:
         seconds = row["suggest_seconds_median"]
+        denoised = ("– (Ax's own not measured)" if "hv_denoised" not in row else
+                    f"{row['hv_denoised']:.3f} ± {row['hv_denoised_sd']:.3f}; "
+                    f"{row['denoised_gain']:+.3f} ({_p(row['denoised_gain_p'])})")
         lines.append(
             f"| {row['arm']} | {SEM_TOLD[row['arm']]} | {row['seeds']} | {row['hv_true']:.3f} ± "
             f"{row['hv_true_sd']:.3f} | {row['hv_reported']:.3f} ± {row['hv_reported_sd']:.3f} "
-            f"| {'–' if seconds is None else f'{seconds:.2f}'} |")
+            f"| {denoised} | {'–' if seconds is None else f'{seconds:.2f}'} |")
     if report["comparisons"]:
         lines += ["", ("| paired by seed | seeds | HV of everything evaluated: difference "
                        "(paired t p) | HV of the reported front: difference (paired t p) |"),
@@ -435,6 +478,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.report_only:
         report = json.loads(args.out.read_text())
+        for run in report["runs"]:  # runs made before the denoised front was measured
+            if ARMS[run["arm"]][0] != "ax" and "hv_denoised" not in run:
+                run.update(denoised_quality(run["trials"], run["sem_told"]))
         report["summary"] = summarise(report["runs"], report["config"]["arms"])
         report["comparisons"] = compare(report["runs"])
         args.out.write_text(dumped(report))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -161,6 +161,15 @@ PROBLEM_KINDS: dict[str, ProblemKind] = {
         ),
     ]
 }
+
+
+# Fits the BO methods' surrogate to a campaign's measurements and gives its posterior
+# means there: the model-predicted ("denoised") front of GET /campaigns/{id}/front.
+DENOISE = "bayesopt.bo:denoised_objectives"
+
+
+def denoiser() -> Callable[..., Any]:
+    return cast(Callable[..., Any], _load(DENOISE))
 
 
 def algorithm(name: str) -> AlgorithmEntry:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import threading
 from collections import defaultdict
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, NoReturn, cast
 
@@ -39,6 +38,7 @@ from api.deps import (
     existing_campaign,
 )
 from api.limits import page_size
+from api.observations import observations, points, problem_info
 from api.schemas import (
     AskOut,
     FailOut,
@@ -51,7 +51,7 @@ from api.schemas import (
     ToldEvaluation,
 )
 from jobs import registry
-from jobs.protocol import Observations, ProblemInfo
+from jobs.protocol import ProblemInfo
 from jobs.worker import detect_device
 from storage import (
     NewEvaluation,
@@ -134,7 +134,7 @@ def ask(
             expire_suggestions(write_session, campaign_id)
         campaign = existing_campaign(session, campaign_id)
         _require_open_ask_tell(campaign)
-        info = _problem_info(campaign)
+        info = problem_info(campaign)
         evaluated = all_evaluations(session, campaign_id)
         pending = pending_suggestions(session, campaign_id)
         failed = failed_suggestions(session, campaign_id)
@@ -172,7 +172,7 @@ def ask(
 def tell(campaign_id: CampaignId, body: TellIn, session: WriteSessionDep) -> TellOut:
     with session.begin():
         campaign = _locked_open_campaign(session, campaign_id)
-        info = _problem_info(campaign)
+        info = problem_info(campaign)
         suggestions = suggestions_by_id(
             session, campaign_id, [r.suggestion_id for r in body.results if r.suggestion_id])
         rows = _checked_results(body.results, info, suggestions)
@@ -300,43 +300,14 @@ def _require_open_ask_tell(campaign: Any) -> None:
         raise HTTPException(409, f"campaign {campaign.id} is {campaign.status}")
 
 
-def _problem_info(campaign: Any) -> ProblemInfo:
-    problem = dict(campaign.problem)
-    definition = registry.problem_definition(problem.pop("kind"), problem.pop("id"))
-    info = definition.info(definition.config.model_validate(problem))
-    if campaign.reference_point is not None and campaign.reference_point_source == "user":
-        info = replace(info, reference_point=tuple(campaign.reference_point))
-    return info
-
-
 def _suggest(campaign: Any, info: ProblemInfo, evaluated: list[Any], pending: list[Any],
              failed: list[Any], n_suggested: int, n: int) -> np.ndarray:
     parameters = info.parameters
-    d, m = len(parameters), info.n_objectives
-
-    def points(suggestions: list[Any]) -> np.ndarray:
-        return np.array([[p.number(s.params[p.name]) for p in parameters]
-                         for s in suggestions]).reshape(-1, d)
-
-    sems = [e.meta.get("sem") for e in evaluated]
-    observations = Observations(
-        x=np.array([[p.number(e.params[p.name]) for p in parameters]
-                    for e in evaluated]).reshape(-1, d),
-        objectives=np.array([e.objectives for e in evaluated]).reshape(-1, m),
-        constraints=(
-            np.array([e.constraints for e in evaluated]).reshape(-1, info.constraints)
-            if info.constraints else None
-        ),
-        pending=points(pending),
-        failed=points(failed),
-        n_suggested=n_suggested,
-        sem=None if not any(sems) else np.array(
-            [[math.nan if v is None else v for v in (sem or [None] * m)] for sem in sems],
-            dtype=float).reshape(-1, m),
-    )
+    observed = observations(info, evaluated, pending=points(info, pending),
+                            failed=points(info, failed), n_suggested=n_suggested)
     suggest = registry.algorithm(campaign.algorithm).load_suggest()
-    suggested = np.asarray(suggest(info, dict(campaign.params), campaign.seed, observations, n,
-                                   detect_device()), dtype=float).reshape(-1, d)
+    suggested = np.asarray(suggest(info, dict(campaign.params), campaign.seed, observed, n,
+                                   detect_device()), dtype=float).reshape(-1, len(parameters))
     low = np.array([p.low for p in parameters])
     high = np.array([p.high for p in parameters])
     return np.clip(suggested, low, high)

@@ -5,9 +5,13 @@ nothing stored, and hands it to the model on the next ask; the client's loop tak
 
 from __future__ import annotations
 
+import io
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -127,6 +131,14 @@ def test_client_optimize_takes_mean_and_sem_pairs_from_the_function(sqlite_datab
         assert evaluations["sem.cost"].isna().all()
         front = campaign.front()
         np.testing.assert_allclose(front["sem.yield"], 0.1 * front["param.temp"])
+        denoised = campaign.front(denoised=True)  # the model's front, and the CLI's
+        assert {"predicted.yield", "predicted.cost", "sem.yield"} <= set(denoised.columns)
+        printed = subprocess.run(
+            [sys.executable, "-m", "api.cli", "front", str(campaign.id), "--denoised",
+             "--url", server.url], capture_output=True, text=True, timeout=180, check=False)
+        assert printed.returncode == 0, printed.stderr
+        pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(printed.stdout)),
+                                      denoised.astype({"sem.cost": float}))
         by_cost = campaign.front(["cost"])
         assert list(by_cost.columns[by_cost.columns.str.startswith("sem.")]) == ["sem.cost"]
         assert by_cost["sem.cost"].isna().all()
@@ -143,3 +155,61 @@ def test_client_optimize_takes_mean_and_sem_pairs_from_the_function(sqlite_datab
                                 objectives={"yield": "maximize", "cost": "minimize"},
                                 budget=2, algorithm="sobol")
         assert not [c for c in plain.evaluations().columns if c.startswith("sem.")]
+
+
+def test_the_denoised_front_is_picked_by_the_models_predictions(http):
+    """A cold, cheap run measured as a great one (yield 99, with a standard error of 30)
+    tops the front of the measurements and pushes a truly better run off it; the front
+    of the model's predictions leaves the lucky run out and puts the better one back."""
+    cid = submit(http, budget=20)["id"]
+    grid = [(temp, time) for temp in (40, 55, 70, 85) for time in (1, 4, 7)]
+    results = [{"params": {"temp": t, "time": h}, "objectives": list(lab(t, h)),
+                "sem": [2.0, 0.05]} for t, h in grid]
+    results.append({"params": {"temp": 30, "time": 3}, "objectives": [99.0, 6.0],
+                    "sem": [30.0, 0.05]})  # lab(30, 3) is (11, 6)
+    assert _tell(http, cid, *results).status_code == 200
+    lucky, pushed_off = 12, 3  # seqs: the lucky run, and (55, 1), measured (63.75, 6.5)
+    measured = http.get(f"/api/v1/campaigns/{cid}/front").json()
+    assert {p["seq"] for p in measured["points"]} >= {lucky} and not measured["denoised"]
+    assert pushed_off not in {p["seq"] for p in measured["points"]}  # the lucky run wins
+
+    answer = http.get(f"/api/v1/campaigns/{cid}/front", params={"denoised": "true"})
+    assert answer.status_code == 200, answer.text
+    denoised = answer.json()
+    assert denoised["denoised"] and lucky not in {p["seq"] for p in denoised["points"]}
+    assert pushed_off in {p["seq"] for p in denoised["points"]}
+    # the predictions are the model's posterior means at the stored evaluations
+    stored = http.get(f"/api/v1/campaigns/{cid}").json()["problem"]
+    definition = registry.problem_definition(stored.pop("kind"), stored.pop("id"))
+    info = definition.info(definition.config.model_validate(stored))
+    points = np.array([[r["params"]["temp"], r["params"]["time"]] for r in results])
+    means = bo.denoised_objectives(info, Observations(
+        x=points, objectives=np.array([r["objectives"] for r in results]),
+        sem=np.array([r["sem"] for r in results])))
+    for point in denoised["points"]:
+        np.testing.assert_allclose(point["predicted"], means[point["seq"]])
+        assert point["objectives"] == results[point["seq"]]["objectives"]  # as measured
+    assert means[lucky][0] < 40  # the model does not believe the 99
+
+    on_cost = http.get(f"/api/v1/campaigns/{cid}/front",
+                       params={"denoised": "true", "objectives": "cost"}).json()
+    assert [p["seq"] for p in on_cost["points"]] == [int(np.argmin(means[:, 1]))]
+    assert len(on_cost["points"][0]["predicted"]) == 1
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ({"denoised": "true", "contributions": "true"}, "ask for one or the other"),
+    ({"worker": True}, "runs on a worker; a denoised front is for ask/tell campaigns"),
+])
+def test_a_denoised_front_is_refused_where_it_does_not_apply(http, query, message):
+    if query.get("worker"):
+        cid = http.post("/api/v1/campaigns", json={
+            "algorithm": "sobol", "problem": {"kind": "test-function", "id": "branin-currin"},
+            "budget": {"evaluations": 4}}).json()["id"]
+        query = {"denoised": "true"}
+    else:
+        cid = submit(http, budget=5)["id"]
+    response = http.get(f"/api/v1/campaigns/{cid}/front", params=query)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "denoised"]
+    assert message in response.json()["detail"][0]["msg"]
