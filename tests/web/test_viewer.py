@@ -461,6 +461,16 @@ def test_an_ask_tell_campaign_lists_its_suggestions_and_why_one_failed(page, ser
         page.locator("#export-csv").click()
     header, row = Path(started.value.path()).read_text().splitlines()
     assert header.endswith(",sem.yield,sem.cost") and row.endswith(",0.25,"), (header, row)
+    page.get_by_label("Front of the model's predictions").check()  # the denoised front
+    page.wait_for_function("() => document.querySelector('#front-note').textContent"
+                           ".includes(\"The front of the model's predictions\")")
+    with server.client() as http:
+        denoised = http.get(f"/campaigns/{cid}/front", params={"denoised": "true"}).json()
+    drawn = page.evaluate("""() => { const t = document.querySelector('#front-plot').data
+        .find(t => t.meta && t.meta.role === 'front'); return [t.x, t.y, t.customdata]; }""")
+    assert drawn == [[p["predicted"][0] for p in denoised["points"]],
+                     [p["predicted"][1] for p in denoised["points"]],
+                     [p["evaluation_id"] for p in denoised["points"]]], drawn
     section = page.locator("#suggestions")
     section.locator("tbody tr").first.wait_for()
     assert section.locator("h2").inner_text() == "Suggestions (5)"
@@ -485,3 +495,4 @@ def test_an_ask_tell_campaign_lists_its_suggestions_and_why_one_failed(page, ser
     page.goto(f"{server.url}/ui/campaign.html?id={worker_campaign}")  # no such section there
     wait_for_front(page)
     assert page.locator("#suggestions").is_hidden()
+    assert page.locator("#denoised-control").is_hidden()

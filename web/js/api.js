@@ -78,8 +78,8 @@ export const api = {
   campaign: (id) => request(`/campaigns/${id}`),
   submit: (spec) => request("/campaigns", { method: "POST", body: spec }),
   cancel: (id) => request(`/campaigns/${id}/cancel`, { method: "POST" }),
-  front: (id, objectives, { contributions = false } = {}) =>
-    request(`/campaigns/${id}/front${query({ objectives: objectives ? objectives.join(",") : null, contributions: contributions || null })}`),
+  front: (id, objectives, { contributions = false, denoised = false } = {}) =>
+    request(`/campaigns/${id}/front${query({ objectives: objectives ? objectives.join(",") : null, contributions: contributions || null, denoised: denoised || null })}`),
   history: (id) => request(`/campaigns/${id}/history`),
   knownFront: (id) => request(`/campaigns/${id}/known-front`),
   metrics: (id) => request(`/campaigns/${id}/metrics`),

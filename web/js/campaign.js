@@ -24,6 +24,7 @@ const frontPlot = document.getElementById("front-plot");
 const historyPlot = document.getElementById("history-plot");
 const detail = document.getElementById("evaluation-detail");
 const showDominated = document.getElementById("show-dominated");
+const showDenoised = document.getElementById("show-denoised");
 const picker = document.getElementById("objective-picker");
 const exportButton = document.getElementById("export-csv");
 const cancelButton = document.getElementById("cancel-campaign");
@@ -72,6 +73,8 @@ async function start() {
   buildPicker();
   renderFacts();
   showDominated.addEventListener("change", () => refreshPlots(false));
+  document.getElementById("denoised-control").hidden = state.campaign.runs_on !== "client";
+  showDenoised.addEventListener("change", () => refreshPlots(false));
   exportButton.addEventListener("click", exportCsv);
   cancelButton.addEventListener("click", cancel);
   preferenceForm.addEventListener("submit", pickByPreference);
@@ -207,7 +210,8 @@ async function refreshPlots(objectivesChanged) {
   const subset = state.shown.length < c.objectives.length ? state.shown.map((i) => c.objectives[i].name) : null;
   try {
     const [front, history] = await Promise.all([
-      api.front(state.id, subset, { contributions: true }), api.history(state.id)]);
+      api.front(state.id, subset, showDenoised.checked ? { denoised: true } : { contributions: true }),
+      api.history(state.id)]);
     state.front = front;
     state.history = history;
     if (showDominated.checked) {
@@ -297,7 +301,11 @@ function drawFront(objectivesChanged) {
   const c = state.campaign;
   const objectives = state.front.objectives;
   const indices = objectives.map((o) => c.objectives.findIndex((x) => x.name === o.name));
-  const front = state.front.points.map((p) => ({ id: p.evaluation_id, values: p.objectives, sem: p.sem }));
+  // a denoised front is drawn at its predicted values: those are what make it a front
+  const denoised = state.front.denoised;
+  const front = state.front.points.map((p) => ({
+    id: p.evaluation_id, values: denoised ? p.predicted : p.objectives, sem: denoised ? null : p.sem,
+  }));
   let dominated = null;
   let infeasible = null;
   if (showDominated.checked) {
@@ -333,6 +341,9 @@ function drawFront(objectivesChanged) {
   const parts = [`${front.length} front point${front.length === 1 ? "" : "s"} of ${c.n_evaluations} evaluations, ${kind}.`];
   if (dominated) parts.push(`${dominated.length} dominated${infeasible.length ? ` and ${infeasible.length} infeasible` : ""} shown in grey.`);
   if (reference) parts.push(`Reference point ${vector(reference)} (${c.reference_point_source}).`);
+  if (denoised) {
+    parts.push("The front of the model's predictions: each point at its predicted values (the GPs' posterior means, with the standard errors told); click it for what was measured.");
+  }
   if (objectives.length <= 3 && [...front, ...(dominated || [])].some((p) => p.sem)) {
     parts.push("Bars: ± one standard error, as told with the results.");
   }
