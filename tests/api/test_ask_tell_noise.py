@@ -200,12 +200,19 @@ def test_the_denoised_front_is_picked_by_the_models_predictions(http):
 @pytest.mark.parametrize(("query", "message"), [
     ({"denoised": "true", "contributions": "true"}, "ask for one or the other"),
     ({"worker": True}, "runs on a worker; a denoised front is for ask/tell campaigns"),
+    ({"many": True}, "has 501 evaluations; a denoised front fits a GP to at most 500"),
 ])
 def test_a_denoised_front_is_refused_where_it_does_not_apply(http, query, message):
     if query.get("worker"):
         cid = http.post("/api/v1/campaigns", json={
             "algorithm": "sobol", "problem": {"kind": "test-function", "id": "branin-currin"},
             "budget": {"evaluations": 4}}).json()["id"]
+        query = {"denoised": "true"}
+    elif query.get("many"):  # one more than a denoised front fits a GP to
+        cid = submit(http, budget=501)["id"]
+        grid = [{"params": {"temp": 20 + i % 70, "time": 1 + i // 70}, "objectives": [1.0, 2.0]}
+                for i in range(501)]
+        assert _tell(http, cid, *grid).status_code == 200
         query = {"denoised": "true"}
     else:
         cid = submit(http, budget=5)["id"]
