@@ -69,7 +69,7 @@ from bench_mixed import (
     problem_info,
     training_sweep,
 )
-from report_io import add_seed_run_arguments, replace_table
+from report_io import add_seed_run_arguments, earlier_report, replace_table
 
 from jobs import registry
 from jobs.protocol import Observations
@@ -294,17 +294,11 @@ def main(argv: list[str] | None = None) -> None:
     earlier: list[dict[str, Any]] = []
     batches: list[dict[str, Any]] = []
     if args.add:
-        previous = json.loads(args.out.read_text())
-        if previous["config"]["trials"] != args.trials:
-            parser.error(f"--add: {args.out} has {previous['config']['trials']} trials a run")
+        previous, arms = earlier_report(parser, args.out, args.trials, arms, seeds)
         earlier = previous["runs"]
-        clash = {(r["arm"], r["seed"]) for r in earlier} & {(a, s) for a in arms for s in seeds}
-        if clash:
-            parser.error(f"--add: {args.out} already has {sorted(clash)}")
         batches = previous.get("batches") or [{
             "machine": previous["machine"], "arms": previous["config"]["arms"],
             "seeds": list(range(previous["config"]["seeds"]))}]
-        arms = list(dict.fromkeys([*previous["config"]["arms"], *arms]))
 
     max_hv = max_hypervolume()
     runs = list(earlier)

@@ -99,7 +99,7 @@ import numpy as np
 from bench_bo import AX_RUNNER, AX_VENV, ensure_ax_venv
 from bench_failures import _seed_ranges, _seeds_text
 from bench_mixed import machine_facts
-from report_io import add_seed_run_arguments, replace_table
+from report_io import add_seed_run_arguments, earlier_report, replace_table
 
 from jobs import registry
 from jobs.protocol import Observations, ProblemInfo
@@ -506,15 +506,9 @@ def main(argv: list[str] | None = None) -> None:
     failed: list[dict[str, Any]] = []
     new_arms = arms
     if args.add:
-        previous = json.loads(args.out.read_text())
-        if previous["config"]["trials"] != args.trials:
-            parser.error(f"--add: {args.out} has {previous['config']['trials']} trials a run")
+        previous, arms = earlier_report(parser, args.out, args.trials, arms, seeds)
         earlier = previous["runs"]
-        clash = {(r["arm"], r["seed"]) for r in earlier} & {(a, s) for a in arms for s in seeds}
-        if clash:
-            parser.error(f"--add: {args.out} already has {sorted(clash)}")
         batches, failed = previous["batches"], previous.get("failed", [])
-        arms = list(dict.fromkeys([*previous["config"]["arms"], *arms]))
 
     runs = list(earlier)
     partial = Path(tempfile.gettempdir()) / f"bench_noise_runs-{os.getpid()}.jsonl"

@@ -4,6 +4,7 @@ between its own markers, and the code version its numbers were measured on."""
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,21 @@ def add_seed_run_arguments(parser: argparse.ArgumentParser, *, seeds: int, out: 
     parser.add_argument("--quick", action="store_true", help=quick)
     parser.add_argument("--report-only", action="store_true",
                         help="no runs: summarise --out's runs again and rewrite the table")
+
+
+def earlier_report(parser: argparse.ArgumentParser, out: Path, trials: int, arms: list[str],
+                   seeds: range) -> tuple[dict[str, Any], list[str]]:
+    """``--add``: the report already in ``out`` and the arms of both, its own first;
+    refused (``parser.error``) if its runs have another number of trials or already
+    hold one of these arm and seed pairs."""
+    previous: dict[str, Any] = json.loads(out.read_text())
+    if previous["config"]["trials"] != trials:
+        parser.error(f"--add: {out} has {previous['config']['trials']} trials a run")
+    clash = ({(r["arm"], r["seed"]) for r in previous["runs"]}
+             & {(a, s) for a in arms for s in seeds})
+    if clash:
+        parser.error(f"--add: {out} already has {sorted(clash)}")
+    return previous, list(dict.fromkeys([*previous["config"]["arms"], *arms]))
 
 
 def code_version(*packages: str) -> dict[str, Any]:
