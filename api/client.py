@@ -140,6 +140,7 @@ class Client:
         seed: int = 0,
         name: str | None = None,
         reference_point: Sequence[float] | None = None,
+        parameter_constraints: Sequence[str] = (),
         catch: tuple[type[BaseException], ...] = (),
         max_failures: int | None = None,
     ) -> Campaign:
@@ -154,7 +155,8 @@ class Client:
 
         A parameter is ``(low, high)``, or a mapping with the external problem's other
         fields: ``{"lr": {"low": 1e-5, "high": 0.1, "log_scale": True}, "layers": {"low":
-        1, "high": 8, "value_type": "int"}}``.
+        1, "high": 8, "value_type": "int"}}``. ``parameter_constraints`` are linear
+        constraints on them, as Ax writes them: ``["temp + 10*time <= 120"]``.
         """
         if isinstance(parameters, dict):
             parameters = [_parameter(name, bounds) for name, bounds in parameters.items()]
@@ -172,6 +174,8 @@ class Client:
             spec["name"] = name
         if reference_point is not None:
             spec["reference_point"] = list(reference_point)
+        if parameter_constraints:
+            spec["problem"]["parameter_constraints"] = list(parameter_constraints)
         return self.submit(spec).run(fn, batch_size=batch_size, catch=catch,
                                      max_failures=max_failures)
 

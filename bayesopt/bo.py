@@ -61,6 +61,7 @@ Everything is float64 on ``device`` ("cuda" when the worker has a GPU, else "cpu
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,11 +72,19 @@ import torch
 from botorch.acquisition import AcquisitionFunction
 from botorch.optim.optimize import optimize_acqf
 from torch import Tensor
+from torch.quasirandom import SobolEngine
 
-from bayesopt import acquisition, sobol, space
+from bayesopt import acquisition, parameter_constraints, sobol, space
 from bayesopt.config import BayesOptConfig, QLogNEHVIConfig, QNParEGOConfig
 from bayesopt.models import fit_model
-from jobs.protocol import Evaluated, Observations, Parameter, ProblemInfo, Recorder
+from jobs.protocol import (
+    Evaluated,
+    LinearConstraint,
+    Observations,
+    Parameter,
+    ProblemInfo,
+    Recorder,
+)
 from pareto import from_maximization, to_maximization
 
 # ---- one proposal: fit, acquire, optimise ---------------------------------------------
@@ -95,6 +104,16 @@ class Surrogate:
     # n x m: what a reference point is inferred from when none is published: the
     # observed objectives, or, where standard errors were told, the posterior means there
     front_values: Tensor | None = None
+    # The parameter constraints in search coordinates, BoTorch's inequality_constraints
+    inequalities: list[tuple[Tensor, Tensor, float]] | None = None
+
+    def raw_points(self) -> Callable[[int, int, int | None], Tensor] | None:
+        """The optimiser's random starting points under parameter constraints: a
+        scrambled Sobol sequence of the box with the points outside them left out.
+        BoTorch's own, hit-and-run in the polytope, took 2 s an ask on one thread."""
+        if not self.inequalities:
+            return None
+        return functools.partial(_points_inside, self.bounds, self.inequalities)
 
     def reference_point(self) -> Tensor:
         values = self.objectives if self.front_values is None else self.front_values
@@ -141,6 +160,8 @@ def _optimise_qlognehvi(surrogate: Surrogate, n: int, config: BayesOptConfig, se
     candidates, _ = optimize_acqf(
         acq_function=acqf,
         bounds=surrogate.bounds,
+        inequality_constraints=surrogate.inequalities,
+        generator=surrogate.raw_points(),
         q=n,
         num_restarts=config.restarts(dim),
         raw_samples=config.raw_points(dim),
@@ -186,6 +207,8 @@ def _optimise_qnparego(surrogate: Surrogate, n: int, config: BayesOptConfig, see
         candidate, _ = optimize_acqf(
             acq_function=acqf,
             bounds=surrogate.bounds,
+            inequality_constraints=surrogate.inequalities,
+            generator=surrogate.raw_points(),
             q=1,
             num_restarts=config.restarts(dim),
             raw_samples=config.raw_points(dim),
@@ -279,11 +302,55 @@ def propose(
             bounds=bounds,
             published_reference_point=published,
             front_values=None if train_yvar is None else _posterior_means(model, train_x, m),
+            inequalities=_inequalities(problem, tkwargs),
         )
         candidates = method.optimise(surrogate, n, config, seed).detach()  # n x d
-        x_new = space.decode(parameters, candidates.cpu().numpy().reshape(n, -1))
+        x_new = parameter_constraints.feasible_values(
+            parameters, problem.parameter_constraints, candidates.cpu().numpy().reshape(n, -1),
+            fallback=_fallback_points(problem, seed))
         acquired = time.perf_counter()
     return Proposal(x_new, fitted - started, acquired - fitted, time.thread_time() - cpu_started)
+
+
+def _inequalities(problem: ProblemInfo,
+                  tkwargs: dict[str, Any]) -> list[tuple[Tensor, Tensor, float]] | None:
+    if not problem.parameter_constraints:
+        return None
+    return [(torch.tensor(columns, dtype=torch.long, device=tkwargs["device"]),
+             torch.tensor(coefficients, **tkwargs), float(rhs))
+            for columns, coefficients, rhs in parameter_constraints.search_inequalities(
+                problem.parameters, problem.parameter_constraints)]
+
+
+def _points_inside(bounds: Tensor, inequalities: list[tuple[Tensor, Tensor, float]],
+                   n: int, q: int, seed: int | None) -> Tensor:
+    """``n x q x D`` points of the seeded, scrambled Sobol sequence of ``bounds`` that
+    satisfy every ``(columns, coefficients, rhs)`` inequality, in sequence order."""
+    engine = SobolEngine(bounds.shape[-1], scramble=True, seed=seed)
+    kept: list[Tensor] = []
+    found = drawn = 0
+    while found < n * q:
+        if drawn >= sobol.MAX_DRAWS:
+            raise ValueError(f"the parameter constraints leave too little of the box: "
+                             f"{found} of {drawn:,} Sobol points satisfy them")
+        z = bounds[0] + (bounds[1] - bounds[0]) * engine.draw(
+            4096, dtype=bounds.dtype).to(bounds.device)
+        drawn += len(z)
+        inside = torch.ones(len(z), dtype=torch.bool, device=z.device)
+        for columns, coefficients, rhs in inequalities:
+            inside &= z[:, columns] @ coefficients >= rhs
+        kept.append(z[inside])
+        found += int(inside.sum())
+    return torch.cat(kept)[: n * q].reshape(n, q, -1)
+
+
+def _fallback_points(problem: ProblemInfo, seed: int) -> np.ndarray:
+    """Points known to satisfy the parameter constraints, for a candidate whose rounding
+    cannot (:func:`bayesopt.parameter_constraints.feasible_values`)."""
+    if not problem.parameter_constraints:
+        return np.empty((0, len(problem.parameters)))
+    return sobol.points(problem.parameters, seed, 0, 256,
+                        constraints=problem.parameter_constraints)
 
 
 def _posterior_means(model: Any, x: Tensor, m: int) -> Tensor:
@@ -306,21 +373,27 @@ def iteration_seed(seed: int, iteration: int) -> int:
 
 
 def _initial_points(
-    parameters: tuple[Parameter, ...], seed: int, start: int, n: int, centre: bool
+    parameters: tuple[Parameter, ...], seed: int, start: int, n: int, centre: bool,
+    constraints: tuple[LinearConstraint, ...] = (),
 ) -> np.ndarray:
     """Points ``start .. start + n - 1`` of the initial design, ``n x d``.
 
     Without ``centre``, the seeded Sobol sequence itself (the ``sobol`` baseline's
     points); with it, point 0 is the centre of the box and point ``i >= 1`` is Sobol
     point ``i - 1``, so a resumed campaign or a later suggestion continues the same design.
+    Under parameter ``constraints`` the Sobol points are those that satisfy them, and a
+    centre outside them is left out (as Ax's centre trial is).
     """
+    if centre:
+        centre = bool(parameter_constraints.satisfied(parameters, constraints,
+                                                      space.centre(parameters))[0])
     if not centre or n == 0:
-        return sobol.points(parameters, seed, start, n)
+        return sobol.points(parameters, seed, start, n, constraints=constraints)
     rows = []
     if start == 0 and n > 0:
         rows.append(space.centre(parameters))
         start, n = 1, n - 1
-    rows.append(sobol.points(parameters, seed, start - 1, n))
+    rows.append(sobol.points(parameters, seed, start - 1, n, constraints=constraints))
     return np.concatenate(rows, axis=0)
 
 
@@ -397,7 +470,7 @@ def run_loop(
             stage = "initial"
             x = _initial_points(
                 info.parameters, seed, len(observed.x), n_initial - len(observed.x),
-                config.initial_centre,
+                config.initial_centre, info.parameter_constraints,
             )  # fmt: skip
             fit_seconds = acquisition_seconds = proposal_cpu_seconds = 0.0
         else:
@@ -505,7 +578,8 @@ def suggest_with(
         return np.empty((0, d), dtype=np.float64)
     if len(x) == 0 or len(x) + len(pending) < config.initial_points(d):
         return _initial_points(
-            problem.parameters, seed, observations.n_suggested, n, config.initial_centre
+            problem.parameters, seed, observations.n_suggested, n, config.initial_centre,
+            problem.parameter_constraints,
         )
     if not config.failure_model:
         pending, failed = np.vstack([pending, failed]), failed[:0]

@@ -9,7 +9,10 @@ The spec declares the box and the objectives, e.g.
 1e-5, "high": 0.1, "log_scale": true}``, ``{"name": "layers", "low": 1, "high": 8,
 "value_type": "int"}``; or one of a list of unordered values, as Ax's choice
 parameters: ``{"name": "optimizer", "value_type": "choice", "values": ["sgd",
-"adam"]}``. There is nothing to build on a worker: ``POST /campaigns/{id}/ask``
+"adam"]}``. ``"parameter_constraints"`` are linear constraints on float and int
+parameters written as Ax writes them, ``["x1 + x2 <= 1", "warmup <= steps"]``
+(:mod:`bayesopt.parameter_constraints`); every suggestion satisfies them and a told
+point must too. There is nothing to build on a worker: ``POST /campaigns/{id}/ask``
 suggests points and ``/tell`` stores results.
 """
 
@@ -19,7 +22,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from jobs.protocol import Objective, Parameter, ProblemInfo
+from bayesopt import parameter_constraints
+from jobs.protocol import LinearConstraint, Objective, Parameter, ProblemInfo
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -103,6 +107,12 @@ class ExternalConfig(BaseModel):
     parameters: list[ParameterSpec] = Field(min_length=1, max_length=100)
     objectives: list[ObjectiveSpec] = Field(min_length=1, max_length=10)
     constraints: list[ConstraintSpec] = Field(default_factory=list, max_length=20)
+    parameter_constraints: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(
+        default_factory=list, max_length=50,
+        description="linear constraints on float and int parameters (not log-scale), as Ax "
+                    "writes them: 'x1 + 2*x2 <= 10', 'warmup <= steps'; every suggestion "
+                    "satisfies them",
+    )
     suggestion_ttl_seconds: float = Field(
         3600.0, gt=0, le=30 * 24 * 3600,
         description="seconds a suggestion stays pending (conditioned on) before it expires",
@@ -115,7 +125,27 @@ class ExternalConfig(BaseModel):
             repeated = sorted({name for name in names if names.count(name) > 1})
             if repeated:
                 raise ValueError(f"{field}: names must be unique; repeated: {', '.join(repeated)}")
+        self.linear_constraints()
         return self
+
+    def linear_constraints(self) -> tuple[LinearConstraint, ...]:
+        """The parameter constraints parsed; ``ValueError`` naming the first that cannot
+        be read or satisfied, or saying that together they leave too little of the box."""
+        parameters = tuple(p.parameter() for p in self.parameters)
+        parsed = []
+        for index, text in enumerate(self.parameter_constraints):
+            try:
+                parsed.append(parameter_constraints.parse(text, parameters))
+            except ValueError as exc:
+                raise ValueError(f"parameter_constraints[{index}]: {exc}") from None
+        if parsed:
+            share = parameter_constraints.feasible_share(parameters, parsed)
+            if share < parameter_constraints.MIN_FEASIBLE_SHARE:
+                raise ValueError(
+                    f"parameter_constraints: together they leave {share:.3%} of the box, "
+                    f"under the {parameter_constraints.MIN_FEASIBLE_SHARE:.2%} a design can "
+                    "be drawn from; narrow the parameters' bounds to the region they allow")
+        return tuple(parsed)
 
 
 class ExternalDefinition:
@@ -130,6 +160,7 @@ class ExternalDefinition:
             objectives=tuple(Objective(o.name, o.sense) for o in config.objectives),
             parameters=tuple(p.parameter() for p in config.parameters),
             constraints=len(config.constraints),
+            parameter_constraints=config.linear_constraints(),
         )
 
     def build(self, config: ExternalConfig) -> None:

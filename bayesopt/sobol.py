@@ -24,7 +24,11 @@ Ask/tell: :func:`suggest` returns the next ``n`` points of the same seeded seque
 continuing from the number of suggestions already made, so an external campaign sees
 exactly the points a built-in one would. :func:`points` is that slice of the sequence;
 the BO methods draw their initial design from it too, so at equal seed every method
-starts from the points the ``sobol`` baseline evaluates first.
+starts from the points the ``sobol`` baseline evaluates first. An external problem's
+parameter constraints (:mod:`bayesopt.parameter_constraints`) are kept by rejection:
+the design is the sequence's points that satisfy them, in order, as in Ax's Sobol
+generator. Only external problems have such constraints, and they never run on a
+worker, so :func:`run` draws the box.
 
 References:
     I. M. Sobol'. On the distribution of points in a cube and the approximate evaluation
@@ -43,8 +47,20 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.stats import qmc
 
-from bayesopt import space
-from jobs.protocol import Evaluated, Observations, Parameter, ProblemInfo, Recorder
+from bayesopt import parameter_constraints, space
+from jobs.protocol import (
+    Evaluated,
+    LinearConstraint,
+    Observations,
+    Parameter,
+    ProblemInfo,
+    Recorder,
+)
+
+# Sobol points examined for a constrained design before giving up. The spec check
+# (bayesopt.external) refuses constraints that leave under 1/1024 of the box, where this
+# finds about a thousand points.
+MAX_DRAWS = 2**20
 
 
 class SobolConfig(BaseModel):
@@ -71,6 +87,8 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
         raise ValueError(
             f"sobol needs a problem with decision parameters; {problem.info.id} has none"
         )
+    if problem.info.parameter_constraints:
+        raise ValueError("sobol runs a constrained parameter space through ask/tell only")
     total = evaluations_in(recorder.budget)
 
     engine = _engine(len(parameters), config.scramble, seed)
@@ -107,17 +125,37 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
 
 
 def points(
-    parameters: tuple[Parameter, ...], seed: int, start: int, n: int, scramble: bool = True
+    parameters: tuple[Parameter, ...], seed: int, start: int, n: int, scramble: bool = True,
+    constraints: tuple[LinearConstraint, ...] = (),
 ) -> np.ndarray:
-    """Points ``start .. start + n - 1`` of the seeded Sobol sequence, ``n x d`` in the box."""
+    """Points ``start .. start + n - 1`` of the seeded Sobol sequence, ``n x d`` in the box.
+
+    With parameter ``constraints``, of the sequence's points that satisfy them all (the
+    others are skipped, in order), so the design is the same however it is cut.
+    """
     if start < 0 or n < 0:
         raise ValueError(f"need start >= 0 and n >= 0, got start={start}, n={n}")
     if n == 0:
         return np.empty((0, len(parameters)), dtype=np.float64)
     engine = _engine(len(parameters), scramble, seed)
-    if start:
-        engine.fast_forward(start)
-    return space.from_unit(parameters, _draw(engine, n))
+    if not constraints:
+        if start:
+            engine.fast_forward(start)
+        return space.from_unit(parameters, _draw(engine, n))
+    kept: list[np.ndarray] = []
+    found = drawn = 0
+    while found < start + n:
+        if drawn >= MAX_DRAWS:
+            raise ValueError(
+                f"the parameter constraints leave too little of the box: {found} of "
+                f"{drawn:,} Sobol points satisfy them, {start + n} are needed")
+        chunk = space.from_unit(parameters, _draw(engine, 4096))
+        drawn += len(chunk)
+        inside = chunk[parameter_constraints.satisfied(parameters, constraints, chunk)]
+        kept.append(inside)
+        found += len(inside)
+    return np.concatenate(kept)[start : start + n]
+
 
 
 def suggest(
@@ -137,7 +175,8 @@ def suggest(
     config = SobolConfig.model_validate(params)
     if not problem.parameters:
         raise ValueError(f"sobol needs a problem with decision parameters; {problem.id} has none")
-    return points(problem.parameters, seed, observations.n_suggested, n, config.scramble)
+    return points(problem.parameters, seed, observations.n_suggested, n, config.scramble,
+                  problem.parameter_constraints)
 
 
 def _engine(d: int, scramble: bool, seed: int) -> qmc.Sobol:

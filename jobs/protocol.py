@@ -60,6 +60,33 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class LinearConstraint:
+    """A linear constraint on the parameters: ``sum(c * x[i] for i, c in coefficients)
+    <= bound``, in the problem's units (Ax's parameter constraints). ``text`` is the
+    constraint as the user wrote it, for messages.
+    """
+
+    coefficients: tuple[tuple[int, float], ...]  # (parameter index, coefficient)
+    bound: float
+    text: str = ""
+
+    def excess(self, x: Sequence[float]) -> float:
+        """How far ``x`` (one number per parameter) goes over the bound; <= 0 inside."""
+        return sum(c * float(x[i]) for i, c in self.coefficients) - self.bound
+
+    def tolerance(self, parameters: Sequence[Parameter]) -> float:
+        """The excess still read as satisfied: a billionth of the constraint's scale, so
+        ``x + y <= 1`` holds at ``x = 0.1, y = 1 - 0.1`` whatever the floating point."""
+        scale = abs(self.bound) + sum(
+            abs(c) * max(abs(parameters[i].low), abs(parameters[i].high))
+            for i, c in self.coefficients)
+        return 1e-9 * max(scale, 1.0)
+
+    def holds(self, x: Sequence[float], parameters: Sequence[Parameter]) -> bool:
+        return self.excess(x) <= self.tolerance(parameters)
+
+
+@dataclass(frozen=True)
 class ProblemInfo:
     """What a campaign needs to know about a problem before running it."""
 
@@ -72,6 +99,8 @@ class ProblemInfo:
     known_max_hypervolume: float | None = None
     has_known_front: bool = False  # the problem can compute its true Pareto front
     constraints: int = 0
+    # Linear constraints on the parameters themselves: every suggestion satisfies them
+    parameter_constraints: tuple[LinearConstraint, ...] = ()
     # The problem's own values for an algorithm's parameters of the same names, filled in
     # where a spec leaves them unset (null): how policies on an environment are evaluated
     # ({"eval_gamma": 0.99, "eval_episodes": 1}), a GFlowNet task's reward exponent beta.

@@ -394,7 +394,13 @@ def _checked_params(params: dict[str, float | str], info: ProblemInfo,
         if parameter.integer and not float(value).is_integer():
             _refuse(422, [*where, parameter.name], (
                 f"{parameter.name} = {value} is not a whole number; the parameter is an int"))
-    return {p.name: p.cast(p.number(params[p.name])) for p in info.parameters}
+    values = [p.number(params[p.name]) for p in info.parameters]
+    for constraint in info.parameter_constraints:
+        if not constraint.holds(values, info.parameters):
+            _refuse(422, where, (
+                f"the point is outside the parameter constraint {constraint.text!r} (over "
+                f"by {constraint.excess(values):g}); suggestions always satisfy it"))
+    return {p.name: p.cast(value) for p, value in zip(info.parameters, values, strict=True)}
 
 
 def _as_vector(values: list[float] | dict[str, float], names: list[str],

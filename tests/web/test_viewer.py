@@ -407,7 +407,8 @@ def test_an_external_campaigns_choice_and_int_parameters_read_as_declared(page, 
                                                   {"name": "cost", "sense": "minimize"}],
                "parameters": [{"name": "layers", "low": 1, "high": 4, "value_type": "int"},
                               {"name": "optimizer", "value_type": "choice",
-                               "values": ["sgd", "adam"]}]}
+                               "values": ["sgd", "adam"]}],
+               "parameter_constraints": ["layers <= 3"]}
     with server.client() as http:
         cid = http.post("/campaigns", json={"algorithm": "sobol", "problem": problem,
                                             "budget": {"evaluations": 6}}).json()["id"]
@@ -416,8 +417,10 @@ def test_an_external_campaigns_choice_and_int_parameters_read_as_declared(page, 
             s["params"]["layers"] + (s["params"]["optimizer"] == "adam"), s["params"]["layers"]]}
             for s in asked]
         assert http.post(f"/campaigns/{cid}/tell", json={"results": results}).status_code == 200
+    assert {s["params"]["layers"] for s in asked} <= {1, 2, 3}
     page.goto(f"{server.url}/ui/campaign.html?id={cid}")
     wait_for_front(page)
+    assert "parameter_constraints=[layers <= 3]" in page.locator("#facts").inner_text()
     header = page.locator("#front-table th[data-key='p:optimizer']")
     assert header.get_attribute("class") != "num"  # text, not a number column
     assert page.locator("#front-table th[data-key='p:layers']").get_attribute("class") == "num"

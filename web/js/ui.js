@@ -105,6 +105,7 @@ export function problemParams(problem, registry) {
 /** A parameter value in a few characters: lists and objects by their size. */
 function describeValue(value) {
   if (Array.isArray(value)) {
+    if (value.every((item) => typeof item === "string")) return `[${value.join("; ")}]`; // constraints
     const names = value.map((item) => (item && typeof item === "object" ? item.name : null));
     return names.every(Boolean) ? `[${names.join(", ")}]` : `[${value.length} items]`;
   }
