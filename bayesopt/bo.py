@@ -382,16 +382,18 @@ def _initial_points(
     points); with it, point 0 is the centre of the box and point ``i >= 1`` is Sobol
     point ``i - 1``, so a resumed campaign or a later suggestion continues the same design.
     Under parameter ``constraints`` the Sobol points are those that satisfy them, and a
-    centre outside them is left out (as Ax's centre trial is).
+    centre outside them is moved to the centre of the region they leave, or, where that
+    rounds outside, left out (as Ax's centre trial: :func:`bayesopt.parameter_constraints.centre`).
     """
+    first = None
     if centre:
-        centre = bool(parameter_constraints.satisfied(parameters, constraints,
-                                                      space.centre(parameters))[0])
-    if not centre or n == 0:
+        first = (parameter_constraints.centre(parameters, constraints) if constraints
+                 else space.centre(parameters))
+    if first is None or n == 0:
         return sobol.points(parameters, seed, start, n, constraints=constraints)
     rows = []
     if start == 0 and n > 0:
-        rows.append(space.centre(parameters))
+        rows.append(first)
         start, n = 1, n - 1
     rows.append(sobol.points(parameters, seed, start - 1, n, constraints=constraints))
     return np.concatenate(rows, axis=0)

@@ -23,7 +23,9 @@ where no combination works, the nearest point of a feasible quasi-random design.
 For one constraint some combination always works (round each integer towards the
 side its coefficient allows), so the fallback is for rare joint cases. Sobol designs
 (:func:`bayesopt.sobol.points`) keep only the points that satisfy every constraint,
-in their sequence order, as Ax's Sobol generator rejects the others.
+in their sequence order, as Ax's Sobol generator rejects the others. The BO methods'
+design starts from the box's centre; where the constraints exclude it, from the
+Chebyshev centre of what they leave (:func:`centre`), as Ax's centre trial does.
 """
 
 from __future__ import annotations
@@ -164,6 +166,44 @@ def feasible_share(parameters: Sequence[Parameter],
 
     unit = qmc.Sobol(d=len(parameters), scramble=False).random(n)
     return float(satisfied(parameters, constraints, space.from_unit(parameters, unit)).mean())
+
+
+def centre(parameters: Sequence[Parameter],
+           constraints: Sequence[LinearConstraint]) -> np.ndarray | None:
+    """``1 x d``: the box's centre (:func:`bayesopt.space.centre`) if it satisfies the
+    constraints; else the same with the constrained parameters moved to the Chebyshev
+    centre of the region the constraints leave (the centre of the largest ball inside
+    it, with each parameter's range scaled to 1), as Ax's centre trial falls back to;
+    None where that, rounded, is still outside."""
+    point = space.centre(parameters)
+    if satisfied(parameters, constraints, point)[0]:
+        return point
+    from scipy.optimize import linprog  # here: only a constrained design needs it
+
+    involved = sorted({i for constraint in constraints for i, _ in constraint.coefficients})
+    low = np.array([parameters[i].low for i in involved])
+    width = np.array([parameters[i].high - parameters[i].low for i in involved])
+    rows, bounds = [], []
+    for constraint in constraints:  # a . (low + width u) <= bound, the ball's radius r inside
+        a = np.zeros(len(involved))
+        for i, c in constraint.coefficients:
+            a[involved.index(i)] = c * width[involved.index(i)]
+        rows.append([*a, np.linalg.norm(a)])
+        bounds.append(constraint.bound - sum(c * parameters[i].low
+                                             for i, c in constraint.coefficients))
+    for j in range(len(involved)):  # r <= u_j <= 1 - r
+        rows.append([*(-np.eye(len(involved))[j]), 1.0])
+        bounds.append(0.0)
+        rows.append([*np.eye(len(involved))[j], 1.0])
+        bounds.append(1.0)
+    solved = linprog(c=[0.0] * len(involved) + [-1.0], A_ub=np.array(rows), b_ub=bounds,
+                     bounds=[(0, 1)] * len(involved) + [(0, None)], method="highs")
+    if not solved.success:
+        return None
+    point = point.copy()
+    point[0, involved] = low + width * solved.x[:-1]
+    point = space.decode(parameters, space.encode(parameters, point))  # integers rounded
+    return point if satisfied(parameters, constraints, point)[0] else None
 
 
 def search_inequalities(parameters: Sequence[Parameter],

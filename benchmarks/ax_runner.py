@@ -23,6 +23,9 @@ campaign above) observes objective ``j`` with Gaussian noise of a relative error
 (the default) each trial is completed with ``(y_j, sd_j(x))``, Ax's ``(mean, sem)``;
 with ``--no-sem`` with ``y_j`` alone, so that Ax infers the noise.
 
+``--parameter-constraint 'x1 + x2 <= 2'`` (repeated for more; ``bench_parameter_constraints.py``)
+gives Ax linear constraints on the inputs (``configure_experiment(parameter_constraints=...)``).
+
 Output JSON: the versions, the generation strategy's name, every trial (x, objectives,
 the generation node that produced it) in trial order, and per iteration the seconds
 spent generating (model fit + acquisition), evaluating and completing. A noisy
@@ -66,9 +69,11 @@ def make_problem(problem_id: str) -> tuple[Any, list[str]]:
 
 
 def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
-        noise: dict[str, Any] | None = None) -> dict[str, Any]:
+        noise: dict[str, Any] | None = None,
+        parameter_constraints: list[str] | None = None) -> dict[str, Any]:
     """One campaign. ``noise``: None (noiseless), or ``{"relative": rel, "seed": int,
-    "sem": bool}`` for the relative noise of the module docstring."""
+    "sem": bool}`` for the relative noise of the module docstring.
+    ``parameter_constraints``: Ax's linear constraints on the inputs, as strings."""
     torch.set_num_threads(1)
     function, names = make_problem(problem_id)
     bounds = function.bounds.tolist()  # 2 x d
@@ -85,6 +90,7 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
             RangeParameterConfig(name=name, parameter_type="float", bounds=(low, high))
             for name, low, high in zip(parameters, bounds[0], bounds[1], strict=True)
         ],
+        parameter_constraints=parameter_constraints or None,
     )
     client.configure_optimization(
         objective=", ".join(f"-{name}" for name in names),
@@ -161,6 +167,7 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         },
         "torch_threads": torch.get_num_threads(),
         "noise": None if noise is None else {"kind": "relative", **noise},
+        "parameter_constraints": parameter_constraints or [],
         "trials": trials,
         "iterations": iterations,
     }
@@ -211,6 +218,9 @@ def main() -> None:
     parser.add_argument("--sem", action=argparse.BooleanOptionalAction, default=True,
                         help="relative: complete trials with (mean, sem) (default) or "
                         "with the mean only (--no-sem: Ax infers the noise)")
+    parser.add_argument("--parameter-constraint", action="append", default=[],
+                        metavar="TEXT", help="a linear constraint on the inputs, as Ax writes "
+                        "it ('x1 + x2 <= 2'); repeat for more")
     args = parser.parse_args()
     noise = None
     if args.noise == "relative":
@@ -225,7 +235,7 @@ def main() -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
     started, cpu_started = time.perf_counter(), time.process_time()
     result = run(args.problem, args.seed, args.budget, args.q, centre=not args.no_centre,
-                 noise=noise)
+                 noise=noise, parameter_constraints=args.parameter_constraint)
     result["total_seconds"] = time.perf_counter() - started
     result["cpu_seconds"] = time.process_time() - cpu_started
     with open(args.out, "w") as handle:

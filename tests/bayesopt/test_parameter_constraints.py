@@ -116,14 +116,25 @@ def test_the_sobol_design_keeps_the_points_inside_in_sequence_order():
     np.testing.assert_array_equal(whole, inside[:40])
 
 
-def test_the_centre_starts_the_design_only_where_it_is_inside():
-    outside = _problem("a + b <= 7")  # the centre (5, 5, 0.5) is not
+def test_a_centre_outside_the_constraints_moves_to_the_centre_of_what_they_leave():
     inside = _problem("a + b <= 12")
-    for info, starts_at_centre in ((outside, False), (inside, True)):
-        design = bo._initial_points(info.parameters, 0, 0, 5, True, info.parameter_constraints)
-        assert (design[0].tolist() == [5.0, 5.0, 0.5]) is starts_at_centre
-        assert parameter_constraints.satisfied(info.parameters, info.parameter_constraints,
-                                               design).all()
+    design = bo._initial_points(inside.parameters, 0, 0, 5, True, inside.parameter_constraints)
+    assert design[0].tolist() == [5.0, 5.0, 0.5]  # the box's centre (5, 5) is inside
+    outside = _problem("a + b <= 7")
+    design = bo._initial_points(outside.parameters, 0, 0, 5, True, outside.parameter_constraints)
+    # the largest ball in a + b <= 7, a, b in [0, 10]: centre (2.05, 2.05), rounded
+    assert design[0].tolist() == [2.0, 2.0, 0.5]
+    assert parameter_constraints.satisfied(outside.parameters, outside.parameter_constraints,
+                                           design).all()
+    np.testing.assert_array_equal(  # then the Sobol points inside, as without the centre
+        design[1:], sobol.points(outside.parameters, 0, 0, 4,
+                                 constraints=outside.parameter_constraints))
+    # DTLZ2's inputs under x1 + .. + x5 <= 2: each at 2 / (5 + sqrt 5), as Ax's centre
+    dtlz = tuple(Parameter(f"x{i}", 0, 1) for i in range(6))
+    budget = (parameter_constraints.parse("x1 + x2 + x3 + x4 + x5 <= 2", dtlz),)
+    point = parameter_constraints.centre(dtlz, budget)
+    assert point is not None
+    np.testing.assert_allclose(point[0], [0.5] + [2 / (5 + np.sqrt(5))] * 5, atol=1e-9)
 
 
 def _two_objectives(x: np.ndarray) -> list[list[float]]:
