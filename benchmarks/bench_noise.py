@@ -99,7 +99,13 @@ import numpy as np
 from bench_bo import AX_RUNNER, AX_VENV, ensure_ax_venv
 from bench_failures import _seed_ranges, _seeds_text
 from bench_mixed import machine_facts
-from report_io import add_seed_run_arguments, earlier_report, replace_table
+from report_io import (
+    add_seed_run_arguments,
+    dumped,
+    earlier_report,
+    p_value,
+    replace_table,
+)
 
 from jobs import registry
 from jobs.protocol import Observations, ProblemInfo
@@ -387,12 +393,6 @@ def compare(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return answers
 
 
-def _p(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
 def markdown(report: dict[str, Any]) -> str:
     facts, config = report["machine"], report["config"]
     batches = report.get("batches") or [{"machine": facts, "arms": config["arms"]}]
@@ -426,7 +426,7 @@ def markdown(report: dict[str, Any]) -> str:
         seconds = row["suggest_seconds_median"]
         denoised = ("– (Ax's own not measured)" if "hv_denoised" not in row else
                     f"{row['hv_denoised']:.3f} ± {row['hv_denoised_sd']:.3f}; "
-                    f"{row['denoised_gain']:+.3f} ({_p(row['denoised_gain_p'])})")
+                    f"{row['denoised_gain']:+.3f} ({p_value(row['denoised_gain_p'])})")
         lines.append(
             f"| {row['arm']} | {SEM_TOLD[row['arm']]} | {row['seeds']} | {row['hv_true']:.3f} ± "
             f"{row['hv_true_sd']:.3f} | {row['hv_reported']:.3f} ± {row['hv_reported_sd']:.3f} "
@@ -436,7 +436,7 @@ def markdown(report: dict[str, Any]) -> str:
                        "(paired t p) | HV of the reported front: difference (paired t p) |"),
                   "|---|---:|---:|---:|"]
         for pair in report["comparisons"]:
-            cells = [f"{pair[m]['mean_difference']:+.3f} ({_p(pair[m]['p'])})" for m in METRICS]
+            cells = [f"{pair[m]['mean_difference']:+.3f} ({p_value(pair[m]['p'])})" for m in METRICS]
             lines.append(f"| {pair['a']} − {pair['b']} | {len(pair['seeds'])} | "
                          f"{cells[0]} | {cells[1]} |")
     return "\n".join(lines) + "\n"
@@ -460,14 +460,6 @@ def report_for(runs: list[dict[str, Any]], arms: list[str], trials: int,
         "runs": runs,
         "failed": failed,
     }
-
-
-def dumped(report: dict[str, Any]) -> str:
-    """The report as JSON, indented, but each run (its every trial) on one line: indented
-    runs would put each number on a line of its own: 2.0 MB for 120 runs, not 1.3."""
-    head = json.dumps({k: v for k, v in report.items() if k != "runs"}, indent=1)
-    runs = ",\n  ".join(json.dumps(run, separators=(",", ":")) for run in report["runs"])
-    return f'{head[:-2]},\n "runs": [\n  {runs}\n ]\n}}\n'
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -541,7 +533,7 @@ def main(argv: list[str] | None = None) -> None:
     for pair in report["comparisons"]:
         print(f"{pair['a']} - {pair['b']}, paired over {len(pair['seeds'])} seeds: " + "; ".join(
             f"{m} {pair[m]['mean_difference']:+.4f} (sd {pair[m]['sd_difference']:.4f}, "
-            f"{pair[m]['a_better']} of {len(pair['seeds'])} better, p {_p(pair[m]['p'])})"
+            f"{pair[m]['a_better']} of {len(pair['seeds'])} better, p {p_value(pair[m]['p'])})"
             for m in METRICS))
     for row in report["summary"]:
         if "ax_acquisitions" in row:

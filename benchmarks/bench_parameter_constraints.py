@@ -63,7 +63,13 @@ import numpy as np
 from bench_bo import AX_RUNNER, AX_VENV, ensure_ax_venv
 from bench_failures import _seed_ranges, _seeds_text
 from bench_mixed import machine_facts
-from report_io import add_seed_run_arguments, earlier_report, replace_table
+from report_io import (
+    add_seed_run_arguments,
+    dumped,
+    earlier_report,
+    p_value,
+    replace_table,
+)
 
 from jobs import registry
 from jobs.protocol import Observations, ProblemInfo
@@ -247,12 +253,6 @@ def compare(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return answers
 
 
-def _p(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
 def markdown(report: dict[str, Any]) -> str:
     facts, config = report["machine"], report["config"]
     packages = facts["packages"]
@@ -290,7 +290,7 @@ def markdown(report: dict[str, Any]) -> str:
         for pair in report["comparisons"]:
             lines.append(f"| {pair['a']} − {pair['b']} | {len(pair['seeds'])} | "
                          f"{pair['mean_difference']:+.3f} ({pair['sd_difference']:.3f}; "
-                         f"{pair['a_better']} of {len(pair['seeds'])}; {_p(pair['p'])}) |")
+                         f"{pair['a_better']} of {len(pair['seeds'])}; {p_value(pair['p'])}) |")
     return "\n".join(lines) + "\n"
 
 
@@ -302,13 +302,6 @@ def report_for(runs: list[dict[str, Any]], arms: list[str], trials: int,
             "machine": machine, "max_hypervolume": max_hypervolume(),
             "summary": summarise(runs, arms), "comparisons": compare(runs),
             "runs": runs, "failed": failed}
-
-
-def dumped(report: dict[str, Any]) -> str:
-    """Indented JSON with each run on one line of its own."""
-    head = json.dumps({k: v for k, v in report.items() if k != "runs"}, indent=1)
-    runs = ",\n  ".join(json.dumps(run, separators=(",", ":")) for run in report["runs"])
-    return f'{head[:-2]},\n "runs": [\n  {runs}\n ]\n}}\n'
 
 
 def main(argv: list[str] | None = None) -> None:
