@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from bayesopt import parameter_constraints
 from jobs.protocol import LinearConstraint, Objective, Parameter, ProblemInfo
@@ -125,27 +125,39 @@ class ExternalConfig(BaseModel):
             repeated = sorted({name for name in names if names.count(name) > 1})
             if repeated:
                 raise ValueError(f"{field}: names must be unique; repeated: {', '.join(repeated)}")
-        self.linear_constraints()
         return self
 
+    @field_validator("parameter_constraints")
+    @classmethod
+    def _usable(cls, texts: list[str], info: ValidationInfo) -> list[str]:
+        specs = info.data.get("parameters")  # absent where the parameters were refused
+        if specs is not None:
+            _linear_constraints(tuple(p.parameter() for p in specs), texts)
+        return texts
+
     def linear_constraints(self) -> tuple[LinearConstraint, ...]:
-        """The parameter constraints parsed; ``ValueError`` naming the first that cannot
-        be read or satisfied, or saying that together they leave too little of the box."""
-        parameters = tuple(p.parameter() for p in self.parameters)
-        parsed = []
-        for index, text in enumerate(self.parameter_constraints):
-            try:
-                parsed.append(parameter_constraints.parse(text, parameters))
-            except ValueError as exc:
-                raise ValueError(f"parameter_constraints[{index}]: {exc}") from None
-        if parsed:
-            share = parameter_constraints.feasible_share(parameters, parsed)
-            if share < parameter_constraints.MIN_FEASIBLE_SHARE:
-                raise ValueError(
-                    f"parameter_constraints: together they leave {share:.3%} of the box, "
-                    f"under the {parameter_constraints.MIN_FEASIBLE_SHARE:.2%} a design can "
-                    "be drawn from; narrow the parameters' bounds to the region they allow")
-        return tuple(parsed)
+        return _linear_constraints(tuple(p.parameter() for p in self.parameters),
+                                   self.parameter_constraints)
+
+
+def _linear_constraints(parameters: tuple[Parameter, ...],
+                        texts: list[str]) -> tuple[LinearConstraint, ...]:
+    """The parameter constraints parsed; ``ValueError`` naming the first that cannot be
+    read or satisfied, or saying that together they leave too little of the box."""
+    parsed = []
+    for index, text in enumerate(texts):
+        try:
+            parsed.append(parameter_constraints.parse(text, parameters))
+        except ValueError as exc:
+            raise ValueError(f"constraint {index}, {exc}") from None
+    if parsed:
+        share = parameter_constraints.feasible_share(parameters, parsed)
+        if share < parameter_constraints.MIN_FEASIBLE_SHARE:
+            raise ValueError(
+                f"together they leave {share:.3%} of the box, under the "
+                f"{parameter_constraints.MIN_FEASIBLE_SHARE:.2%} a design can be drawn from; "
+                "narrow the parameters' bounds to the region they allow")
+    return tuple(parsed)
 
 
 class ExternalDefinition:

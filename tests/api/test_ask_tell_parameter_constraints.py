@@ -36,9 +36,9 @@ def _inside(params: dict) -> bool:
 
 
 @pytest.mark.parametrize(("constraints", "message"), [
-    (["temp + dose <= 3"], ("parameter_constraints[0]: 'temp + dose <= 3': unknown parameter "
+    (["temp + dose <= 3"], ("constraint 0, 'temp + dose <= 3': unknown parameter "
                            "'dose'; the parameters are temp, time")),
-    ([EDGE, "temp = 30"], "parameter_constraints[1]: 'temp = 30': write one '<=' or '>='"),
+    ([EDGE, "temp = 30"], "constraint 1, 'temp = 30': write one '<=' or '>='"),
     (["temp + time >= 101"], "no point within the parameters' bounds satisfies it"),
     (["temp >= 89.99"], "together they leave 0.0"),
 ])
@@ -46,7 +46,7 @@ def test_a_constraint_that_cannot_be_used_is_refused_when_submitted(http, constr
     response = _submit(http, "qlognehvi", 10, constraints)
     assert response.status_code == 422, response.text
     [error] = response.json()["detail"]
-    assert error["loc"] == ["body", "problem"]
+    assert error["loc"] == ["body", "problem", "parameter_constraints"]
     assert message in error["msg"], error["msg"]
     assert http.get("/api/v1/campaigns").json()["total"] == 0
 
