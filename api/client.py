@@ -140,6 +140,7 @@ class Client:
         seed: int = 0,
         name: str | None = None,
         reference_point: Sequence[float] | None = None,
+        constraints: Sequence[str] = (),
         parameter_constraints: Sequence[str] = (),
         catch: tuple[type[BaseException], ...] = (),
         max_failures: int | None = None,
@@ -157,6 +158,10 @@ class Client:
         fields: ``{"lr": {"low": 1e-5, "high": 0.1, "log_scale": True}, "layers": {"low":
         1, "high": 8, "value_type": "int"}}``. ``parameter_constraints`` are linear
         constraints on them, as Ax writes them: ``["temp + 10*time <= 120"]``.
+        ``constraints`` names outcome constraints: ``fn`` returns each one's slack beside
+        the objectives (by name in a mapping, after them in a sequence), and a point is
+        feasible where every slack is ``>= 0``: ``constraints=["memory_left"]``, ``fn``
+        returning ``{"yield": 71.5, "cost": 9.2, "memory_left": 16 - gigabytes}``.
         """
         if isinstance(parameters, dict):
             parameters = [_parameter(name, bounds) for name, bounds in parameters.items()]
@@ -174,6 +179,8 @@ class Client:
             spec["name"] = name
         if reference_point is not None:
             spec["reference_point"] = list(reference_point)
+        if constraints:
+            spec["problem"]["constraints"] = [{"name": name} for name in constraints]
         if parameter_constraints:
             spec["problem"]["parameter_constraints"] = list(parameter_constraints)
         return self.submit(spec).run(fn, batch_size=batch_size, catch=catch,
@@ -207,6 +214,13 @@ class Campaign:
     @property
     def objective_names(self) -> list[str]:
         return [o["name"] for o in self.data["objectives"]]
+
+    @property
+    def constraint_names(self) -> list[str]:
+        """An external problem's outcome constraints, as declared (a built-in problem's
+        are c0, c1, ...: see :meth:`evaluations`)."""
+        return [c["name"] for c in self.data["problem"].get("constraints") or []
+                if isinstance(c, dict)]
 
     def refresh(self) -> Campaign:
         self.data = self._client.request("GET", f"/campaigns/{self.id}")
@@ -281,8 +295,11 @@ class Campaign:
         _add_sem_columns(frame, [(item.get("meta") or {}).get("sem") for item in items],
                          self.objective_names)
         n_constraints = max(len(item["constraints"] or []) for item in items)
-        for i in range(n_constraints):  # slacks: feasible when every one is >= 0
-            frame[f"constraint.c{i}"] = [
+        names = self.constraint_names
+        if len(names) != n_constraints:
+            names = [f"c{i}" for i in range(n_constraints)]
+        for i, name in enumerate(names):  # slacks: feasible when every one is >= 0
+            frame[f"constraint.{name}"] = [
                 item["constraints"][i] if item["constraints"] else None for item in items]
         return frame
 
@@ -366,7 +383,8 @@ class Campaign:
             resume: bool = False, poll_seconds: float = 1.0) -> Campaign:
         """Drive this ask/tell campaign with a local function until its budget is told:
         ``fn(**params)`` returns the objective values (a sequence in objective order, or
-        a mapping by name). A noisy measurement whose standard error is known may be a
+        a mapping by name) and, where the problem declares outcome constraints, their
+        slacks (by name in a mapping, after the objectives in a sequence). A noisy measurement whose standard error is known may be a
         ``(mean, sem)`` pair instead of a number, as Ax's ``raw_data`` takes it:
         ``{"yield": (71.5, 0.8), "cost": 9.2}``; the model then uses that noise.
 
@@ -421,14 +439,38 @@ class Campaign:
             if isinstance(error, catch) and isinstance(error, Exception):
                 return reason
             raise
-        numbers = values.values() if isinstance(values, dict) else values
+        values, constraints, sem = self._split_constraints(values, sem)
+        numbers = [*(values.values() if isinstance(values, dict) else values),
+                   *(constraints.values() if isinstance(constraints, dict) else constraints or [])]
         if not all(math.isfinite(v) for v in numbers):
-            reason = f"the objectives are not all finite: {values}"
+            reason = f"the results are not all finite: {values}"
+            if constraints:
+                reason += f", constraints {constraints}"
             self.fail(suggestion["id"], reason)
             return reason
         self.tell([_drop_none({"suggestion_id": suggestion["id"], "objectives": values,
-                               "sem": sem})])
+                               "constraints": constraints, "sem": sem})])
         return None
+
+    def _split_constraints(self, values: Any, sem: Any) -> tuple[Any, Any, Any]:
+        """A function's result as (objectives, constraint values, standard errors): a
+        mapping by name, the constraints by their declared names; a sequence, the
+        objectives first, then the constraints."""
+        names = self.constraint_names
+        if not names:
+            return values, None, sem
+        if isinstance(values, dict):
+            constraints = {name: values[name] for name in names if name in values}
+            objectives = {k: v for k, v in values.items() if k not in constraints}
+            if sem and set(sem) & set(constraints):
+                raise ValueError(f"campaign {self.id}: standard errors are for objectives; "
+                                 f"{sorted(set(sem) & set(constraints))} are constraints")
+            return objectives, constraints or None, sem
+        m = len(self.objective_names)
+        if sem and any(s is not None for s in sem[m:]):
+            raise ValueError(f"campaign {self.id}: standard errors are for objectives; the "
+                             f"values after the first {m} are the constraints {names}")
+        return list(values[:m]), list(values[m:]) or None, None if sem is None else sem[:m]
 
     def best(self, preference: Sequence[float]) -> dict[str, Any]:
         """The front evaluation that maximises ``preference · J~`` (J~: the objectives as

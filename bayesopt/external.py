@@ -172,6 +172,7 @@ class ExternalDefinition:
             objectives=tuple(Objective(o.name, o.sense) for o in config.objectives),
             parameters=tuple(p.parameter() for p in config.parameters),
             constraints=len(config.constraints),
+            constraint_names=tuple(c.name for c in config.constraints),
             parameter_constraints=config.linear_constraints(),
         )
 

@@ -148,13 +148,13 @@ def _linear(tokens: list[tuple[str, str]], text: str,
 
 
 def satisfied(parameters: Sequence[Parameter], constraints: Sequence[LinearConstraint],
-              x: np.ndarray) -> np.ndarray:
+              x: np.ndarray, strictly: bool = False) -> np.ndarray:
     """``n``: whether each row of ``x`` (``n x d``, problem units) satisfies every
-    constraint, within its tolerance."""
+    constraint, within its tolerance (``strictly``: with no excess at all)."""
     x = np.asarray(x, dtype=np.float64).reshape(-1, len(parameters))
     inside = np.ones(len(x), dtype=bool)
     for constraint in constraints:
-        inside &= _excess(constraint, x) <= constraint.tolerance(parameters)
+        inside &= _excess(constraint, x) <= (0.0 if strictly else constraint.tolerance(parameters))
     return inside
 
 
@@ -229,7 +229,8 @@ def feasible_values(parameters: Sequence[Parameter], constraints: Sequence[Linea
     if not constraints:
         return x
     columns = _columns(parameters)
-    for row in np.flatnonzero(~satisfied(parameters, constraints, x)):
+    # SLSQP's answer can be over by a few units in the last place: moved inside too
+    for row in np.flatnonzero(~satisfied(parameters, constraints, x, strictly=True)):
         relaxed = x[row].copy()
         for j, column in columns.items():
             relaxed[j] = z[row, column]

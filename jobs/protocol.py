@@ -99,6 +99,7 @@ class ProblemInfo:
     known_max_hypervolume: float | None = None
     has_known_front: bool = False  # the problem can compute its true Pareto front
     constraints: int = 0
+    constraint_names: tuple[str, ...] = ()  # as declared; else c0, c1, ... (slack_names)
     # Linear constraints on the parameters themselves: every suggestion satisfies them
     parameter_constraints: tuple[LinearConstraint, ...] = ()
     # The problem's own values for an algorithm's parameters of the same names, filled in
@@ -113,6 +114,11 @@ class ProblemInfo:
     @property
     def senses(self) -> list[Sense]:
         return [o.sense for o in self.objectives]
+
+    @property
+    def slack_names(self) -> list[str]:
+        """The outcome constraints' names: as the problem declares them, else c0, c1, ..."""
+        return list(self.constraint_names) or [f"c{i}" for i in range(self.constraints)]
 
 
 @dataclass

@@ -340,9 +340,10 @@ def _checked_results(
         constraints = None
         if constraint_count or result.constraints is not None:
             if result.constraints is None:
-                _refuse(422, [*where, "constraints"],
-                        f"the problem declares {constraint_count} constraint(s); give their values")
-            constraints = _as_vector(result.constraints, [f"c{i}" for i in range(constraint_count)],
+                _refuse(422, [*where, "constraints"], (
+                    f"the problem declares {constraint_count} constraint(s) "
+                    f"({', '.join(info.slack_names)}); give their values"))
+            constraints = _as_vector(result.constraints, info.slack_names,
                                      [*where, "constraints"])
         sem = None if result.sem is None else _standard_errors(
             result.sem, objective_names, [*where, "sem"])

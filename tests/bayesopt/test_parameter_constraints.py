@@ -160,3 +160,13 @@ def test_the_bo_methods_suggest_inside_the_constraints_and_go_to_their_edge(sugg
     acquired = np.vstack(acquired)
     on_edge = acquired[:, 0] + acquired[:, 1] == 7
     assert on_edge.mean() >= 0.5, acquired  # the optimum is on the constraint, not short of it
+
+
+def test_a_float_a_few_units_in_the_last_place_over_is_moved_inside_exactly():
+    parameters = tuple(Parameter(f"x{i}", 0, 1) for i in range(6))
+    constraints = (parameter_constraints.parse("x1 + x2 + x3 + x4 + x5 <= 2", parameters),)
+    z = np.array([[0.3, 0.4, 0.4, 0.4, 0.4, 0.4 + 3e-9]])  # within the tolerance, yet over
+    assert parameter_constraints.satisfied(parameters, constraints, z)[0]
+    x = parameter_constraints.feasible_values(parameters, constraints, z, np.empty((0, 6)))
+    assert x[0, 1:].sum() - 2 <= 1e-15
+    np.testing.assert_allclose(x, z, atol=1e-8)

@@ -440,8 +440,10 @@ async function showEvaluation(evaluationId) {
       keyValueTable(params.map(([key, value]) => [key, paramText(value)]), "parameter", "evaluation-params"));
   }
   if (evaluation.constraints) {
+    const declared = (c.problem.constraints || []).map((constraint) => constraint?.name);
+    const constraintName = (i) => (declared.length === evaluation.constraints.length && declared[i]) || `c${i}`;
     parts.push(el("h3", {}, "Constraint slacks (feasible when ≥ 0)"),
-      keyValueTable(evaluation.constraints.map((v, i) => [`c${i}`, number(v, 8)]), "constraint"));
+      keyValueTable(evaluation.constraints.map((v, i) => [constraintName(i), number(v, 8)]), "constraint", "evaluation-constraints"));
   }
   if (evaluation.meta && Object.keys(evaluation.meta).length) {
     parts.push(el("h3", {}, "Meta"), el("pre", {}, JSON.stringify(evaluation.meta, null, 2)));
