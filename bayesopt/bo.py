@@ -18,7 +18,10 @@ then, until the budget is spent, repeats
    ``sequential=True`` — greedy sequential selection of the ``q`` candidates, each
    conditioned on the ones before it as pending points — or the same greedy sequence
    across the ParEGO functions, as ``optimize_acqf_list`` does), then evaluates the batch. The last
-   batch is cut to what the budget has left.
+   batch is cut to what the budget has left. Under an external problem's parameter
+   constraints (:mod:`bayesopt.parameter_constraints`) it is multi-start SLSQP inside
+   them (BoTorch's ``inequality_constraints``), five restarts a call, started from
+   quasi-random points inside them, and each candidate is rounded to a point inside.
 
 Every candidate is recorded as soon as its batch is evaluated, with ``meta``
 ``{"iteration": k, "stage": "initial" | "acquisition", "batch_index": j}`` (iteration 0
@@ -136,10 +139,22 @@ Optimise = Callable[[Surrogate, int, BayesOptConfig, int], Tensor]
 _INIT_BATCH_LIMIT = 32
 
 
-def _optimiser_options(config: BayesOptConfig, dim: int) -> dict[str, bool | float | int | str]:
+# Restarts per SLSQP call under parameter constraints, where batch_limit is not set.
+# SLSQP optimises the restarts of a call as one problem, until all of them have
+# converged; on DTLZ2 (6 inputs, one constraint, 40 evaluations, seed 0) all 20 at once
+# took 14-35 s a batch of 4 for an HV of 0.685 of the maximum, 5 at a time 7-13 s
+# (0.687), one at a time 9-15 s (0.630).
+_CONSTRAINED_BATCH_LIMIT = 5
+
+
+def _optimiser_options(config: BayesOptConfig, dim: int,
+                       constrained: bool = False) -> dict[str, bool | float | int | str]:
+    per_call = config.restarts_per_call(dim)
+    if constrained and config.batch_limit is None:
+        per_call = min(per_call, _CONSTRAINED_BATCH_LIMIT)
     return {
-        "batch_limit": config.restarts_per_call(dim),
-        "init_batch_limit": max(_INIT_BATCH_LIMIT, config.restarts_per_call(dim)),
+        "batch_limit": per_call,
+        "init_batch_limit": max(_INIT_BATCH_LIMIT, per_call),
         "maxiter": config.max_iter_acqf,
     }
 
@@ -165,7 +180,7 @@ def _optimise_qlognehvi(surrogate: Surrogate, n: int, config: BayesOptConfig, se
         q=n,
         num_restarts=config.restarts(dim),
         raw_samples=config.raw_points(dim),
-        options=_optimiser_options(config, dim),
+        options=_optimiser_options(config, dim, surrogate.inequalities is not None),
         sequential=True,
         # An L-BFGS-B line search that ends ABNORMAL in one restart would make BoTorch
         # discard all the restarts and optimise again from new starting points (double
@@ -212,7 +227,7 @@ def _optimise_qnparego(surrogate: Surrogate, n: int, config: BayesOptConfig, see
             q=1,
             num_restarts=config.restarts(dim),
             raw_samples=config.raw_points(dim),
-            options=_optimiser_options(config, dim),
+            options=_optimiser_options(config, dim, surrogate.inequalities is not None),
             retry_on_optimization_warning=False,
         )
         chosen.append(candidate)
