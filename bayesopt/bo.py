@@ -345,7 +345,7 @@ def _points_inside(bounds: Tensor, inequalities: list[tuple[Tensor, Tensor, floa
     kept: list[Tensor] = []
     found = drawn = 0
     while found < n * q:
-        if drawn >= sobol.MAX_DRAWS:
+        if drawn >= sobol.MAX_DRAWS and found < drawn / 2**14:
             raise ValueError(f"the parameter constraints leave too little of the box: "
                              f"{found} of {drawn:,} Sobol points satisfy them")
         z = bounds[0] + (bounds[1] - bounds[0]) * engine.draw(

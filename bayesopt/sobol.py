@@ -57,9 +57,9 @@ from jobs.protocol import (
     Recorder,
 )
 
-# Sobol points examined for a constrained design before giving up. The spec check
-# (bayesopt.external) refuses constraints that leave under 1/1024 of the box, where this
-# finds about a thousand points.
+# Sobol points examined for a constrained design before giving up, unless at least one
+# in 2^14 satisfied the constraints. The spec check (bayesopt.external) refuses
+# constraints that leave under 1/1024 of the box, where this finds about a thousand.
 MAX_DRAWS = 2**20
 
 
@@ -145,7 +145,7 @@ def points(
     kept: list[np.ndarray] = []
     found = drawn = 0
     while found < start + n:
-        if drawn >= MAX_DRAWS:
+        if drawn >= MAX_DRAWS and found < drawn / 2**14:  # a long design is no reason
             raise ValueError(
                 f"the parameter constraints leave too little of the box: {found} of "
                 f"{drawn:,} Sobol points satisfy them, {start + n} are needed")

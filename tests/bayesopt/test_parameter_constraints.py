@@ -170,3 +170,10 @@ def test_a_float_a_few_units_in_the_last_place_over_is_moved_inside_exactly():
     x = parameter_constraints.feasible_values(parameters, constraints, z, np.empty((0, 6)))
     assert x[0, 1:].sum() - 2 <= 1e-15
     np.testing.assert_allclose(x, z, atol=1e-8)
+
+
+def test_a_long_constrained_design_is_drawn_however_far_it_goes():
+    parameters = (Parameter("a", 0, 1), Parameter("b", 0, 1))
+    small = (parameter_constraints.parse("a + b <= 0.1", parameters),)  # 0.5% of the box
+    far = sobol.points(parameters, 0, 6000, 2, constraints=small)  # past 2^20 draws
+    assert len(far) == 2 and parameter_constraints.satisfied(parameters, small, far).all()
