@@ -173,8 +173,8 @@ def centre(parameters: Sequence[Parameter],
     """``1 x d``: the box's centre (:func:`bayesopt.space.centre`) if it satisfies the
     constraints; else the same with the constrained parameters moved to the Chebyshev
     centre of the region the constraints leave (the centre of the largest ball inside
-    it, with each parameter's range scaled to 1), as Ax's centre trial falls back to;
-    None where that, rounded, is still outside."""
+    it, with each parameter's range scaled to 1), as Ax's centre trial falls back to,
+    its integers rounded to the nearest combination inside; None where none is."""
     point = space.centre(parameters)
     if satisfied(parameters, constraints, point)[0]:
         return point
@@ -200,10 +200,13 @@ def centre(parameters: Sequence[Parameter],
                      bounds=[(0, 1)] * len(involved) + [(0, None)], method="highs")
     if not solved.success:
         return None
-    point = point.copy()
-    point[0, involved] = low + width * solved.x[:-1]
-    point = space.decode(parameters, space.encode(parameters, point))  # integers rounded
-    return point if satisfied(parameters, constraints, point)[0] else None
+    relaxed = point.copy()
+    relaxed[0, involved] = low + width * solved.x[:-1]
+    rounded = space.decode(parameters, space.encode(parameters, relaxed))
+    if satisfied(parameters, constraints, rounded)[0]:
+        return rounded
+    repaired = _nearest_rounding(parameters, constraints, rounded[0], relaxed[0])
+    return None if repaired is None else repaired[None, :]
 
 
 def search_inequalities(parameters: Sequence[Parameter],
