@@ -32,7 +32,9 @@ spent generating (model fit + acquisition), evaluating and completing. A noisy
 campaign's trials also carry the noise (``sd``, ``z``), what Ax was told (``observed``,
 ``sem``: None with ``--no-sem``) and, for a model-based trial, what Ax fitted and
 optimised to produce it (``model``, see :func:`_model_of`); ``objectives`` stay the
-noise-free values.
+noise-free values. A noisy campaign also records ``predicted_front``: the trials on
+Ax's front of its model's predictions at the end (``client.get_pareto_frontier(
+use_model_predictions=True)``, Ax's denoised front), each with its predicted values.
 """
 
 from __future__ import annotations
@@ -154,6 +156,11 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         })
 
     strategy = client._generation_strategy_or_choose()  # what Ax chose by default
+    predicted_front = None
+    if z is not None:  # Ax's own denoised front: its model's predictions at every arm
+        predicted_front = [
+            {"trial": index, "predicted": {name: _mean(outcome[name]) for name in names}}
+            for _, outcome, index, _ in client.get_pareto_frontier(use_model_predictions=True)]
     return {
         "problem": problem_id,
         "seed": seed,
@@ -168,9 +175,15 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         "torch_threads": torch.get_num_threads(),
         "noise": None if noise is None else {"kind": "relative", **noise},
         "parameter_constraints": parameter_constraints or [],
+        "predicted_front": predicted_front,
         "trials": trials,
         "iterations": iterations,
     }
+
+
+def _mean(value: Any) -> float:
+    """A metric's value as Ax reports it, ``mean`` or ``(mean, sem)``: the mean."""
+    return float(value[0] if isinstance(value, (tuple, list)) else value)
 
 
 def _node_of(client: Client, trial_index: int) -> str:

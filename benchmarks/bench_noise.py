@@ -48,8 +48,10 @@ on the *observed* (noisy) front, what a user who picks from the reported front a
 gets; for mofront's arms, ``hv_denoised``, the HV of the true values of the points on
 the *denoised* front (``GET .../front?denoised=true``: the front of the GP's posterior
 means at the measurements, the standard errors used where the arm told them; added
-after the runs and computed from their stored trials by ``--report-only``; Ax's own
-model-predicted front was not measured). The JSON also has ``hv_observed``, the HV the noisy values claim, and the share of
+after the runs and computed from their stored trials by ``--report-only``); for Ax's
+arms, the same on Ax's own front of its model's predictions
+(``get_pareto_frontier(use_model_predictions=True)``, recorded by ``ax_runner.py``; the
+Ax arms were run again for it with ``--add --replace``). The JSON also has ``hv_observed``, the HV the noisy values claim, and the share of
 the model's trials whose true values lie inside the reference box. Speed: the median wall time of a
 suggestion (model fit and acquisition) after the initial design (mofront's 2 (d + 1) = 6
 points, the centre and Sobol; Ax's centre and 4 Sobol points, up to its first trial of a
@@ -255,6 +257,7 @@ def run_ax(seed: int, trials: int, sem: bool) -> dict[str, Any]:
     model_start = next((i for i, t in enumerate(log_trials)
                         if t["node"] not in AX_INITIAL_NODES), trials)
     return {"trials": log_trials, "model_start": model_start,
+            "predicted_front": result.get("predicted_front"),
             "ax": {"generation_strategy": result["generation_strategy"],
                    "versions": result["versions"], "torch_threads": result["torch_threads"],
                    "total_seconds": result["total_seconds"],
@@ -273,7 +276,8 @@ def one_run(arm: str, seed: int, trials: int) -> dict[str, Any]:
                                    published_reference=arm not in NO_REFERENCE_POINT))
         return {"arm": arm, "seed": seed, "sem_told": sem,
                 **quality(result["trials"]),
-                **(denoised_quality(result["trials"], sem) if algorithm != "ax" else {}),
+                **(denoised_quality(result["trials"], sem) if algorithm != "ax"
+                   else predicted_front_quality(result["trials"], result["predicted_front"])),
                 "wall_seconds": time.perf_counter() - started, **result}
     except Exception:  # noqa: BLE001 -- a failed run is reported, the others go on
         return {"arm": arm, "seed": seed, "error": traceback.format_exc()}
@@ -312,6 +316,20 @@ def denoised_quality(trials: list[dict[str, Any]], sem_told: bool) -> dict[str, 
     return {"hv_denoised": hypervolume(true[front], reference)
             / float(info.known_max_hypervolume or math.nan),
             "denoised_front_size": int(front.sum())}
+
+
+def predicted_front_quality(trials: list[dict[str, Any]],
+                            front: list[dict[str, Any]]) -> dict[str, float]:
+    """``hv_denoised`` for an Ax run: the HV of the true values of the trials on Ax's
+    own front of its model's predictions (``get_pareto_frontier(use_model_predictions=
+    True)``), as a share of the noise-free maximum HV; and that front's size."""
+    info, _ = problem()
+    reference = to_maximization(list(info.reference_point or ()), info.senses)
+    picked = sorted({point["trial"] for point in front})
+    true = to_maximization([trials[i]["objectives"] for i in picked], info.senses)
+    hv = hypervolume(true, reference) if picked else 0.0
+    return {"hv_denoised": hv / float(info.known_max_hypervolume or math.nan),
+            "denoised_front_size": len(picked)}
 
 
 def summarise(runs: list[dict[str, Any]], arms: list[str]) -> list[dict[str, Any]]:
@@ -497,9 +515,13 @@ def main(argv: list[str] | None = None) -> None:
     batches: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     new_arms = arms
+    replaced: list[dict[str, Any]] = []
+    if args.replace and not args.add:
+        parser.error("--replace goes with --add")
     if args.add:
-        previous, arms = earlier_report(parser, args.out, args.trials, arms, seeds)
-        earlier = previous["runs"]
+        previous, arms = earlier_report(parser, args.out, args.trials, arms, seeds,
+                                        replace=args.replace)
+        earlier, replaced = previous["runs"], previous.get("replaced", [])
         batches, failed = previous["batches"], previous.get("failed", [])
 
     runs = list(earlier)
@@ -528,6 +550,13 @@ def main(argv: list[str] | None = None) -> None:
         batch["machine"]["packages"]["ax-platform"] = ax_runs[-1]["ax"]["versions"]["ax-platform"]
     runs.sort(key=lambda r: (arms.index(r["arm"]), r["seed"]))
     report = report_for(runs, arms, args.trials, [*batches, batch], failed)
+    if replaced:  # what the runs they replace measured, seed by seed
+        report["replaced"] = replaced
+        again = {(r["arm"], r["seed"]): r for r in runs}
+        for old in replaced:
+            new = again.get((old["arm"], old["seed"]), {})
+            print(f"{old['arm']} seed {old['seed']} again: " + ", ".join(
+                f"{m} {old[m]:.4f} -> {new.get(m, math.nan):.4f}" for m in METRICS))
     table = markdown(report)
     print(table)
     for pair in report["comparisons"]:

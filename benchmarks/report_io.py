@@ -32,6 +32,9 @@ def add_seed_run_arguments(parser: argparse.ArgumentParser, *, seeds: int, out: 
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--add", action="store_true",
                         help="add these runs to those in --out and summarise them all")
+    parser.add_argument("--replace", action="store_true",
+                        help="with --add: run arms and seeds --out already has again, "
+                        "in place of their earlier runs")
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=out)
@@ -41,17 +44,22 @@ def add_seed_run_arguments(parser: argparse.ArgumentParser, *, seeds: int, out: 
 
 
 def earlier_report(parser: argparse.ArgumentParser, out: Path, trials: int, arms: list[str],
-                   seeds: range) -> tuple[dict[str, Any], list[str]]:
+                   seeds: range, replace: bool = False) -> tuple[dict[str, Any], list[str]]:
     """``--add``: the report already in ``out`` and the arms of both, its own first;
     refused (``parser.error``) if its runs have another number of trials or already
-    hold one of these arm and seed pairs."""
+    hold one of these arm and seed pairs, unless ``replace`` (``--replace``): then
+    those runs are left out of the report returned, to be run again."""
     previous: dict[str, Any] = json.loads(out.read_text())
     if previous["config"]["trials"] != trials:
         parser.error(f"--add: {out} has {previous['config']['trials']} trials a run")
-    clash = ({(r["arm"], r["seed"]) for r in previous["runs"]}
-             & {(a, s) for a in arms for s in seeds})
-    if clash:
-        parser.error(f"--add: {out} already has {sorted(clash)}")
+    again = {(a, s) for a in arms for s in seeds}
+    clash = {(r["arm"], r["seed"]) for r in previous["runs"]} & again
+    if clash and not replace:
+        parser.error(f"--add: {out} already has {sorted(clash)} (--replace runs them again)")
+    previous["replaced"] = [*previous.get("replaced", []), *[  # their numbers, to compare
+        {key: value for key, value in r.items() if not isinstance(value, (list, dict))}
+        for r in previous["runs"] if (r["arm"], r["seed"]) in again]]
+    previous["runs"] = [r for r in previous["runs"] if (r["arm"], r["seed"]) not in again]
     return previous, list(dict.fromkeys([*previous["config"]["arms"], *arms]))
 
 
