@@ -443,9 +443,10 @@ class Campaign:
         numbers = [*(values.values() if isinstance(values, dict) else values),
                    *(constraints.values() if isinstance(constraints, dict) else constraints or [])]
         if not all(math.isfinite(v) for v in numbers):
-            reason = f"the results are not all finite: {values}"
+            reason = f"the objectives are not all finite: {values}"
             if constraints:
-                reason += f", constraints {constraints}"
+                reason = (f"the objectives and constraints are not all finite: {values}, "
+                          f"constraints {constraints}")
             self.fail(suggestion["id"], reason)
             return reason
         self.tell([_drop_none({"suggestion_id": suggestion["id"], "objectives": values,
