@@ -18,6 +18,7 @@ suggests points and ``/tell`` stores results.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -131,8 +132,17 @@ class ExternalConfig(BaseModel):
     @classmethod
     def _usable(cls, texts: list[str], info: ValidationInfo) -> list[str]:
         specs = info.data.get("parameters")  # absent where the parameters were refused
-        if specs is not None:
-            _linear_constraints(tuple(p.parameter() for p in specs), texts)
+        if specs is None:
+            return texts
+        parameters = tuple(p.parameter() for p in specs)
+        parsed = _linear_constraints(parameters, texts)
+        if parsed:
+            share = _feasible_share(parameters, parsed)
+            if share < parameter_constraints.MIN_FEASIBLE_SHARE:
+                raise ValueError(
+                    f"together they leave {share:.3%} of the box, under the "
+                    f"{parameter_constraints.MIN_FEASIBLE_SHARE:.2%} a design can be drawn "
+                    "from; narrow the parameters' bounds to the region they allow")
         return texts
 
     def linear_constraints(self) -> tuple[LinearConstraint, ...]:
@@ -140,23 +150,22 @@ class ExternalConfig(BaseModel):
                                    self.parameter_constraints)
 
 
+@functools.lru_cache(maxsize=256)  # a stored spec is validated again on every ask and tell
+def _feasible_share(parameters: tuple[Parameter, ...],
+                    constraints: tuple[LinearConstraint, ...]) -> float:
+    return parameter_constraints.feasible_share(parameters, constraints)
+
+
 def _linear_constraints(parameters: tuple[Parameter, ...],
                         texts: list[str]) -> tuple[LinearConstraint, ...]:
     """The parameter constraints parsed; ``ValueError`` naming the first that cannot be
-    read or satisfied, or saying that together they leave too little of the box."""
+    read or satisfied."""
     parsed = []
     for index, text in enumerate(texts):
         try:
             parsed.append(parameter_constraints.parse(text, parameters))
         except ValueError as exc:
             raise ValueError(f"constraint {index}, {exc}") from None
-    if parsed:
-        share = parameter_constraints.feasible_share(parameters, parsed)
-        if share < parameter_constraints.MIN_FEASIBLE_SHARE:
-            raise ValueError(
-                f"together they leave {share:.3%} of the box, under the "
-                f"{parameter_constraints.MIN_FEASIBLE_SHARE:.2%} a design can be drawn from; "
-                "narrow the parameters' bounds to the region they allow")
     return tuple(parsed)
 
 
