@@ -340,7 +340,11 @@ def _inequalities(problem: ProblemInfo,
 def _points_inside(bounds: Tensor, inequalities: list[tuple[Tensor, Tensor, float]],
                    n: int, q: int, seed: int | None) -> Tensor:
     """``n x q x D`` points of the seeded, scrambled Sobol sequence of ``bounds`` that
-    satisfy every ``(columns, coefficients, rhs)`` inequality, in sequence order."""
+    satisfy every ``(columns, coefficients, rhs)`` inequality, in sequence order.
+    Without a ``seed`` (BoTorch passes none) it is drawn from torch's generator, as
+    BoTorch's own raw samples are, so the iteration's seed still fixes the points."""
+    if seed is None:
+        seed = int(torch.randint(0, 1_000_000, (1,)).item())
     engine = SobolEngine(bounds.shape[-1], scramble=True, seed=seed)
     kept: list[Tensor] = []
     found = drawn = 0

@@ -177,3 +177,12 @@ def test_a_long_constrained_design_is_drawn_however_far_it_goes():
     small = (parameter_constraints.parse("a + b <= 0.1", parameters),)  # 0.5% of the box
     far = sobol.points(parameters, 0, 6000, 2, constraints=small)  # past 2^20 draws
     assert len(far) == 2 and parameter_constraints.satisfied(parameters, small, far).all()
+
+
+def test_a_constrained_suggestion_is_the_same_for_the_same_observations():
+    info = _problem("a + b <= 7", "x <= 0.1*a")
+    x = sobol.points(info.parameters, 1, 0, 10, constraints=info.parameter_constraints)
+    observed = Observations(x=x, objectives=np.array(_two_objectives(x)), n_suggested=10)
+    params = {"num_restarts": 4, "raw_samples": 64, "mc_samples": 32}
+    first, again = (bo.suggest_qlognehvi(info, params, 3, observed, 2, "cpu") for _ in range(2))
+    np.testing.assert_array_equal(first, again)  # what a resumed campaign relies on
