@@ -301,6 +301,8 @@ class Campaign:
         for i, name in enumerate(names):  # slacks: feasible when every one is >= 0
             frame[f"constraint.{name}"] = [
                 item["constraints"][i] if item["constraints"] else None for item in items]
+        _add_sem_columns(frame, [(item.get("meta") or {}).get("constraint_sem")
+                                 for item in items], names)
         return frame
 
     def hypervolume(self, reference_point: Sequence[float] | None = None) -> float:
@@ -386,7 +388,8 @@ class Campaign:
         a mapping by name) and, where the problem declares outcome constraints, their
         slacks (by name in a mapping, after the objectives in a sequence). A noisy measurement whose standard error is known may be a
         ``(mean, sem)`` pair instead of a number, as Ax's ``raw_data`` takes it:
-        ``{"yield": (71.5, 0.8), "cost": 9.2}``; the model then uses that noise.
+        ``{"yield": (71.5, 0.8), "cost": 9.2}``, a constraint's slack too; the model then
+        uses that noise.
 
         As in Optuna's ``study.optimize``: an exception from ``fn`` marks its suggestion
         failed (with the exception as the reason) and is raised again, unless it is one
@@ -456,22 +459,17 @@ class Campaign:
     def _split_constraints(self, values: Any, sem: Any) -> tuple[Any, Any, Any]:
         """A function's result as (objectives, constraint values, standard errors): a
         mapping by name, the constraints by their declared names; a sequence, the
-        objectives first, then the constraints."""
+        objectives first, then the constraints. The standard errors stay as they came
+        (by name, or in that order), which ``tell`` takes for both."""
         names = self.constraint_names
         if not names:
             return values, None, sem
         if isinstance(values, dict):
             constraints = {name: values[name] for name in names if name in values}
             objectives = {k: v for k, v in values.items() if k not in constraints}
-            if sem and set(sem) & set(constraints):
-                raise ValueError(f"campaign {self.id}: standard errors are for objectives; "
-                                 f"{sorted(set(sem) & set(constraints))} are constraints")
             return objectives, constraints or None, sem
         m = len(self.objective_names)
-        if sem and any(s is not None for s in sem[m:]):
-            raise ValueError(f"campaign {self.id}: standard errors are for objectives; the "
-                             f"values after the first {m} are the constraints {names}")
-        return list(values[:m]), list(values[m:]) or None, None if sem is None else sem[:m]
+        return list(values[:m]), list(values[m:]) or None, sem
 
     def best(self, preference: Sequence[float]) -> dict[str, Any]:
         """The front evaluation that maximises ``preference · J~`` (J~: the objectives as

@@ -33,10 +33,12 @@ def points(info: ProblemInfo, rows: list[Any]) -> np.ndarray:
 
 
 def observations(info: ProblemInfo, evaluated: list[Any], **more: Any) -> Observations:
-    """The evaluations as observations, with the standard errors told with them (NaN
-    where one was not; None if none was); ``more``: the other fields (``pending``…)."""
-    m = info.n_objectives
+    """The evaluations as observations, with the standard errors told with them, the
+    objectives' and the constraints' (NaN where one was not; None if none was);
+    ``more``: the other fields (``pending``…)."""
+    m, c = info.n_objectives, info.constraints
     sems = [(e.meta or {}).get("sem") for e in evaluated]
+    constraint_sems = [(e.meta or {}).get("constraint_sem") for e in evaluated]
     return Observations(
         x=points(info, evaluated),
         objectives=np.array([e.objectives for e in evaluated]).reshape(-1, m),
@@ -47,5 +49,8 @@ def observations(info: ProblemInfo, evaluated: list[Any], **more: Any) -> Observ
         sem=None if not any(sems) else np.array(
             [[math.nan if v is None else v for v in (sem or [None] * m)] for sem in sems],
             dtype=float).reshape(-1, m),
+        constraint_sem=None if not any(constraint_sems) else np.array(
+            [[math.nan if v is None else v for v in (sem or [None] * c)]
+             for sem in constraint_sems], dtype=float).reshape(-1, c),
         **more,
     )

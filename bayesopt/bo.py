@@ -53,7 +53,8 @@ acquisition does not propose them again (as Ax conditions on abandoned arms, and
 failed ones with ``include_failed_as_pending``). Optuna's samplers drop failed trials.
 ``benchmarks/bench_failures.py`` measures the three. Where the user told the
 objectives' standard errors (``observations.sem``), an objective with every one known is
-fitted with that noise (:mod:`bayesopt.models`), and a reference point not published is
+fitted with that noise (:mod:`bayesopt.models`), and so is a constraint's slack
+(``observations.constraint_sem``), and a reference point not published is
 inferred from the posterior means at the observed points instead of the observations
 themselves, which under known noise are known to be noisy: one lucky measurement then
 does not set it (Ax infers its objective thresholds from model predictions too). Without
@@ -268,6 +269,7 @@ def propose(
     device: str,
     failed: np.ndarray | None = None,
     sem: np.ndarray | None = None,
+    constraint_sem: np.ndarray | None = None,
 ) -> Proposal:
     """Fit on the observations, then optimise ``method``'s acquisition for ``n`` points.
 
@@ -277,7 +279,8 @@ def propose(
     :func:`bayesopt.models.fit_model`, one more slack) are numpy arrays in problem
     units (a choice by its index); so is the ``n x d`` result. ``sem`` (``n_obs x m`` or
     None) are the objectives' known standard errors, NaN where unknown: an objective
-    with every one known is fitted with that noise. ``seed`` seeds all randomness.
+    with every one known is fitted with that noise; ``constraint_sem`` (``n_obs x c``
+    or None), the same for the slacks. ``seed`` seeds all randomness.
     """
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
     parameters = problem.parameters
@@ -288,9 +291,12 @@ def propose(
     train_y = maximised if train_slacks is None else torch.cat([maximised, train_slacks], -1)
     m = maximised.shape[-1]
     train_yvar = None
-    if sem is not None:  # the slacks' noise is always inferred
+    if sem is not None or constraint_sem is not None:  # NaN: that noise is inferred
         train_yvar = torch.full_like(train_y, float("nan"))
-        train_yvar[:, :m] = torch.tensor(sem, **tkwargs) ** 2
+        if sem is not None:
+            train_yvar[:, :m] = torch.tensor(sem, **tkwargs) ** 2
+        if constraint_sem is not None:
+            train_yvar[:, m:] = torch.tensor(constraint_sem, **tkwargs) ** 2
     failed_x = (None if failed is None or len(failed) == 0
                 else torch.tensor(space.encode(parameters, failed), **tkwargs))
     if failed_x is not None:  # every observed point succeeded: slack +1 on the success GP
@@ -316,7 +322,7 @@ def propose(
             else torch.tensor(space.encode(parameters, pending), **tkwargs),
             bounds=bounds,
             published_reference_point=published,
-            front_values=None if train_yvar is None else _posterior_means(model, train_x, m),
+            front_values=None if sem is None else _posterior_means(model, train_x, m),
             inequalities=_inequalities(problem, tkwargs),
         )
         candidates = method.optimise(surrogate, n, config, seed).detach()  # n x d
@@ -604,9 +610,12 @@ def suggest_with(
         )
     if not config.failure_model:
         pending, failed = np.vstack([pending, failed]), failed[:0]
+    constraint_sem = (None if c == 0 else _standard_errors(
+        observations.constraint_sem, len(x), c, "constraint_sem"))
     proposal = propose(
         method, config, problem, x, objectives, slacks, pending, n,
         iteration_seed(seed, observations.n_suggested), device, failed=failed, sem=sem,
+        constraint_sem=constraint_sem,
     )  # fmt: skip
     return proposal.candidates
 
@@ -661,19 +670,20 @@ def _observation_arrays(
     return x, objectives, slacks, pending, failed, _standard_errors(observations.sem, len(x), m)
 
 
-def _standard_errors(values: Any, n: int, m: int) -> np.ndarray | None:
-    """``observations.sem`` checked: ``n x m``, each >= 0 or NaN (not given); None if
-    it is None or all NaN."""
+def _standard_errors(values: Any, n: int, m: int, name: str = "sem") -> np.ndarray | None:
+    """``observations.sem`` (or ``name``) checked: ``n x m``, each >= 0 or NaN (not
+    given); None if it is None or all NaN."""
     if values is None:
         return None
     sem = np.asarray(values, dtype=np.float64)
     if sem.size == 0:
         sem = sem.reshape(0, m)
     if sem.shape != (n, m):
-        raise ValueError(f"observations.sem must be an {n} x {m} array, got shape {sem.shape}")
+        raise ValueError(f"observations.{name} must be an {n} x {m} array, got shape "
+                         f"{sem.shape}")
     given = sem[~np.isnan(sem)]
     if not (np.isfinite(given) & (given >= 0)).all():
-        raise ValueError("observations.sem must be >= 0 and finite, or NaN where not given")
+        raise ValueError(f"observations.{name} must be >= 0 and finite, or NaN where not given")
     return None if len(given) == 0 else sem
 
 

@@ -214,7 +214,8 @@ class Observations:
     ``n_suggested``: how many suggestions were ever made (a quasi-random sequence
     continues from there); ``sem``: ``n x m`` standard errors of the observed
     objectives (raw units, the noise of each measurement, as Ax takes ``(mean, sem)``),
-    NaN where one was not given, or None when none was.
+    NaN where one was not given, or None when none was; ``constraint_sem``: the same,
+    ``n x c``, for the constraints' slacks.
     """
 
     x: Any
@@ -224,6 +225,7 @@ class Observations:
     n_suggested: int = 0
     failed: Any = None
     sem: Any = None
+    constraint_sem: Any = None
 
 
 class Suggest(Protocol):

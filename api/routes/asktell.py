@@ -80,8 +80,9 @@ class Result(BaseModel):
     user chose (``params``). Objectives (and constraint values, if the problem declares
     constraints) as a list in the campaign's order, or as a mapping by name. ``sem``:
     the objectives' standard errors where the measurement is noisy and its noise is
-    known (Ax's ``(mean, sem)``), as a list (null where unknown) or a mapping by name
-    (only those known)."""
+    known (Ax's ``(mean, sem)``), as a list (null where unknown; the constraints'
+    after the objectives', if any is known) or a mapping by name (only those known,
+    objectives and constraints)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -187,9 +188,8 @@ def tell(campaign_id: CampaignId, body: TellIn, session: WriteSessionDep) -> Tel
             NewEvaluation(seq=first_seq + i, objectives=objectives, params=params,
                           budget_used=float(first_seq + i + 1), constraints=constraints,
                           meta={"source": "ask" if suggestion_id else "user",
-                                "suggestion_id": suggestion_id}
-                               | ({} if sem is None else {"sem": sem}))
-            for i, (suggestion_id, params, objectives, constraints, sem) in enumerate(rows)
+                                "suggestion_id": suggestion_id} | noise)
+            for i, (suggestion_id, params, objectives, constraints, noise) in enumerate(rows)
         ]
         append_evaluations(session, campaign_id, items)
         stored = {e.seq: e for e in all_evaluations(session, campaign_id)[first_seq:]}
@@ -316,7 +316,7 @@ def _suggest(campaign: Any, info: ProblemInfo, evaluated: list[Any], pending: li
 def _checked_results(
     results: list[Result], info: ProblemInfo, suggestions: dict[int, Any]
 ) -> list[tuple[int | None, dict[str, float], list[float], list[float] | None,
-                list[float | None] | None]]:
+                dict[str, Any]]]:
     """Every result checked against the problem; 422/409 naming the first bad field."""
     objective_names = [o.name for o in info.objectives]
     constraint_count = info.constraints
@@ -345,27 +345,35 @@ def _checked_results(
                     f"({', '.join(info.slack_names)}); give their values"))
             constraints = _as_vector(result.constraints, info.slack_names,
                                      [*where, "constraints"])
-        sem = None if result.sem is None else _standard_errors(
-            result.sem, objective_names, [*where, "sem"])
-        rows.append((result.suggestion_id, params, objectives, constraints, sem))
+        noise = {} if result.sem is None else _standard_errors(
+            result.sem, objective_names, info.slack_names, [*where, "sem"])
+        rows.append((result.suggestion_id, params, objectives, constraints, noise))
     return rows
 
 
 def _standard_errors(values: list[float | None] | dict[str, float], names: list[str],
-                     where: list[Any]) -> list[float | None] | None:
-    """The objectives' standard errors in the campaign's order, None where unknown; None
-    if none is known."""
+                     slack_names: list[str], where: list[Any]) -> dict[str, Any]:
+    """The standard errors in the campaign's order, None where unknown, as the
+    evaluation's meta keeps them: ``sem`` for the objectives, ``constraint_sem`` for
+    the constraints' slacks, each left out if none of its values is known."""
+    both = names + slack_names
     if isinstance(values, dict):
-        unknown = sorted(set(values) - set(names))
+        unknown = sorted(set(values) - set(both))
         if unknown:
-            _refuse(422, [*where, unknown[0]],
-                    f"unknown objective {unknown[0]!r}; the objectives are {', '.join(names)}")
-        values = [values.get(name) for name in names]
-    if len(values) != len(names):
-        _refuse(422, where, f"got {len(values)} standard errors; expected {len(names)} "
-                            f"({', '.join(names)}), null where one is not known")
-    return None if all(v is None for v in values) else [
-        None if v is None else float(v) for v in values]
+            _refuse(422, [*where, unknown[0]], (
+                f"unknown objective {unknown[0]!r}; the objectives are {', '.join(names)}"
+                if not slack_names else
+                f"unknown name {unknown[0]!r}; the objectives are {', '.join(names)}, the "
+                f"constraints {', '.join(slack_names)}"))
+        values = [values.get(name) for name in both]
+    if len(values) not in {len(names), len(both)}:
+        _refuse(422, where, (
+            f"got {len(values)} standard errors; expected {len(names)} ({', '.join(names)})"
+            + (f" or {len(both)} with the constraints' ({', '.join(slack_names)})"
+               if slack_names else "") + ", null where one is not known"))
+    values = [None if v is None else float(v) for v in values]
+    parts = {"sem": values[:len(names)], "constraint_sem": values[len(names):]}
+    return {key: part for key, part in parts.items() if any(v is not None for v in part)}
 
 
 def _checked_params(params: dict[str, float | str], info: ProblemInfo,

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.client import Client
 from api.settings import Settings
+from bayesopt import bo
+from jobs import registry
+from jobs.protocol import Observations
 from tests.api.test_ask_tell import PROBLEM, lab
 
 CONSTRAINED = PROBLEM | {"constraints": [{"name": "memory_left"}, {"name": "time_left"}]}
@@ -73,8 +77,11 @@ def test_client_optimize_takes_the_constraints_from_the_function(sqlite_database
     def in_order(temp: float, time: float) -> list[float]:
         return [*lab(temp, time), 60 - temp]
 
+    def with_its_noise(temp: float, time: float) -> dict[str, object]:
+        return by_name(temp, time) | {"memory_left": (60 - temp, 0.25)}  # (slack, sem)
+
     with Client(server.url) as client:
-        for fn in (by_name, in_order):
+        for fn in (by_name, in_order, with_its_noise):
             campaign = client.optimize(fn, parameters={"temp": (20, 90), "time": (1, 10)},
                                        objectives={"yield": "maximize", "cost": "minimize"},
                                        budget=8, algorithm="sobol", batch_size=4,
@@ -87,3 +94,65 @@ def test_client_optimize_takes_the_constraints_from_the_function(sqlite_database
             assert not evaluations["feasible"].all() and evaluations["feasible"].any()
             front = campaign.front()
             assert (front["param.temp"] <= 60).all()  # an infeasible point is never on it
+            told_noise = fn is with_its_noise
+            assert ("sem.memory_left" in evaluations) is told_noise
+            if told_noise:
+                assert (evaluations["sem.memory_left"] == 0.25).all()
+
+
+def test_a_constraints_standard_error_is_kept_and_reaches_the_model(http):
+    """``sem`` takes the constraints' standard errors too, by name or after the
+    objectives'; they are kept as ``constraint_sem`` and the slack's GP is fitted with
+    them, as the objectives' are."""
+    params = {"num_restarts": 2, "raw_samples": 32, "mc_samples": 16}
+    problem = PROBLEM | {"constraints": [{"name": "memory_left"}]}
+    campaign = http.post("/api/v1/campaigns", json={
+        "algorithm": "qlognehvi", "problem": problem, "params": params,
+        "budget": {"evaluations": 12}, "seed": 3}).json()
+    cid = campaign["id"]
+    design = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 6}).json()["suggestions"]
+    slack = [70 - s["params"]["temp"] for s in design]
+    sems = [{"memory_left": 0.5 + i} if i % 2 else [None, 0.1, 0.5 + i] for i in range(6)]
+    told = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
+        {"suggestion_id": s["id"], "objectives": list(lab(**s["params"])),
+         "constraints": [c], "sem": sem} for s, c, sem in zip(design, slack, sems, strict=True)]})
+    assert told.status_code == 200, told.text
+    items = http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]
+    assert [item["meta"].get("constraint_sem") for item in items] == [[0.5 + i] for i in range(6)]
+    assert [item["meta"].get("sem") for item in items] == [
+        None if i % 2 else [None, 0.1] for i in range(6)]
+    after = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 2}).json()["suggestions"]
+
+    stored = dict(campaign["problem"])
+    definition = registry.problem_definition(stored.pop("kind"), stored.pop("id"))
+    info = definition.info(definition.config.model_validate(stored))
+    x = np.array([[s["params"]["temp"], s["params"]["time"]] for s in design])
+
+    def expected(constraint_sem):
+        return bo.suggest_qlognehvi(info, params, 3, Observations(
+            x=x, objectives=np.array([lab(*row) for row in x]), constraints=np.array([slack]).T,
+            n_suggested=6, sem=np.array([[np.nan, np.nan if i % 2 else 0.1] for i in range(6)]),
+            constraint_sem=constraint_sem), 2, "cpu")
+
+    suggested = np.array([[s["params"]["temp"], s["params"]["time"]] for s in after])
+    np.testing.assert_allclose(suggested, expected(np.array([[0.5 + i] for i in range(6)])))
+    assert not np.allclose(suggested, expected(None))  # the slack's noise made a difference
+
+
+@pytest.mark.parametrize(("sem", "loc", "message"), [
+    ({"memory": 0.1}, ["body", "results", 0, "sem", "memory"],
+     ("unknown name 'memory'; the objectives are yield, cost, the constraints memory_left, "
+     "time_left")),
+    ([0.1, 0.1, 0.1], ["body", "results", 0, "sem"],
+     ("got 3 standard errors; expected 2 (yield, cost) or 4 with the constraints' "
+     "(memory_left, time_left), null where one is not known")),
+])
+def test_a_standard_error_under_another_name_or_count_is_refused(http, sem, loc, message):
+    cid = _campaign(http)
+    response = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
+        {"params": {"temp": 40, "time": 2}, "objectives": [50.0, 6.0],
+         "constraints": [1.0, 1.0], "sem": sem}]})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert (error["loc"], error["msg"]) == (loc, message)
+    assert http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["total"] == 0
