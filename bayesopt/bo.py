@@ -328,7 +328,7 @@ def propose(
         candidates = method.optimise(surrogate, n, config, seed).detach()  # n x d
         x_new = parameter_constraints.feasible_values(
             parameters, problem.parameter_constraints, candidates.cpu().numpy().reshape(n, -1),
-            fallback=_fallback_points(problem, seed))
+            fallback=functools.partial(_fallback_points, problem, seed))
         acquired = time.perf_counter()
     return Proposal(x_new, fitted - started, acquired - fitted, time.thread_time() - cpu_started)
 
@@ -371,9 +371,8 @@ def _points_inside(bounds: Tensor, inequalities: list[tuple[Tensor, Tensor, floa
 
 def _fallback_points(problem: ProblemInfo, seed: int) -> np.ndarray:
     """Points known to satisfy the parameter constraints, for a candidate whose rounding
-    cannot (:func:`bayesopt.parameter_constraints.feasible_values`)."""
-    if not problem.parameter_constraints:
-        return np.empty((0, len(problem.parameters)))
+    cannot (:func:`bayesopt.parameter_constraints.feasible_values`, which asks for them
+    only then)."""
     return sobol.points(problem.parameters, seed, 0, 256,
                         constraints=problem.parameter_constraints)
 

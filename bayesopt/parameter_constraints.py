@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -221,12 +221,12 @@ def search_inequalities(parameters: Sequence[Parameter],
 
 
 def feasible_values(parameters: Sequence[Parameter], constraints: Sequence[LinearConstraint],
-                    z: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+                    z: np.ndarray, fallback: Callable[[], np.ndarray]) -> np.ndarray:
     """``n x D`` points of the search box (inside the constraints, integers relaxed) as
     ``n x d`` values that satisfy every constraint: :func:`bayesopt.space.decode`, then,
     for a row that rounding or the optimiser's last digits put outside, the nearest
-    integer rounding that is inside, or else the nearest row of ``fallback`` (values
-    known to satisfy them)."""
+    integer rounding that is inside, or else the nearest row of ``fallback()`` (values
+    known to satisfy them; called only then)."""
     z = np.asarray(z, dtype=np.float64).reshape(-1, space.bounds(parameters).shape[1])
     x = space.decode(parameters, z)
     if not constraints:
@@ -238,7 +238,7 @@ def feasible_values(parameters: Sequence[Parameter], constraints: Sequence[Linea
         for j, column in columns.items():
             relaxed[j] = z[row, column]
         repaired = _nearest_rounding(parameters, constraints, x[row], relaxed)
-        x[row] = repaired if repaired is not None else _nearest(parameters, fallback, relaxed)
+        x[row] = repaired if repaired is not None else _nearest(parameters, fallback(), relaxed)
     return x
 
 

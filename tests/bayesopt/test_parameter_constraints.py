@@ -72,7 +72,7 @@ def test_rounding_an_integer_over_a_constraint_takes_the_nearest_rounding_inside
     assert not parameter_constraints.satisfied(
         parameters, constraints, np.floor(relaxed + 0.5)).all()  # plain rounding: 6, 6, 5
     x = parameter_constraints.feasible_values(parameters, constraints, relaxed,
-                                              fallback=np.empty((0, 2)))
+                                              fallback=lambda: np.empty((0, 2)))
     assert x[0].sum() == 5 and set(x[0]) == {2.0, 3.0}
     assert x[1].tolist() == [1.0, 4.0]  # (1, 4) is nearer (1.2, 3.7) than (2, 3)
     assert x[2].tolist() == [0.0, 5.0]
@@ -82,14 +82,14 @@ def test_a_float_a_hair_over_is_moved_back_and_a_point_far_outside_falls_back():
     parameters = (Parameter("x", 0, 1), Parameter("y", 0, 1))
     constraints = (parameter_constraints.parse("x + y <= 1", parameters),)
     x = parameter_constraints.feasible_values(parameters, constraints,
-                                              np.array([[0.6, 0.4 + 1e-6]]), np.empty((0, 2)))
+                                              np.array([[0.6, 0.4 + 1e-6]]), lambda: np.empty((0, 2)))
     assert x[0] == pytest.approx([0.6 - 5e-7, 0.4 + 5e-7]) and x[0].sum() <= 1
     # an optimiser's answer left outside (here by far): no rounding of n works, so the
     # nearest point known to be inside is taken
     ints = (Parameter("n", 0, 9, integer=True), Parameter("x", 0, 1))
     over_two = tuple(parameter_constraints.parse(t, ints) for t in ("n >= 2", "n + x <= 5"))
     x = parameter_constraints.feasible_values(ints, over_two, np.array([[0.2, 0.5]]),
-                                              fallback=np.array([[5.0, 0.0], [2.0, 0.6]]))
+                                              fallback=lambda: np.array([[5.0, 0.0], [2.0, 0.6]]))
     assert x.tolist() == [[2.0, 0.6]]
 
 
@@ -167,7 +167,7 @@ def test_a_float_a_few_units_in_the_last_place_over_is_moved_inside_exactly():
     constraints = (parameter_constraints.parse("x1 + x2 + x3 + x4 + x5 <= 2", parameters),)
     z = np.array([[0.3, 0.4, 0.4, 0.4, 0.4, 0.4 + 3e-9]])  # within the tolerance, yet over
     assert parameter_constraints.satisfied(parameters, constraints, z)[0]
-    x = parameter_constraints.feasible_values(parameters, constraints, z, np.empty((0, 6)))
+    x = parameter_constraints.feasible_values(parameters, constraints, z, lambda: np.empty((0, 6)))
     assert x[0, 1:].sum() - 2 <= 1e-15
     np.testing.assert_allclose(x, z, atol=1e-8)
 
