@@ -158,10 +158,11 @@ class Client:
         fields: ``{"lr": {"low": 1e-5, "high": 0.1, "log_scale": True}, "layers": {"low":
         1, "high": 8, "value_type": "int"}}``. ``parameter_constraints`` are linear
         constraints on them, as Ax writes them: ``["temp + 10*time <= 120"]``.
-        ``constraints`` names outcome constraints: ``fn`` returns each one's slack beside
-        the objectives (by name in a mapping, after them in a sequence), and a point is
-        feasible where every slack is ``>= 0``: ``constraints=["memory_left"]``, ``fn``
-        returning ``{"yield": 71.5, "cost": 9.2, "memory_left": 16 - gigabytes}``.
+        ``constraints`` are outcome constraints, as Ax writes them: ``fn`` returns each
+        one's value beside the objectives (by name in a mapping, after them in a
+        sequence), and a point is feasible where every one holds its bound:
+        ``constraints=["memory <= 16"]``, ``fn`` returning ``{"yield": 71.5, "cost": 9.2,
+        "memory": gigabytes}``. A bare name is a slack, feasible where ``>= 0``.
         """
         if isinstance(parameters, dict):
             parameters = [_parameter(name, bounds) for name, bounds in parameters.items()]
@@ -180,7 +181,7 @@ class Client:
         if reference_point is not None:
             spec["reference_point"] = list(reference_point)
         if constraints:
-            spec["problem"]["constraints"] = [{"name": name} for name in constraints]
+            spec["problem"]["constraints"] = list(constraints)
         if parameter_constraints:
             spec["problem"]["parameter_constraints"] = list(parameter_constraints)
         return self.submit(spec).run(fn, batch_size=batch_size, catch=catch,
@@ -274,9 +275,10 @@ class Campaign:
         """Every evaluation in seq order (``on_front=True``: the front's only), one row
         each: ``evaluation_id``, ``seq``, the objectives (raw, each in its own sense),
         ``param.*``, ``on_front``, ``feasible``, ``budget_used``, ``kind``, ``created_at``
-        and, for a constrained problem, the slacks ``constraint.c0``… (feasible when
-        every one is >= 0); where results were told with standard errors, ``sem.<name>``
-        per objective (None where not told)."""
+        and, for a constrained problem, ``constraint.<name>`` per outcome constraint: the
+        value told (a built-in problem's, or a bare name's, is its slack ``c0``…,
+        feasible when >= 0); where results were told with standard errors,
+        ``sem.<name>`` per objective and constraint (None where not told)."""
         items: list[dict[str, Any]] = []
         while True:
             page = self._client.request(
@@ -298,9 +300,8 @@ class Campaign:
         names = self.constraint_names
         if len(names) != n_constraints:
             names = [f"c{i}" for i in range(n_constraints)]
-        for i, name in enumerate(names):  # slacks: feasible when every one is >= 0
-            frame[f"constraint.{name}"] = [
-                item["constraints"][i] if item["constraints"] else None for item in items]
+        for i, name in enumerate(names):
+            frame[f"constraint.{name}"] = [_constraint_value(item, i) for item in items]
         _add_sem_columns(frame, [(item.get("meta") or {}).get("constraint_sem")
                                  for item in items], names)
         return frame
@@ -544,6 +545,15 @@ def _add_sem_columns(frame: pd.DataFrame, sems: list[list[float | None] | None],
         return
     for j, name in enumerate(names):
         frame[f"sem.{name}"] = [sem[j] if sem else None for sem in sems]
+
+
+def _constraint_value(item: dict[str, Any], index: int) -> float | None:
+    """An outcome constraint's value as told (kept in meta where the spec bounds it),
+    else its stored slack."""
+    told = (item.get("meta") or {}).get("constraint_values")
+    if told:
+        return float(told[index])
+    return item["constraints"][index] if item["constraints"] else None
 
 
 class Sweep:

@@ -12,19 +12,24 @@ parameters: ``{"name": "optimizer", "value_type": "choice", "values": ["sgd",
 "adam"]}``. ``"parameter_constraints"`` are linear constraints on float and int
 parameters written as Ax writes them, ``["x1 + x2 <= 1", "warmup <= steps"]``
 (:mod:`bayesopt.parameter_constraints`); every suggestion satisfies them and a told
-point must too. There is nothing to build on a worker: ``POST /campaigns/{id}/ask``
-suggests points and ``/tell`` stores results.
+point must too. ``"constraints"`` are outcome constraints, values measured beside the
+objectives with a bound each, as Ax writes them: ``["memory <= 16", "accuracy >=
+0.9"]`` (:class:`ConstraintSpec`); the BO methods model each one and steer to where it
+holds, and a point that misses one is never on the front. There is nothing to build
+on a worker: ``POST /campaigns/{id}/ask`` suggests points and ``/tell`` stores results.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Literal
+import math
+import re
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from bayesopt import parameter_constraints
-from jobs.protocol import LinearConstraint, Objective, Parameter, ProblemInfo
+from jobs.protocol import LinearConstraint, Objective, OutcomeBound, Parameter, ProblemInfo
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -95,11 +100,66 @@ class ObjectiveSpec(BaseModel):
 
 
 class ConstraintSpec(BaseModel):
-    """An outcome constraint the user measures and tells: feasible iff its value >= 0."""
+    """An outcome constraint the user measures and tells. ``{"name": "memory", "op":
+    "<=", "bound": 16}``, or as Ax writes it, ``"memory <= 16"``: the point is feasible
+    where the value told holds the bound. A bare name (``"memory_left"``) is a slack,
+    feasible iff ``>= 0``."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: Name
+    op: Literal["<=", ">="] = Field(">=", description="the value told must be <= or >= bound")
+    bound: Finite = 0.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        return _outcome_constraint(data) if isinstance(data, str) else data
+
+    def bound_of(self) -> OutcomeBound:
+        return OutcomeBound(self.op, self.bound)
+
+
+_CONSTRAINT_TEXT = re.compile(r"^\s*(?P<name>[^<>=!\s]+)\s*(?:(?P<op>[<>=!]+)\s*(?P<bound>.*?))?\s*$")
+
+
+def _outcome_constraint(text: str) -> dict[str, Any]:
+    """``"memory <= 16"`` as ``{"name": "memory", "op": "<=", "bound": 16.0}``; a bare
+    name as a slack; ``ValueError`` saying what is allowed for anything else."""
+    shapes = "write an outcome constraint as 'name <= bound', 'name >= bound' or a bare name"
+    match = _CONSTRAINT_TEXT.match(text)
+    if match is None:
+        raise ValueError(f"{shapes}; got {text!r}")
+    if match["op"] is None:
+        return {"name": match["name"]}
+    if match["op"] in {"<", ">"}:
+        raise ValueError(f"{text!r}: a strict inequality cannot be told apart from its bound; "
+                         "use <= or >=")
+    if match["op"] not in {"<=", ">="}:
+        raise ValueError(f"{text!r}: {match['op']!r} is not a bound; use <= or >= (an equality "
+                         "is met by almost no measurement)")
+    if _is_number(match["name"]) and match["op"] in {"<=", ">="}:
+        flipped = "<=" if match["op"] == ">=" else ">="
+        raise ValueError(f"{text!r}: put the outcome first: "
+                         f"'{match['bound']} {flipped} {match['name']}'")
+    if "%" in match["bound"]:
+        raise ValueError(f"{text!r}: a bound relative to a baseline is not supported; give it "
+                         "in the outcome's own units")
+    try:
+        bound = float(match["bound"])
+    except ValueError:
+        raise ValueError(f"{text!r}: the bound must be a number; {shapes}") from None
+    if not math.isfinite(bound):
+        raise ValueError(f"{text!r}: the bound must be finite")
+    return {"name": match["name"], "op": match["op"], "bound": bound}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 class ExternalConfig(BaseModel):
@@ -107,7 +167,11 @@ class ExternalConfig(BaseModel):
 
     parameters: list[ParameterSpec] = Field(min_length=1, max_length=100)
     objectives: list[ObjectiveSpec] = Field(min_length=1, max_length=10)
-    constraints: list[ConstraintSpec] = Field(default_factory=list, max_length=20)
+    constraints: list[ConstraintSpec] = Field(
+        default_factory=list, max_length=20,
+        description="outcome constraints, told with each result: as Ax writes them, "
+                    "'memory <= 16', or {name, op, bound}; a bare name is a slack, met when "
+                    ">= 0")
     parameter_constraints: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(
         default_factory=list, max_length=50,
         description="linear constraints on float and int parameters (not log-scale), as Ax "
@@ -127,6 +191,18 @@ class ExternalConfig(BaseModel):
             if repeated:
                 raise ValueError(f"{field}: names must be unique; repeated: {', '.join(repeated)}")
         return self
+
+    @field_validator("constraints")
+    @classmethod
+    def _not_objectives(cls, constraints: list[ConstraintSpec],
+                        info: ValidationInfo) -> list[ConstraintSpec]:
+        objectives = {o.name for o in info.data.get("objectives") or []}
+        shared = [c.name for c in constraints if c.name in objectives]
+        if shared:
+            raise ValueError(f"{shared[0]} is an objective; an outcome constraint is on another "
+                             "measured value (an objective's least acceptable value is the "
+                             "campaign's reference_point)")
+        return constraints
 
     @field_validator("parameter_constraints")
     @classmethod
@@ -182,6 +258,7 @@ class ExternalDefinition:
             parameters=tuple(p.parameter() for p in config.parameters),
             constraints=len(config.constraints),
             constraint_names=tuple(c.name for c in config.constraints),
+            constraint_bounds=tuple(c.bound_of() for c in config.constraints),
             parameter_constraints=config.linear_constraints(),
         )
 

@@ -87,6 +87,27 @@ class LinearConstraint:
 
 
 @dataclass(frozen=True)
+class OutcomeBound:
+    """Where an outcome constraint holds, as the user states it: its measured value
+    ``op`` ``bound`` (Ax's outcome constraints, ``memory <= 16``). Algorithms see the
+    slack, how far inside the value is: feasible iff it is ``>= 0``. The default,
+    ``>= 0``, is a constraint whose value is its own slack."""
+
+    op: Literal["<=", ">="] = ">="
+    bound: float = 0.0
+
+    def slack(self, value: float) -> float:
+        return value - self.bound if self.op == ">=" else self.bound - value
+
+    @property
+    def is_slack(self) -> bool:
+        return self.op == ">=" and self.bound == 0.0
+
+    def text(self, name: str) -> str:
+        return f"{name} {self.op} {self.bound:g}"
+
+
+@dataclass(frozen=True)
 class ProblemInfo:
     """What a campaign needs to know about a problem before running it."""
 
@@ -100,6 +121,7 @@ class ProblemInfo:
     has_known_front: bool = False  # the problem can compute its true Pareto front
     constraints: int = 0
     constraint_names: tuple[str, ...] = ()  # as declared; else c0, c1, ... (slack_names)
+    constraint_bounds: tuple[OutcomeBound, ...] = ()  # as declared; else each value is its slack
     # Linear constraints on the parameters themselves: every suggestion satisfies them
     parameter_constraints: tuple[LinearConstraint, ...] = ()
     # The problem's own values for an algorithm's parameters of the same names, filled in
@@ -119,6 +141,12 @@ class ProblemInfo:
     def slack_names(self) -> list[str]:
         """The outcome constraints' names: as the problem declares them, else c0, c1, ..."""
         return list(self.constraint_names) or [f"c{i}" for i in range(self.constraints)]
+
+    def slacks(self, values: Sequence[float]) -> list[float]:
+        """The outcome constraints' values as measured, as slacks (feasible iff all
+        ``>= 0``)."""
+        bounds = self.constraint_bounds or (OutcomeBound(),) * len(values)
+        return [bound.slack(float(v)) for bound, v in zip(bounds, values, strict=True)]
 
 
 @dataclass

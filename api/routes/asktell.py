@@ -77,8 +77,8 @@ _ask_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
 class Result(BaseModel):
     """One evaluated point: for a suggestion (``suggestion_id``) or for any point the
-    user chose (``params``). Objectives (and constraint values, if the problem declares
-    constraints) as a list in the campaign's order, or as a mapping by name. ``sem``:
+    user chose (``params``). Objectives (and the outcome constraints' values as measured,
+    if the problem declares constraints; stored as slacks) as a list in the campaign's order, or as a mapping by name. ``sem``:
     the objectives' standard errors where the measurement is noisy and its noise is
     known (Ax's ``(mean, sem)``), as a list (null where unknown; the constraints'
     after the objectives', if any is known) or a mapping by name (only those known,
@@ -188,8 +188,8 @@ def tell(campaign_id: CampaignId, body: TellIn, session: WriteSessionDep) -> Tel
             NewEvaluation(seq=first_seq + i, objectives=objectives, params=params,
                           budget_used=float(first_seq + i + 1), constraints=constraints,
                           meta={"source": "ask" if suggestion_id else "user",
-                                "suggestion_id": suggestion_id} | noise)
-            for i, (suggestion_id, params, objectives, constraints, noise) in enumerate(rows)
+                                "suggestion_id": suggestion_id} | meta)
+            for i, (suggestion_id, params, objectives, constraints, meta) in enumerate(rows)
         ]
         append_evaluations(session, campaign_id, items)
         stored = {e.seq: e for e in all_evaluations(session, campaign_id)[first_seq:]}
@@ -343,11 +343,13 @@ def _checked_results(
                 _refuse(422, [*where, "constraints"], (
                     f"the problem declares {constraint_count} constraint(s) "
                     f"({', '.join(info.slack_names)}); give their values"))
-            constraints = _as_vector(result.constraints, info.slack_names,
-                                     [*where, "constraints"])
-        noise = {} if result.sem is None else _standard_errors(
+            measured = _as_vector(result.constraints, info.slack_names, [*where, "constraints"])
+            constraints = info.slacks(measured)
+        meta = {} if result.sem is None else _standard_errors(
             result.sem, objective_names, info.slack_names, [*where, "sem"])
-        rows.append((result.suggestion_id, params, objectives, constraints, noise))
+        if constraints is not None and not all(b.is_slack for b in info.constraint_bounds):
+            meta["constraint_values"] = measured  # as told; the slacks are stored beside
+        rows.append((result.suggestion_id, params, objectives, constraints, meta))
     return rows
 
 

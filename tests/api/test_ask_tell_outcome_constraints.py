@@ -1,7 +1,8 @@
 """Outcome constraints on an external problem go by the names the spec declares: ``tell``
 takes their values as a list or by those names, refuses others naming them, the client
 names its columns after them, and ``client.optimize(constraints=...)`` takes them from
-the function beside the objectives."""
+the function beside the objectives. A constraint declared with a bound, as Ax writes
+it (``"memory <= 16"``), is told as measured and stored as its slack."""
 
 from __future__ import annotations
 
@@ -156,3 +157,113 @@ def test_a_standard_error_under_another_name_or_count_is_refused(http, sem, loc,
     [error] = response.json()["detail"]
     assert (error["loc"], error["msg"]) == (loc, message)
     assert http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["total"] == 0
+
+
+BOUNDED = PROBLEM | {"constraints": ["memory <= 16", {"name": "accuracy", "op": ">=",
+                                                      "bound": 0.9}]}
+
+
+def test_a_bounded_constraint_is_told_as_measured_and_stored_as_its_slack(http):
+    created = http.post("/api/v1/campaigns", json={
+        "algorithm": "sobol", "problem": BOUNDED, "budget": {"evaluations": 6}})
+    assert created.status_code == 201, created.text
+    assert created.json()["problem"]["constraints"] == [
+        {"name": "memory", "op": "<=", "bound": 16.0},
+        {"name": "accuracy", "op": ">=", "bound": 0.9}]
+    cid = created.json()["id"]
+    told = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
+        {"params": {"temp": 40, "time": 2}, "objectives": [50.0, 6.0],
+         "constraints": {"accuracy": 0.95, "memory": 12.5}},
+        {"params": {"temp": 50, "time": 3}, "objectives": [60.0, 8.0], "constraints": [17.0, 0.95]},
+        {"params": {"temp": 60, "time": 4}, "objectives": [70.0, 9.0], "constraints": [16.0, 0.5],
+         "sem": {"memory": 0.5}},
+    ]})
+    assert told.status_code == 200, told.text
+    items = http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]
+    assert [(item["constraints"], item["feasible"]) for item in items] == [
+        ([3.5, 0.95 - 0.9], True), ([-1.0, 0.95 - 0.9], False), ([0.0, 0.5 - 0.9], False)]
+    assert [item["meta"]["constraint_values"] for item in items] == [
+        [12.5, 0.95], [17.0, 0.95], [16.0, 0.5]]
+    assert items[2]["meta"]["constraint_sem"] == [0.5, None]
+    assert [item["on_front"] for item in items] == [True, False, False]
+
+
+def test_a_slack_constraint_keeps_no_second_copy_of_its_values(http):
+    cid = _campaign(http)
+    http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
+        {"params": {"temp": 40, "time": 2}, "objectives": [50.0, 6.0], "constraints": [1.0, 2.0]}]})
+    [item] = http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]
+    assert "constraint_values" not in item["meta"]
+
+
+@pytest.mark.parametrize(("constraints", "loc", "message"), [
+    (["memory < 16"], [0], ("'memory < 16': a strict inequality cannot be told apart from its "
+                           "bound; use <= or >=")),
+    (["memory == 16"], [0], ("'memory == 16': '==' is not a bound; use <= or >= (an equality is "
+                            "met by almost no measurement)")),
+    (["memory <= 110%"], [0], ("'memory <= 110%': a bound relative to a baseline is not "
+                              "supported; give it in the outcome's own units")),
+    (["memory_left", "memory <= lots"], [1], ("'memory <= lots': the bound must be a number; "
+     "write an outcome constraint as 'name <= bound', 'name >= bound' or a bare name")),
+    (["2 >= memory"], [0], "'2 >= memory': put the outcome first: 'memory <= 2'"),
+    (["memory + time <= 2"], [0], ("write an outcome constraint as 'name <= bound', 'name >= "
+                                  "bound' or a bare name; got 'memory + time <= 2'")),
+    ([{"name": "memory", "op": "<", "bound": 16}], [0, "op"], "Input should be '<=' or '>='"),
+    (["cost <= 9"], [], ("cost is an objective; an outcome constraint is on another measured "
+                        "value (an objective's least acceptable value is the campaign's "
+                        "reference_point)")),
+])
+def test_a_constraint_that_cannot_be_read_is_refused_naming_what_is_allowed(
+        http, constraints, loc, message):
+    response = http.post("/api/v1/campaigns", json={
+        "algorithm": "sobol", "problem": PROBLEM | {"constraints": constraints},
+        "budget": {"evaluations": 6}})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "problem", "constraints", *loc]
+    assert error["msg"].removeprefix("Value error, ") == message
+    assert http.get("/api/v1/campaigns").json()["total"] == 0
+
+
+def test_the_model_sees_a_bounded_constraint_as_the_slack_it_leaves(http):
+    """``memory <= 60`` told as ``temp`` leads to exactly the suggestions a bare slack
+    told as ``60 - temp`` does: the bound is turned into the slack the GP models."""
+    params = {"num_restarts": 2, "raw_samples": 32, "mc_samples": 16}
+    suggested = []
+    for constraint, told in (("memory <= 60", lambda temp: temp),
+                             ("memory_left", lambda temp: 60 - temp)):
+        cid = http.post("/api/v1/campaigns", json={
+            "algorithm": "qlognehvi", "problem": PROBLEM | {"constraints": [constraint]},
+            "params": params, "budget": {"evaluations": 10}, "seed": 5}).json()["id"]
+        design = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 6}).json()["suggestions"]
+        response = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
+            {"suggestion_id": s["id"], "objectives": list(lab(**s["params"])),
+             "constraints": [told(s["params"]["temp"])]} for s in design]})
+        assert response.status_code == 200, response.text
+        feasible = [item["feasible"] for item in
+                    http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]]
+        assert feasible == [s["params"]["temp"] <= 60 for s in design]
+        assert any(feasible) and not all(feasible)
+        after = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 2}).json()["suggestions"]
+        suggested.append([s["params"] for s in after])
+    assert suggested[0] == suggested[1]
+
+
+def test_client_optimize_takes_a_bounded_constraint_as_measured(sqlite_database, make_server):
+    server = make_server(sqlite_database).start()
+
+    def measured(temp: float, time: float) -> dict[str, float]:
+        crop, cost = lab(temp, time)
+        return {"yield": crop, "cost": cost, "memory": temp / 4}
+
+    with Client(server.url) as client:
+        campaign = client.optimize(measured, parameters={"temp": (20, 90), "time": (1, 10)},
+                                   objectives={"yield": "maximize", "cost": "minimize"},
+                                   budget=8, algorithm="sobol", batch_size=4,
+                                   constraints=["memory <= 15"])
+        assert campaign.constraint_names == ["memory"]
+        evaluations = campaign.evaluations()
+        assert list(evaluations["constraint.memory"]) == list(evaluations["param.temp"] / 4)
+        assert list(evaluations["feasible"]) == list(evaluations["param.temp"] <= 60)
+        assert not evaluations["feasible"].all() and evaluations["feasible"].any()
+        assert (campaign.front()["param.temp"] <= 60).all()

@@ -440,10 +440,14 @@ async function showEvaluation(evaluationId) {
       keyValueTable(params.map(([key, value]) => [key, paramText(value)]), "parameter", "evaluation-params"));
   }
   if (evaluation.constraints) {
-    const declared = (c.problem.constraints || []).map((constraint) => constraint?.name);
-    const constraintName = (i) => (declared.length === evaluation.constraints.length && declared[i]) || `c${i}`;
-    parts.push(el("h3", {}, "Constraint slacks (feasible when ≥ 0)"),
-      keyValueTable(evaluation.constraints.map((v, i) => [constraintName(i), number(v, 8)]), "constraint", "evaluation-constraints"));
+    const declared = c.problem.constraints || [];
+    const constraint = (i) => (declared.length === evaluation.constraints.length && declared[i]) || { name: `c${i}` };
+    const told = evaluation.meta?.constraint_values; // kept where the spec bounds a constraint
+    const valueText = (slack, i) => (told
+      ? `${number(told[i], 8)} (${constraint(i).op === "<=" ? "≤" : "≥"} ${number(constraint(i).bound)}, slack ${number(slack, 8)})`
+      : number(slack, 8));
+    parts.push(el("h3", {}, told ? "Outcome constraints" : "Constraint slacks (feasible when ≥ 0)"),
+      keyValueTable(evaluation.constraints.map((v, i) => [constraint(i).name, valueText(v, i)]), "constraint", "evaluation-constraints"));
   }
   if (evaluation.meta && Object.keys(evaluation.meta).length) {
     parts.push(el("h3", {}, "Meta"), el("pre", {}, JSON.stringify(evaluation.meta, null, 2)));

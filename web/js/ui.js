@@ -106,11 +106,17 @@ export function problemParams(problem, registry) {
 function describeValue(value) {
   if (Array.isArray(value)) {
     if (value.every((item) => typeof item === "string")) return `[${value.join("; ")}]`; // constraints
-    const names = value.map((item) => (item && typeof item === "object" ? item.name : null));
+    const names = value.map((item) => (item && typeof item === "object" ? boundedName(item) : null));
     return names.every(Boolean) ? `[${names.join(", ")}]` : `[${value.length} items]`;
   }
   if (value && typeof value === "object") return "{…}";
   return String(value);
+}
+
+/** A declared item by its name; an outcome constraint with its bound ("memory <= 16"). */
+function boundedName(item) {
+  const bounded = item.op !== undefined && !(item.op === ">=" && item.bound === 0);
+  return bounded ? `${item.name} ${item.op} ${item.bound}` : item.name;
 }
 
 export function showError(container, error) {
