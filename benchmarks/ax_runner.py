@@ -26,6 +26,11 @@ with ``--no-sem`` with ``y_j`` alone, so that Ax infers the noise.
 ``--parameter-constraint 'x1 + x2 <= 2'`` (repeated for more; ``bench_parameter_constraints.py``)
 gives Ax linear constraints on the inputs (``configure_experiment(parameter_constraints=...)``).
 
+A constrained problem (``c2dtlz2``; ``bench_outcome_constraints.py``) reports its
+constraint as the metric ``violation``, BoTorch's slack negated, completed with each
+trial beside the objectives, and gives Ax the outcome constraint ``violation <= 0.0``
+(feasible iff BoTorch's slack is ``>= 0``); its trials carry ``violation``.
+
 Output JSON: the versions, the generation strategy's name, every trial (x, objectives,
 the generation node that produced it) in trial order, and per iteration the seconds
 spent generating (model fit + acquisition), evaluating and completing. A noisy
@@ -61,7 +66,9 @@ INITIAL_NODES = ("CenterOfSearchSpace", "Sobol")  # Ax's nodes that fit no model
 PROBLEMS: dict[str, tuple[str, dict[str, int], list[str]]] = {
     "branin-currin": ("BraninCurrin", {}, ["branin", "currin"]),
     "dtlz2": ("DTLZ2", {"dim": 6, "num_objectives": 2}, ["f1", "f2"]),
+    "c2dtlz2": ("C2DTLZ2", {"dim": 4, "num_objectives": 2}, ["f1", "f2"]),
 }
+CONSTRAINT_METRIC = "violation"  # a constrained problem's: BoTorch's slack, negated
 
 
 def make_problem(problem_id: str) -> tuple[Any, list[str]]:
@@ -84,6 +91,9 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         z = np.random.default_rng(noise["seed"]).standard_normal((budget, len(names)))
     parameters = [f"x{i}" for i in range(function.dim)]
     reference_point = [float(v) for v in function.ref_point.tolist()]  # negate=False: raw
+    constrained = getattr(function, "num_constraints", 0) > 0
+    if constrained and noise is not None:
+        raise ValueError("a constrained problem is run without noise")
 
     client = Client(random_seed=seed)
     client.configure_experiment(
@@ -98,7 +108,7 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         objective=", ".join(f"-{name}" for name in names),
         outcome_constraints=[
             f"{name} <= {value!r}" for name, value in zip(names, reference_point, strict=True)
-        ],
+        ] + ([f"{CONSTRAINT_METRIC} <= 0.0"] if constrained else []),
     )
 
     if not centre:  # a diagnostic only: Ax's default strategy, less its centre-point trial
@@ -117,6 +127,8 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         )
         with torch.no_grad():
             objectives = function(x).tolist()  # n x m, minimised
+            violations = ((-function.evaluate_slack_true(x)[:, 0]).tolist() if constrained
+                          else [None] * len(indices))
         noisy: list[dict[str, Any]] = [{} for _ in indices]  # stays empty without noise
         if z is not None:
             assert noise is not None
@@ -126,10 +138,13 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
                 noisy[row] = {"observed": observed, "sem": sd if noise["sem"] else None,
                               "sd": sd, "z": z[index].tolist()}
         evaluated = time.perf_counter()
-        for index, values, told in zip(indices, objectives, noisy, strict=True):
+        for index, values, told, violation in zip(indices, objectives, noisy, violations,
+                                                  strict=True):
             raw_data: dict[str, Any]
             if not told:
                 raw_data = {name: float(v) for name, v in zip(names, values, strict=True)}
+                if violation is not None:
+                    raw_data[CONSTRAINT_METRIC] = float(violation)
             elif told["sem"] is None:  # the mean only: Ax infers the noise
                 raw_data = dict(zip(names, told["observed"], strict=True))
             else:  # (mean, sem)
@@ -140,9 +155,11 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         nodes = [_node_of(client, index) for index in indices]
         model = (_model_of(client) if z is not None  # completing trials refits nothing
                  and any(node not in INITIAL_NODES for node in nodes) else None)
-        for index, point, values, node, told in zip(indices, x.tolist(), objectives, nodes,
-                                                    noisy, strict=True):
+        for index, point, values, node, told, violation in zip(
+                indices, x.tolist(), objectives, nodes, noisy, violations, strict=True):
             trial = {"index": index, "x": point, "objectives": values, "node": node}
+            if violation is not None:
+                trial[CONSTRAINT_METRIC] = violation
             if z is not None:
                 trial |= {**told, "model": None if node in INITIAL_NODES else model}
             trials.append(trial)

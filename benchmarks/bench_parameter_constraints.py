@@ -232,12 +232,14 @@ def summarise(runs: list[dict[str, Any]], arms: list[str]) -> list[dict[str, Any
     return rows
 
 
-def compare(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def compare(runs: list[dict[str, Any]],
+            comparisons: tuple[tuple[str, str], ...] = COMPARISONS) -> list[dict[str, Any]]:
+    """Each pair of arms' HV shares, paired by seed, with a paired t-test."""
     from scipy import stats
 
     by = {(r["arm"], r["seed"]): r for r in runs}
     answers = []
-    for a, b in COMPARISONS:
+    for a, b in comparisons:
         seeds = sorted(s for (arm, s) in by if arm == a and (b, s) in by)
         if len(seeds) < 2:
             continue
