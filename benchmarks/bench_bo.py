@@ -311,6 +311,23 @@ def ensure_ax_venv(python: str) -> None:
                     f"torch=={torch.__version__}", "ax-platform>=1.3,<1.4"], check=True)
 
 
+def ax_campaign(arguments: list[str], prefix: str) -> dict[str, Any]:
+    """``ax_runner.py``'s output for one campaign run with ``arguments`` (``--out`` is
+    added) in the Ax virtual environment, on one thread; ``RuntimeError`` with the end
+    of its log if it fails."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        out, log = Path(tmp) / "ax.json", Path(tmp) / "ax.log"
+        with open(log, "w") as handle:
+            done = subprocess.run(
+                [str(AX_VENV / "bin" / "python"), str(AX_RUNNER), *arguments, "--out", str(out)],
+                stdout=handle, stderr=subprocess.STDOUT, env=env, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"ax_runner failed ({done.returncode}): {log.read_text()[-3000:]}")
+        result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
 def run_ax(task: dict[str, Any]) -> dict[str, Any]:
     """One Ax campaign, in the Ax virtual environment (a subprocess of this worker)."""
     stem = f"{task['method']}-{task['problem']}-{task['seed']}"

@@ -80,7 +80,6 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -98,7 +97,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np
-from bench_bo import AX_RUNNER, AX_VENV, ensure_ax_venv
+from bench_bo import AX_VENV, ax_campaign, ensure_ax_venv
 from bench_failures import _seed_ranges, _seeds_text
 from bench_mixed import machine_facts
 from report_io import (
@@ -218,19 +217,10 @@ def run_ax(seed: int, trials: int, sem: bool) -> dict[str, Any]:
     """One Ax campaign through ``ax_runner.py --noise relative`` in the Ax venv;
     its noise-free values and observations are checked against ours."""
     info, built = problem()
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    with tempfile.TemporaryDirectory(prefix="bench_noise_ax_") as tmp:
-        out, log = Path(tmp) / "ax.json", Path(tmp) / "ax.log"
-        with open(log, "w") as handle:
-            done = subprocess.run(
-                [str(AX_PYTHON), str(AX_RUNNER), "--problem", PROBLEM, "--seed", str(seed),
-                 "--budget", str(trials), "--q", "1", "--noise", "relative",
-                 "--noise-relative", repr(RELATIVE_ERROR), "--noise-seed", str(seed),
-                 "--sem" if sem else "--no-sem", "--out", str(out)],
-                stdout=handle, stderr=subprocess.STDOUT, env=env, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"ax_runner failed ({done.returncode}): {log.read_text()[-3000:]}")
-        result: dict[str, Any] = json.loads(out.read_text())
+    result = ax_campaign(["--problem", PROBLEM, "--seed", str(seed), "--budget", str(trials),
+                          "--q", "1", "--noise", "relative", "--noise-relative",
+                          repr(RELATIVE_ERROR), "--noise-seed", str(seed),
+                          "--sem" if sem else "--no-sem"], "bench_noise_ax_")
     if result["reference_point"] != list(info.reference_point or []):
         raise RuntimeError(f"Ax was given the reference point {result['reference_point']}, "
                            f"the catalogue's is {info.reference_point}")

@@ -38,12 +38,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -55,11 +53,19 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np
-from bench_bo import AX_RUNNER, AX_VENV, ensure_ax_venv
+from bench_bo import AX_VENV, ax_campaign, ensure_ax_venv
 from bench_failures import _seed_ranges, _seeds_text
 from bench_mixed import machine_facts
 from bench_parameter_constraints import compare
-from report_io import add_seed_run_arguments, dumped, earlier_report, p_value, replace_table
+from report_io import (
+    add_seed_run_arguments,
+    dumped,
+    earlier_report,
+    p_value,
+    replace_table,
+    run_each,
+    write_report,
+)
 
 from jobs import registry
 from jobs.protocol import Observations, ProblemInfo
@@ -131,17 +137,8 @@ def _initial_design(algorithm: str) -> int:
 
 def run_ax(seed: int, trials: int) -> dict[str, Any]:
     _, built = c2dtlz2()
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    with tempfile.TemporaryDirectory(prefix="bench_outcome_constraints_ax_") as tmp:
-        out, log = Path(tmp) / "ax.json", Path(tmp) / "ax.log"
-        with open(log, "w") as handle:
-            done = subprocess.run(
-                [str(AX_PYTHON), str(AX_RUNNER), "--problem", "c2dtlz2", "--seed", str(seed),
-                 "--budget", str(trials), "--q", str(Q), "--out", str(out)],
-                stdout=handle, stderr=subprocess.STDOUT, env=env, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"ax_runner failed ({done.returncode}): {log.read_text()[-3000:]}")
-        result: dict[str, Any] = json.loads(out.read_text())
+    result = ax_campaign(["--problem", "c2dtlz2", "--seed", str(seed), "--budget", str(trials),
+                          "--q", str(Q)], "bench_outcome_constraints_ax_")
     seconds = [it["generate_seconds"] for it in result["iterations"]
                for _ in range(it["n_trials"])]
     trials_log = []
@@ -286,31 +283,17 @@ def main(argv: list[str] | None = None) -> None:
         runs, failed = previous["runs"], previous.get("failed", [])
     tasks = sorted(((arm, seed) for seed in seeds for arm in new_arms),
                    key=lambda task: (-EXPECTED_MINUTES[task[0]], task[1]))
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(one_run, arm, seed, args.trials) for arm, seed in tasks]
-        for future in as_completed(futures):
-            run = future.result()
-            if "error" in run:
-                failed.append(run)
-                print(f"{run['arm']} seed {run['seed']} FAILED:\n{run['error']}", flush=True)
-                continue
-            runs.append(run)
-            print(f"{run['arm']} seed {run['seed']}: HV/max {run['hv_share']:.3f}, "
-                  f"{run['feasible']} feasible, in {run['wall_seconds']:.0f} s", flush=True)
+    done, failed_now = run_each(tasks, one_run, args.trials, args.jobs, lambda run: (
+        f"HV/max {run['hv_share']:.3f}, {run['feasible']} feasible, in "
+        f"{run['wall_seconds']:.0f} s"))
+    runs, failed = runs + done, failed + failed_now
     ax_runs = [r for r in runs if "ax" in r]
     if ax_runs:
         machine["packages"]["ax-platform"] = ax_runs[-1]["ax"]["versions"]["ax-platform"]
     runs.sort(key=lambda r: (arms.index(r["arm"]), r["seed"]))
     report = report_for(runs, arms, args.trials, machine, failed)
-    table = markdown(report)
-    print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(dumped(report))
-    if not args.quick:
-        replace_table(README, TABLE_BEGIN, TABLE_END, table)
-    print(f"wrote {args.out}" + ("" if args.quick else f" and the table in {README}"))
-    if failed:
-        sys.exit(f"{len(failed)} runs failed; see 'failed' in {args.out}")
+    write_report(report, markdown(report), args.out, None if args.quick else README,
+                 (TABLE_BEGIN, TABLE_END))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +92,38 @@ def code_version(*packages: str) -> dict[str, Any]:
     changed = git("status", "--porcelain", "--", *packages)
     return {"commit": git("rev-parse", "--short", "HEAD") or None,
             "uncommitted_changes": [line[3:] for line in changed.splitlines()]}
+
+
+def run_each(tasks: list[tuple[str, int]], one_run: Callable[[str, int, int], dict[str, Any]],
+             trials: int, jobs: int, line: Callable[[dict[str, Any]], str]
+             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each ``(arm, seed)`` of ``tasks`` run by ``one_run(arm, seed, trials)`` in a pool
+    of ``jobs`` processes, a line printed as each ends (``line``'s, or its error): the
+    runs and the failed runs (those with an ``error``)."""
+    runs: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(one_run, arm, seed, trials) for arm, seed in tasks]
+        for future in as_completed(futures):
+            run = future.result()
+            if "error" in run:
+                failed.append(run)
+                print(f"{run['arm']} seed {run['seed']} FAILED:\n{run['error']}", flush=True)
+                continue
+            runs.append(run)
+            print(f"{run['arm']} seed {run['seed']}: {line(run)}", flush=True)
+    return runs, failed
+
+
+def write_report(report: dict[str, Any], table: str, out: Path, readme: Path | None,
+                 markers: tuple[str, str]) -> None:
+    """The report to ``out`` and its table to ``readme`` (None: a quick run, the file
+    only); exits with an error when some of its runs failed."""
+    print(table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(dumped(report))
+    if readme is not None:
+        replace_table(readme, *markers, table)
+    print(f"wrote {out}" + ("" if readme is None else f" and the table in {readme}"))
+    if report["failed"]:
+        sys.exit(f"{len(report['failed'])} runs failed; see 'failed' in {out}")
