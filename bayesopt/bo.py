@@ -13,7 +13,8 @@ then, until the budget is spent, repeats
    functions with one random Chebyshev scalarisation each;
 3. **optimise**: multi-start L-BFGS-B over the problem's box in search coordinates
    (:mod:`bayesopt.space`: ``log(x)`` for a log-scale parameter, integers relaxed to
-   reals and rounded afterwards, a choice one-hot; the box itself otherwise)
+   reals and rounded afterwards, an unordered choice one-hot, an ordered one by its
+   index; the box itself otherwise)
    (``optimize_acqf`` with
    ``sequential=True`` — greedy sequential selection of the ``q`` candidates, each
    conditioned on the ones before it as pending points — or the same greedy sequence

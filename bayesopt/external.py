@@ -7,9 +7,11 @@ The spec declares the box and the objectives, e.g.
 ``"value_type": "int"`` (whole numbers only) and ``"log_scale": true`` (searched on
 ``log(x)``; needs ``low > 0``), as in Ax's range parameters: ``{"name": "lr", "low":
 1e-5, "high": 0.1, "log_scale": true}``, ``{"name": "layers", "low": 1, "high": 8,
-"value_type": "int"}``; or one of a list of unordered values, as Ax's choice
-parameters: ``{"name": "optimizer", "value_type": "choice", "values": ["sgd",
-"adam"]}``. ``"parameter_constraints"`` are linear constraints on float and int
+"value_type": "int"}``; or one of a list of values, as Ax's choice parameters:
+``{"name": "optimizer", "value_type": "choice", "values": ["sgd", "adam", "adamw"]}``.
+A choice is ordered (searched by its index, as an integer) or a category (searched
+one-hot) as ``"is_ordered"`` says; unset, it is ordered unless its values are more
+than two strings, Ax's default, and ordered numbers are sorted. ``"parameter_constraints"`` are linear constraints on float and int
 parameters written as Ax writes them, ``["x1 + x2 <= 1", "warmup <= steps"]``
 (:mod:`bayesopt.parameter_constraints`); every suggestion satisfies them and a told
 point must too. ``"constraints"`` are outcome constraints, values measured beside the
@@ -48,15 +50,21 @@ class ParameterSpec(BaseModel):
         False, description="search on log(x), for values over orders of magnitude; low > 0")
     values: list[ChoiceValue] | None = Field(
         None, min_length=2, max_length=100,
-        description="a choice parameter's values, unordered (strings or numbers)")
+        description="a choice parameter's values (strings or numbers)")
+    is_ordered: bool | None = Field(
+        None, description="a choice's values have an order (searched by their index as an "
+                          "integer) or are categories (searched one-hot); unset: as Ax, "
+                          "ordered unless they are more than two strings; numbers in order "
+                          "are sorted")
 
     @model_validator(mode="after")
     def _consistent(self) -> ParameterSpec:
         if self.value_type == "choice":
             return self._choice_checked()
-        if self.values is not None:
-            raise ValueError(f"parameter {self.name!r}: values are for value_type 'choice'; a "
-                             f"{self.value_type} parameter has low and high")
+        if self.values is not None or self.is_ordered is not None:
+            raise ValueError(f"parameter {self.name!r}: values and is_ordered are for "
+                             f"value_type 'choice'; a {self.value_type} parameter has low and "
+                             "high")
         if self.low is None or self.high is None:
             raise ValueError(f"parameter {self.name!r}: a {self.value_type} parameter needs low "
                              "and high")
@@ -81,12 +89,17 @@ class ParameterSpec(BaseModel):
         if repeated:
             raise ValueError(f"parameter {self.name!r}: values must be unique; repeated: "
                              f"{', '.join(repeated)}")
+        numbers = all(isinstance(v, int | float) for v in self.values)
+        if self.is_ordered is None:  # Ax's default
+            self.is_ordered = numbers or len(self.values) == 2
+        if self.is_ordered and numbers:
+            self.values = sorted(self.values)  # type: ignore[type-var]  # all numbers
         return self
 
     def parameter(self) -> Parameter:
         if self.value_type == "choice":
             assert self.values is not None
-            return Parameter.choice(self.name, self.values)
+            return Parameter.choice(self.name, self.values, ordered=bool(self.is_ordered))
         assert self.low is not None and self.high is not None
         return Parameter(self.name, self.low, self.high, integer=self.value_type == "int",
                          log_scale=self.log_scale)

@@ -74,8 +74,9 @@ def parse(text: str, parameters: Sequence[Parameter]) -> LinearConstraint:
     for name in coefficients:
         parameter = parameters[names.index(name)]
         if parameter.choices:
-            raise ValueError(f"{text!r}: {name} is a choice parameter, whose values have no "
-                             "order; only float and int parameters can be constrained")
+            raise ValueError(f"{text!r}: {name} is a choice parameter, whose values are not "
+                             "searched on their own scale; only float and int parameters can "
+                             "be constrained")
         if parameter.log_scale:
             raise ValueError(f"{text!r}: {name} is on a log scale, where a linear constraint "
                              "is not linear; drop log_scale or the constraint")
@@ -298,7 +299,7 @@ def _distance(parameters: Sequence[Parameter], a: np.ndarray, b: np.ndarray) -> 
     """Squared distance with each parameter scaled by its range (a choice: 0 or 1)."""
     total = 0.0
     for j, parameter in enumerate(parameters):
-        if parameter.choices:
+        if parameter.categorical:
             total += float(round(a[j]) != round(b[j]))
         elif parameter.log_scale:
             total += ((np.log(a[j]) - np.log(b[j])) / np.log(parameter.high / parameter.low)) ** 2
@@ -317,10 +318,10 @@ def _columns(parameters: Sequence[Parameter]) -> dict[int, int]:
     (those searched on one column of their own values)."""
     columns, at = {}, 0
     for j, parameter in enumerate(parameters):
-        if parameter.choices:
+        if parameter.categorical:
             at += len(parameter.choices)
             continue
-        if not parameter.log_scale:
+        if not parameter.log_scale and not parameter.choices:
             columns[j] = at
         at += 1
     return columns

@@ -6,10 +6,12 @@ design and of the GP's lengthscale for ``[1e-5, 1e-4]`` as for ``[1e-2, 1e-1]``.
 ``integer`` one is searched on the real interval ``[low - 1/2, high + 1/2]`` (its log
 when it is on a log scale too) and rounded to the nearest whole number on the way
 back, so every integer owns an equal share of a uniform design (Optuna's GP sampler
-widens integer bounds by half a step the same way). A ``choices`` parameter, whose
-values have no order, is searched one-hot: one coordinate in ``[0, 1]`` per value,
-the value with the largest coordinate chosen on the way back; in a design drawn in
-the unit cube it takes one coordinate, cut into equal shares, one per value.
+widens integer bounds by half a step the same way). A ``choices`` parameter whose
+values have no order (:attr:`~jobs.protocol.Parameter.categorical`) is searched
+one-hot: one coordinate in ``[0, 1]`` per value, the value with the largest
+coordinate chosen on the way back; in a design drawn in the unit cube it takes one
+coordinate, cut into equal shares, one per value. An ordered one is searched by its
+index as an integer, as Ax's ordered choice parameters are.
 
 :func:`bounds` gives the box in these coordinates, :func:`encode` maps values from
 the problem's units into it (a choice by its index), :func:`decode` maps a point of
@@ -52,7 +54,7 @@ def encode(parameters: Sequence[Parameter], x: np.ndarray) -> np.ndarray:
     columns = []
     for j, parameter in enumerate(parameters):
         value = x[:, j]
-        if parameter.choices:
+        if parameter.categorical:
             columns.append(np.eye(len(parameter.choices))[value.round().astype(int)])
         else:
             columns.append((np.log(value) if parameter.log_scale else value)[:, None])
@@ -67,7 +69,7 @@ def decode(parameters: Sequence[Parameter], z: np.ndarray) -> np.ndarray:
     x = np.empty((len(z), len(parameters)))
     at = 0
     for j, parameter in enumerate(parameters):
-        if parameter.choices:
+        if parameter.categorical:
             x[:, j] = z[:, at : at + len(parameter.choices)].argmax(axis=1)
             at += len(parameter.choices)
             continue
@@ -84,7 +86,7 @@ def from_unit(parameters: Sequence[Parameter], unit: np.ndarray) -> np.ndarray:
     unit = np.asarray(unit, dtype=np.float64).reshape(-1, len(parameters))
     x = np.empty_like(unit)
     for j, parameter in enumerate(parameters):
-        if parameter.choices:
+        if parameter.categorical:
             k = len(parameter.choices)
             x[:, j] = np.minimum(np.floor(unit[:, j] * k), k - 1)
         else:
@@ -96,13 +98,13 @@ def from_unit(parameters: Sequence[Parameter], unit: np.ndarray) -> np.ndarray:
 def centre(parameters: Sequence[Parameter]) -> np.ndarray:
     """``1 x d``: the centre of the search box as a value (the geometric mean of the
     bounds on a log scale, rounded for an integer, the middle value of a choice)."""
-    return np.array([[from_unit([p], np.array([[0.5]]))[0, 0] if p.choices
+    return np.array([[from_unit([p], np.array([[0.5]]))[0, 0] if p.categorical
                       else decode([p], _bounds(p).mean(axis=0))[0, 0] for p in parameters]])
 
 
 def _bounds(parameter: Parameter) -> np.ndarray:
     """``2 x D_j``: one parameter's edges in search coordinates."""
-    if parameter.choices:
+    if parameter.categorical:
         return np.stack([np.zeros(len(parameter.choices)), np.ones(len(parameter.choices))])
     low, high = parameter.low, parameter.high
     if parameter.integer:
@@ -113,4 +115,4 @@ def _bounds(parameter: Parameter) -> np.ndarray:
 
 
 def _width(parameters: Sequence[Parameter]) -> int:
-    return sum(len(p.choices) if p.choices else 1 for p in parameters)
+    return sum(len(p.choices) if p.categorical else 1 for p in parameters)

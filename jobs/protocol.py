@@ -32,8 +32,11 @@ class Parameter:
     ``integer``: only whole numbers in ``[low, high]`` are valid values. ``log_scale``:
     the variable varies over orders of magnitude (``0 < low``), so algorithms that
     model or sample it do so on ``log(x)`` (a learning rate, a batch size).
-    ``choices``: the variable takes one of these unordered values (an optimiser's
-    name); algorithms see its index, ``0 .. len(choices) - 1`` (:meth:`choice`).
+    ``choices``: the variable takes one of these values (an optimiser's name, a batch
+    size); algorithms see its index, ``0 .. len(choices) - 1`` (:meth:`choice`).
+    ``ordered``: the values have an order (16 < 32 < 64; small < medium < large), so
+    the index is searched as an integer; otherwise they are unordered categories
+    (:attr:`categorical`).
     """
 
     name: str
@@ -42,10 +45,17 @@ class Parameter:
     integer: bool = False
     log_scale: bool = False
     choices: tuple[str | float, ...] = ()
+    ordered: bool = False
 
     @classmethod
-    def choice(cls, name: str, values: Sequence[str | float]) -> Parameter:
-        return cls(name, 0.0, float(len(values) - 1), integer=True, choices=tuple(values))
+    def choice(cls, name: str, values: Sequence[str | float], ordered: bool = False) -> Parameter:
+        return cls(name, 0.0, float(len(values) - 1), integer=True, choices=tuple(values),
+                   ordered=ordered)
+
+    @property
+    def categorical(self) -> bool:
+        """One of unordered values: no value lies between two others."""
+        return bool(self.choices) and not self.ordered
 
     def cast(self, value: float) -> int | float | str:
         """A number as algorithms see it, as stored and shown: an ``int`` for an integer

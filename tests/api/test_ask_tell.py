@@ -163,6 +163,30 @@ def test_int_and_log_parameters_are_suggested_and_told_as_declared(http):
     assert http.post(f"/api/v1/campaigns/{cid}/ask").status_code == 200
 
 
+def test_a_choice_is_ordered_or_a_category_as_declared_else_as_ax_decides(http):
+    """Unset, ``is_ordered`` follows Ax: ordered unless the values are more than two
+    strings, and ordered numbers sorted; the campaign stores what was decided."""
+    declared = [{"name": "batch", "value_type": "choice", "values": [128, 32, 64]},
+                {"name": "optimizer", "value_type": "choice", "values": ["sgd", "adam", "adamw"]},
+                {"name": "norm", "value_type": "choice", "values": ["batch", "layer"]},
+                {"name": "size", "value_type": "choice", "values": ["s", "m", "l"],
+                 "is_ordered": True},
+                {"name": "seed", "value_type": "choice", "values": [3, 1, 2],
+                 "is_ordered": False}]
+    response = http.post("/api/v1/campaigns", json={
+        "algorithm": "sobol", "problem": PROBLEM | {"parameters": declared},
+        "budget": {"evaluations": 8}})
+    assert response.status_code == 201, response.text
+    stored = response.json()["problem"]["parameters"]
+    assert [(p["values"], p["is_ordered"]) for p in stored] == [
+        ([32, 64, 128], True), (["sgd", "adam", "adamw"], False), (["batch", "layer"], True),
+        (["s", "m", "l"], True), ([3, 1, 2], False)]
+    cid = response.json()["id"]
+    suggestions = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 8}).json()["suggestions"]
+    assert {s["params"]["batch"] for s in suggestions} == {32, 64, 128}
+    assert {s["params"]["size"] for s in suggestions} == {"s", "m", "l"}
+
+
 def test_client_optimize_takes_int_and_log_parameters_through_the_model(sqlite_database,
                                                                         make_server):
     server = make_server(sqlite_database).start()
@@ -291,7 +315,9 @@ def test_ask_tell_only_for_external_campaigns(http):
     (PROBLEM | {"parameters": [{"name": "opt", "value_type": "choice", "values": ["a", "a"]}]},
      ["body", "problem", "parameters", 0], "'opt': values must be unique; repeated: a"),
     (PROBLEM | {"parameters": [{"name": "opt", "low": 0, "high": 1, "values": ["a", "b"]}]},
-     ["body", "problem", "parameters", 0], "values are for value_type 'choice'"),
+     ["body", "problem", "parameters", 0], "values and is_ordered are for value_type 'choice'"),
+    (PROBLEM | {"parameters": [{"name": "lr", "low": 0, "high": 1, "is_ordered": True}]},
+     ["body", "problem", "parameters", 0], "values and is_ordered are for value_type 'choice'"),
     (PROBLEM | {"parameters": [{"name": "temp", "high": 1}]},
      ["body", "problem", "parameters", 0], "'temp': a float parameter needs low and high"),
 ])

@@ -28,7 +28,8 @@ def parameters(draw: Any) -> tuple[Parameter, ...]:
     out = []
     for i in range(draw(st.integers(1, 4))):
         if draw(st.integers(0, 3)) == 0:
-            out.append(Parameter.choice(f"p{i}", [f"v{k}" for k in range(draw(st.integers(2, 5)))]))
+            out.append(Parameter.choice(f"p{i}", [f"v{k}" for k in range(draw(st.integers(2, 5)))],
+                                        ordered=draw(st.booleans())))
             continue
         integer, log_scale = draw(st.booleans()), draw(st.booleans())
         low = draw(st.integers(1, 50) if log_scale else st.integers(-50, 50))
@@ -115,21 +116,39 @@ def test_a_choice_is_one_hot_in_the_model_and_one_coordinate_in_a_design() -> No
     assert optimiser.number("adamw") == 2.0
 
 
+def test_an_ordered_choice_is_searched_by_its_index_as_an_integer() -> None:
+    """As Ax's ordered choice parameters: one coordinate, the index relaxed to
+    ``[-1/2, k - 1/2]`` and rounded, so 64 lies between 32 and 128 for the model."""
+    batch = Parameter.choice("batch", [16, 32, 64, 128], ordered=True)
+    params = (Parameter("lr", 1e-4, 1e-1, log_scale=True), batch)
+    assert not batch.categorical and Parameter.choice("b", [1, 2]).categorical
+    np.testing.assert_array_equal(space.bounds(params)[:, 1], [-0.5, 3.5])
+    np.testing.assert_array_equal(space.encode(params, [[1e-3, 2]])[0, 1], 2.0)
+    np.testing.assert_array_equal(
+        space.decode(params, [[np.log(1e-3), z] for z in (-0.5, 0.49, 1.5, 2.51, 3.5)])[:, 1],
+        [0, 0, 2, 3, 3])
+    x = sobol.points((batch,), seed=2, start=0, n=1024)
+    assert np.unique(x[:, 0], return_counts=True)[1].tolist() == [256] * 4
+    assert space.centre((batch,))[0, 0] == 2  # half up from the middle, 1.5
+    assert [batch.cast(i) for i in (0, 3)] == [16, 128] and batch.number(64) == 2.0
+
+
 EXTERNAL = ProblemInfo(
     kind="external", id="external",
     objectives=(Objective("accuracy"), Objective("latency", "minimize")),
     parameters=(Parameter("lr", 1e-5, 1e-1, log_scale=True),
                 Parameter("layers", 1.0, 6.0, integer=True),
-                Parameter.choice("optimizer", ["sgd", "adam", "adamw"])),
+                Parameter.choice("optimizer", ["sgd", "adam", "adamw"]),
+                Parameter.choice("batch", [32, 64, 128, 256], ordered=True)),
 )
 
 
 def _training_run(x: np.ndarray) -> np.ndarray:
     """Accuracy peaks at lr = 1e-3, grows with depth and is best with adamw (index 2);
-    latency grows with depth."""
-    log_lr, layers, optimiser = np.log10(x[:, 0]), x[:, 1], x[:, 2]
+    latency grows with depth and falls with the batch size (by its index)."""
+    log_lr, layers, optimiser, batch = np.log10(x[:, 0]), x[:, 1], x[:, 2], x[:, 3]
     accuracy = 1 - 0.1 * (log_lr + 3) ** 2 + 0.05 * layers + 0.1 * (optimiser == 2)
-    return np.stack([accuracy, 2.0 * layers + 1], axis=1)
+    return np.stack([accuracy, 2.0 * layers + 1 - 0.2 * batch], axis=1)
 
 
 @pytest.mark.parametrize("suggest", [bo.suggest_qlognehvi, bo.suggest_qnparego])
@@ -137,11 +156,11 @@ def test_model_suggestions_are_valid_values(suggest: Any) -> None:
     x = sobol.points(EXTERNAL.parameters, 7, 0, 8)
     observations = Observations(x=x, objectives=_training_run(x), n_suggested=8)
     suggested = suggest(EXTERNAL, TINY, 7, observations, 2, "cpu")
-    assert suggested.shape == (2, 3)
-    lr, layers, optimiser = suggested.T
+    assert suggested.shape == (2, 4)
+    lr, layers, optimiser, batch = suggested.T
     assert ((lr >= 1e-5) & (lr <= 1e-1)).all()
     assert ((layers >= 1) & (layers <= 6)).all() and (layers == np.round(layers)).all()
-    assert set(optimiser) <= {0.0, 1.0, 2.0}
+    assert set(optimiser) <= {0.0, 1.0, 2.0} and set(batch) <= {0.0, 1.0, 2.0, 3.0}
     again = suggest(EXTERNAL, TINY, 7, observations, 2, "cpu")
     np.testing.assert_array_equal(suggested, again)
 

@@ -144,7 +144,7 @@ function onProblemChange() {
     const input = el("textarea", { rows: "9", spellcheck: "false" }, JSON.stringify(EXTERNAL_EXAMPLE, null, 2));
     const made = field({
       loc: "problem.definition", label: "Problem definition (JSON)", input,
-      help: "parameters (name, low, high; optional value_type \"int\", log_scale true, or value_type \"choice\" with values), " +
+      help: "parameters (name, low, high; optional value_type \"int\", log_scale true, or value_type \"choice\" with values and optional is_ordered), " +
         "objectives (name, sense), optional constraints (\"memory <= 16\") and parameter_constraints (\"x1 + 2*x2 <= 10\"); you evaluate through ask/tell",
       read: () => input.value,
     });
