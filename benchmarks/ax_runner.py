@@ -26,6 +26,12 @@ with ``--no-sem`` with ``y_j`` alone, so that Ax infers the noise.
 ``--parameter-constraint 'x1 + x2 <= 2'`` (repeated for more; ``bench_parameter_constraints.py``)
 gives Ax linear constraints on the inputs (``configure_experiment(parameter_constraints=...)``).
 
+``--problem batch-sweep`` is ``bench_choices.py``'s problem (``batch_sweep.py``, beside
+this script): a log-scale learning rate, the batch size an ``int``
+``ChoiceParameterConfig`` (which Ax orders by default) and a dropout; ``accuracy``
+maximised and ``time`` minimised, with the reference point as thresholds
+(``accuracy >= 0.8``, ``time <= 3.0``).
+
 A constrained problem (``c2dtlz2``; ``bench_outcome_constraints.py``) reports its
 constraint as the metric ``violation``, BoTorch's slack negated, completed with each
 trial beside the objectives, and gives Ax the outcome constraint ``violation <= 0.0``
@@ -49,15 +55,18 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import batch_sweep  # beside this script: pure numpy
 import numpy as np
 import torch
 from ax.api.client import Client
-from ax.api.configs import RangeParameterConfig
+from ax.api.configs import ChoiceParameterConfig, RangeParameterConfig
 from botorch.test_functions import multi_objective
 
 INITIAL_NODES = ("CenterOfSearchSpace", "Sobol")  # Ax's nodes that fit no model
@@ -68,13 +77,56 @@ PROBLEMS: dict[str, tuple[str, dict[str, int], list[str]]] = {
     "dtlz2": ("DTLZ2", {"dim": 6, "num_objectives": 2}, ["f1", "f2"]),
     "c2dtlz2": ("C2DTLZ2", {"dim": 4, "num_objectives": 2}, ["f1", "f2"]),
 }
+BATCH_SWEEP = "batch-sweep"  # bench_choices.py's problem (batch_sweep.py), not BoTorch's
 CONSTRAINT_METRIC = "violation"  # a constrained problem's: BoTorch's slack, negated
 
 
-def make_problem(problem_id: str) -> tuple[Any, list[str]]:
+@dataclass
+class Problem:
+    """A problem as a campaign sees it: Ax's parameter configs, the objectives with their
+    senses and reference point, and ``evaluate`` (points, one list of values per
+    parameter, to their objectives and, for a constrained problem, its violation)."""
+
+    parameters: list[Any]
+    objectives: list[str]
+    senses: list[str]
+    reference_point: list[float]
+    evaluate: Callable[[list[list[Any]]], tuple[list[list[float]], list[float | None]]]
+    constrained: bool = False
+
+
+def make_problem(problem_id: str) -> Problem:
+    if problem_id == BATCH_SWEEP:
+        return Problem(
+            parameters=[
+                RangeParameterConfig(name="lr", parameter_type="float", bounds=batch_sweep.LR,
+                                     scaling="log"),
+                ChoiceParameterConfig(name="batch", parameter_type="int",
+                                      values=batch_sweep.BATCHES),  # Ax's default: ordered
+                RangeParameterConfig(name="dropout", parameter_type="float",
+                                     bounds=batch_sweep.DROPOUT)],
+            objectives=list(batch_sweep.OBJECTIVES), senses=list(batch_sweep.OBJECTIVES.values()),
+            reference_point=list(batch_sweep.REFERENCE_POINT),
+            evaluate=lambda points: ([list(batch_sweep.evaluate(*p)) for p in points],
+                                     [None] * len(points)))
     class_name, arguments, names = PROBLEMS[problem_id]
-    function = getattr(multi_objective, class_name)(negate=False, **arguments)
-    return function.to(torch.float64), names
+    function = getattr(multi_objective, class_name)(negate=False, **arguments).to(torch.float64)
+    constrained = getattr(function, "num_constraints", 0) > 0
+
+    def evaluate(points: list[list[Any]]) -> tuple[list[list[float]], list[float | None]]:
+        x = torch.tensor(points, dtype=torch.float64)
+        with torch.no_grad():
+            violations = ((-function.evaluate_slack_true(x)[:, 0]).tolist() if constrained
+                          else [None] * len(points))
+            return function(x).tolist(), violations
+
+    bounds = function.bounds.tolist()  # 2 x d
+    return Problem(
+        parameters=[RangeParameterConfig(name=f"x{i}", parameter_type="float", bounds=(low, high))
+                    for i, (low, high) in enumerate(zip(bounds[0], bounds[1], strict=True))],
+        objectives=names, senses=["minimize"] * len(names),  # as published, negate=False
+        reference_point=[float(v) for v in function.ref_point.tolist()],
+        evaluate=evaluate, constrained=constrained)
 
 
 def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
@@ -84,31 +136,29 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
     "sem": bool}`` for the relative noise of the module docstring.
     ``parameter_constraints``: Ax's linear constraints on the inputs, as strings."""
     torch.set_num_threads(1)
-    function, names = make_problem(problem_id)
-    bounds = function.bounds.tolist()  # 2 x d
+    problem = make_problem(problem_id)
+    names, reference_point = problem.objectives, problem.reference_point
     z = None
     if noise is not None:
         z = np.random.default_rng(noise["seed"]).standard_normal((budget, len(names)))
-    parameters = [f"x{i}" for i in range(function.dim)]
-    reference_point = [float(v) for v in function.ref_point.tolist()]  # negate=False: raw
-    constrained = getattr(function, "num_constraints", 0) > 0
-    if constrained and noise is not None:
+    parameters = [p.name for p in problem.parameters]
+    if problem.constrained and noise is not None:
         raise ValueError("a constrained problem is run without noise")
 
     client = Client(random_seed=seed)
     client.configure_experiment(
         name=f"{problem_id}-{seed}",
-        parameters=[
-            RangeParameterConfig(name=name, parameter_type="float", bounds=(low, high))
-            for name, low, high in zip(parameters, bounds[0], bounds[1], strict=True)
-        ],
+        parameters=problem.parameters,
         parameter_constraints=parameter_constraints or None,
     )
+    least = {"minimize": "<=", "maximize": ">="}  # the reference point as thresholds
     client.configure_optimization(
-        objective=", ".join(f"-{name}" for name in names),
+        objective=", ".join(name if sense == "maximize" else f"-{name}"
+                            for name, sense in zip(names, problem.senses, strict=True)),
         outcome_constraints=[
-            f"{name} <= {value!r}" for name, value in zip(names, reference_point, strict=True)
-        ] + ([f"{CONSTRAINT_METRIC} <= 0.0"] if constrained else []),
+            f"{name} {least[sense]} {value!r}"
+            for name, sense, value in zip(names, problem.senses, reference_point, strict=True)
+        ] + ([f"{CONSTRAINT_METRIC} <= 0.0"] if problem.constrained else []),
     )
 
     if not centre:  # a diagnostic only: Ax's default strategy, less its centre-point trial
@@ -121,14 +171,8 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         asked = client.get_next_trials(max_trials=min(q, budget - len(trials)))
         generated = time.perf_counter()
         indices = sorted(asked)
-        x = torch.tensor(
-            [[asked[index][name] for name in parameters] for index in indices],
-            dtype=torch.float64,
-        )
-        with torch.no_grad():
-            objectives = function(x).tolist()  # n x m, minimised
-            violations = ((-function.evaluate_slack_true(x)[:, 0]).tolist() if constrained
-                          else [None] * len(indices))
+        x = [[asked[index][name] for name in parameters] for index in indices]
+        objectives, violations = problem.evaluate(x)  # n x m, in the problem's senses
         noisy: list[dict[str, Any]] = [{} for _ in indices]  # stays empty without noise
         if z is not None:
             assert noise is not None
@@ -156,7 +200,7 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         model = (_model_of(client) if z is not None  # completing trials refits nothing
                  and any(node not in INITIAL_NODES for node in nodes) else None)
         for index, point, values, node, told, violation in zip(
-                indices, x.tolist(), objectives, nodes, noisy, violations, strict=True):
+                indices, x, objectives, nodes, noisy, violations, strict=True):
             trial = {"index": index, "x": point, "objectives": values, "node": node}
             if violation is not None:
                 trial[CONSTRAINT_METRIC] = violation
@@ -232,7 +276,7 @@ def _model_of(client: Client) -> dict[str, Any] | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--problem", required=True, choices=sorted(PROBLEMS))
+    parser.add_argument("--problem", required=True, choices=sorted([*PROBLEMS, BATCH_SWEEP]))
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--q", type=int, default=4)
