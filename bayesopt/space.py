@@ -19,13 +19,12 @@ the box back (rounding integers, clipping to the bounds) and :func:`from_unit` m
 the unit cube, one coordinate per parameter, onto the problem's values: the Sobol
 designs are drawn in the unit cube.
 
-Integers are handled by rounding after a continuous search, the simplest of BoTorch's
-options: the GP sees whole-number inputs, the acquisition is optimised over the
-continuous relaxation, and each candidate is rounded afterwards (choices likewise,
-by their largest coordinate). A rounded candidate can therefore land on a point
-already observed or pending, most often when an integer or a choice has few values;
-it is suggested anyway (the user sees a repeated point, never a point outside the
-declared set).
+The GP sees whole-number inputs. The BO methods step each integer through its own
+values (:func:`discrete_values`; ``bayesopt.bo``) and optimise the rest between the
+steps; an unordered choice is optimised over its one-hot relaxation and takes its
+largest coordinate. A candidate can therefore still land on a point already observed
+or pending, most often when a choice has few values; it is suggested anyway (the user
+sees a repeated point, never a point outside the declared set).
 
 For a problem whose parameters are all plain, :func:`encode` is the identity,
 :func:`bounds` is ``[low, high]`` and :func:`decode` only clips, so built-in test
@@ -100,6 +99,23 @@ def centre(parameters: Sequence[Parameter]) -> np.ndarray:
     bounds on a log scale, rounded for an integer, the middle value of a choice)."""
     return np.array([[from_unit([p], np.array([[0.5]]))[0, 0] if p.categorical
                       else decode([p], _bounds(p).mean(axis=0))[0, 0] for p in parameters]])
+
+
+def discrete_values(parameters: Sequence[Parameter]) -> dict[int, list[float]]:
+    """The search columns of the integers (ordered choices included), each with the
+    values it may take there (logs on a log scale), for an optimiser that searches them
+    value by value rather than relaxed."""
+    values: dict[int, list[float]] = {}
+    at = 0
+    for parameter in parameters:
+        if parameter.categorical:
+            at += len(parameter.choices)
+            continue
+        if parameter.integer:
+            whole = np.arange(parameter.low, parameter.high + 1)
+            values[at] = (np.log(whole) if parameter.log_scale else whole).tolist()
+        at += 1
+    return values
 
 
 def _bounds(parameter: Parameter) -> np.ndarray:

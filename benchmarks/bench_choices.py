@@ -204,7 +204,9 @@ def markdown(report: dict[str, Any]) -> str:
          f"Optuna {packages.get('optuna', '–')}. The batch-size sweep (lr, batch in "
          f"{{8, ..., 1024}}, dropout); {config['trials']} evaluations, one at a time, seeds "
          f"{_seeds_text(config['seeds'])}; HV of the evaluations as a share of the maximum "
-         f"{report['max_hypervolume']:.4f} under the reference point (accuracy 0.8, time 3)."),
+         f"{report['max_hypervolume']:.4f} under the reference point (accuracy 0.8, time 3)."
+         + "".join(f" Then {', '.join(a['arms'])} run again at code `{a['code']['commit']}` "
+                   f"({a['date']})." for a in facts.get("added", []))),
         "",
         (f"| arm | batch size searched as | seeds | HV / max after {HALFWAY} | HV / max at the "
          "end (mean ± sd) | most accurate batch found (mode) | s per suggestion after the "
@@ -267,10 +269,13 @@ def main(argv: list[str] | None = None) -> None:
     machine = machine_facts()
     runs: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
+    replaced: list[dict[str, Any]] = []  # --add --replace: what the runs done again measured
     new_arms = arms
     if args.add:
-        previous, arms = earlier_report(parser, args.out, args.trials, arms, seeds)
+        previous, arms = earlier_report(parser, args.out, args.trials, arms, seeds,
+                                        replace=args.replace)
         runs, failed = previous["runs"], previous.get("failed", [])
+        replaced = previous.get("replaced", [])
     tasks = sorted(((arm, seed) for seed in seeds for arm in new_arms),
                    key=lambda task: (-EXPECTED_MINUTES[task[0]], task[1]))
     done, failed_now = run_each(tasks, one_run, args.trials, args.jobs, lambda run: (
@@ -282,6 +287,12 @@ def main(argv: list[str] | None = None) -> None:
         machine["packages"]["ax-platform"] = ax_runs[-1]["ax"]["versions"]["ax-platform"]
     runs.sort(key=lambda r: (arms.index(r["arm"]), r["seed"]))
     report = report_for(runs, arms, args.trials, machine, failed)
+    if replaced:
+        report["replaced"] = replaced
+        again = {(r["arm"], r["seed"]): r["hv_share"] for r in runs}
+        for old in replaced:
+            print(f"{old['arm']} seed {old['seed']} again: HV/max {old['hv_share']:.3f} -> "
+                  f"{again.get((old['arm'], old['seed']), float('nan')):.3f}")
     write_report(report, markdown(report), args.out, None if args.quick else README,
                  (TABLE_BEGIN, TABLE_END))
 

@@ -133,6 +133,24 @@ def test_an_ordered_choice_is_searched_by_its_index_as_an_integer() -> None:
     assert [batch.cast(i) for i in (0, 3)] == [16, 128] and batch.number(64) == 2.0
 
 
+def test_the_optimiser_steps_integers_through_their_own_values() -> None:
+    """Each integer's search column (ordered choices too; a category's one-hot columns
+    are skipped) with the values it takes there, logs on a log scale."""
+    params = (Parameter.choice("optimizer", ["sgd", "adam", "adamw"]),
+              Parameter("layers", 1.0, 4.0, integer=True),
+              Parameter("lr", 1e-4, 1e-1, log_scale=True),
+              Parameter("width", 8.0, 10.0, integer=True, log_scale=True),
+              Parameter.choice("batch", [16, 32, 64], ordered=True))
+    values = space.discrete_values(params)
+    assert sorted(values) == [3, 5, 6]
+    assert values[3] == [1.0, 2.0, 3.0, 4.0] and values[6] == [0.0, 1.0, 2.0]
+    np.testing.assert_allclose(values[5], np.log([8, 9, 10]))
+    # every value decodes to itself
+    z = np.zeros((1, space.bounds(params).shape[1]))
+    z[0, 5] = values[5][1]
+    assert space.decode(params, z)[0, 3] == 9.0
+
+
 EXTERNAL = ProblemInfo(
     kind="external", id="external",
     objectives=(Objective("accuracy"), Objective("latency", "minimize")),
