@@ -11,8 +11,9 @@ The spec declares the box and the objectives, e.g.
 ``{"name": "optimizer", "value_type": "choice", "values": ["sgd", "adam", "adamw"]}``.
 A choice is ordered (searched by its index, as an integer) or a category (searched
 one-hot) as ``"is_ordered"`` says; unset, it is ordered unless its values are more
-than two strings, Ax's default, and ordered numbers are sorted. ``"parameter_constraints"`` are linear constraints on float and int
-parameters written as Ax writes them, ``["x1 + x2 <= 1", "warmup <= steps"]``
+than two strings, Ax's default, and ordered numbers are sorted.
+``"parameter_constraints"`` are linear constraints on float and int parameters
+written as Ax writes them, ``["x1 + x2 <= 1", "warmup <= steps"]``
 (:mod:`bayesopt.parameter_constraints`); every suggestion satisfies them and a told
 point must too. ``"constraints"`` are outcome constraints, values measured beside the
 objectives with a bound each, as Ax writes them: ``["memory <= 16", "accuracy >=
@@ -151,7 +152,7 @@ def _outcome_constraint(text: str) -> dict[str, Any]:
     if match["op"] not in {"<=", ">="}:
         raise ValueError(f"{text!r}: {match['op']!r} is not a bound; use <= or >= (an equality "
                          "is met by almost no measurement)")
-    if _is_number(match["name"]) and match["op"] in {"<=", ">="}:
+    if _is_number(match["name"]):
         flipped = "<=" if match["op"] == ">=" else ">="
         raise ValueError(f"{text!r}: put the outcome first: "
                          f"'{match['bound']} {flipped} {match['name']}'")

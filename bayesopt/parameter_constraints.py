@@ -296,7 +296,7 @@ def _nearest(parameters: Sequence[Parameter], points: np.ndarray, target: np.nda
 
 
 def _distance(parameters: Sequence[Parameter], a: np.ndarray, b: np.ndarray) -> float:
-    """Squared distance with each parameter scaled by its range (a choice: 0 or 1)."""
+    """Squared distance with each parameter scaled by its range (a category: 0 or 1)."""
     total = 0.0
     for j, parameter in enumerate(parameters):
         if parameter.categorical:

@@ -77,12 +77,12 @@ _ask_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
 class Result(BaseModel):
     """One evaluated point: for a suggestion (``suggestion_id``) or for any point the
-    user chose (``params``). Objectives (and the outcome constraints' values as measured,
-    if the problem declares constraints; stored as slacks) as a list in the campaign's order, or as a mapping by name. ``sem``:
-    the objectives' standard errors where the measurement is noisy and its noise is
-    known (Ax's ``(mean, sem)``), as a list (null where unknown; the constraints'
-    after the objectives', if any is known) or a mapping by name (only those known,
-    objectives and constraints)."""
+    user chose (``params``). Objectives (and the outcome constraints' values as
+    measured, if the problem declares constraints; stored as slacks) as a list in the
+    campaign's order, or as a mapping by name. ``sem``: the objectives' standard errors
+    where the measurement is noisy and its noise is known (Ax's ``(mean, sem)``), as a
+    list (null where unknown; the constraints' after the objectives', if any is known)
+    or a mapping by name (only those known, objectives and constraints)."""
 
     model_config = ConfigDict(extra="forbid")
 
