@@ -276,6 +276,9 @@ def main(argv: list[str] | None = None) -> None:
                                         replace=args.replace)
         runs, failed = previous["runs"], previous.get("failed", [])
         replaced = previous.get("replaced", [])
+        added = {"arms": new_arms, "seeds": list(seeds), "code": machine["code"],
+                 "date": machine["date"]}  # the first run's facts stay the report's
+        machine = previous["machine"] | {"added": [*previous["machine"].get("added", []), added]}
     tasks = sorted(((arm, seed) for seed in seeds for arm in new_arms),
                    key=lambda task: (-EXPECTED_MINUTES[task[0]], task[1]))
     done, failed_now = run_each(tasks, one_run, args.trials, args.jobs, lambda run: (
