@@ -50,7 +50,7 @@ from bench_bo import AX_VENV, ax_campaign, ensure_ax_venv
 from bench_failures import _seed_ranges, _seeds_text
 from bench_mixed import machine_facts
 from bench_parameter_constraints import compare
-from report_io import ArmsBenchmark, p_value, reruns, run_line
+from report_io import ArmsBenchmark, paired_table, reruns, run_line
 
 from jobs import registry
 from jobs.protocol import Observations, ProblemInfo
@@ -209,13 +209,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"{row['hv_share_halfway']:.3f} | {row['hv_share']:.3f} ± {row['hv_share_sd']:.3f} | "
             f"{row['most_accurate_batch']} | "
             f"{'–' if seconds is None or row['arm'] == 'sobol' else f'{seconds:.2f}'} |")
-    if report["comparisons"]:
-        lines += ["", ("| paired by seed | seeds | HV / max at the end: difference (sd; a better "
-                  "in; paired t p) |"), "|---|---:|---:|"]
-        for pair in report["comparisons"]:
-            lines.append(f"| {pair['a']} − {pair['b']} | {len(pair['seeds'])} | "
-                         f"{pair['mean_difference']:+.3f} ({pair['sd_difference']:.3f}; "
-                         f"{pair['a_better']} of {len(pair['seeds'])}; {p_value(pair['p'])}) |")
+    lines += paired_table(report["comparisons"], "HV / max at the end")
     return "\n".join(lines) + "\n"
 
 

@@ -54,7 +54,7 @@ from bench_bo import AX_VENV, ax_campaign, ensure_ax_venv
 from bench_failures import _seed_ranges, _seeds_text
 from bench_mixed import machine_facts
 from bench_parameter_constraints import compare
-from report_io import ArmsBenchmark, p_value, reruns, run_line
+from report_io import ArmsBenchmark, paired_table, reruns, run_line
 
 from jobs import registry
 from jobs.protocol import Observations, ProblemInfo
@@ -208,13 +208,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {row['arm']} | {row['seeds']} | {row['hv_share']:.3f} ± {row['hv_share_sd']:.3f} "
             f"| {row['feasible']:.1f} | {row['feasible_share_after_design']:.0%} | "
             f"{'–' if seconds is None or row['arm'] == 'sobol' else f'{seconds:.1f}'} |")
-    if report["comparisons"]:
-        lines += ["", "| paired by seed | seeds | HV / max: difference (sd; a better in; paired t p) |",
-                  "|---|---:|---:|"]
-        for pair in report["comparisons"]:
-            lines.append(f"| {pair['a']} − {pair['b']} | {len(pair['seeds'])} | "
-                         f"{pair['mean_difference']:+.3f} ({pair['sd_difference']:.3f}; "
-                         f"{pair['a_better']} of {len(pair['seeds'])}; {p_value(pair['p'])}) |")
+    lines += paired_table(report["comparisons"])
     return "\n".join(lines) + "\n"
 
 

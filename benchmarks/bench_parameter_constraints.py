@@ -58,7 +58,7 @@ import numpy as np
 from bench_bo import AX_VENV, ax_campaign, ensure_ax_venv
 from bench_failures import _seed_ranges, _seeds_text
 from bench_mixed import machine_facts
-from report_io import ArmsBenchmark, p_value, reruns, run_line
+from report_io import ArmsBenchmark, paired_table, reruns, run_line
 
 from jobs import registry
 from jobs.protocol import Observations, ProblemInfo
@@ -257,13 +257,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"{row['outside_after_initial_design']:.1f} | "
             f"{'–' if edge is None or row['arm'] == 'sobol' else f'{edge:.0%}'} | "
             f"{'–' if seconds is None or row['arm'] == 'sobol' else f'{seconds:.1f}'} |")
-    if report["comparisons"]:
-        lines += ["", "| paired by seed | seeds | HV / max: difference (sd; a better in; paired t p) |",
-                  "|---|---:|---:|"]
-        for pair in report["comparisons"]:
-            lines.append(f"| {pair['a']} − {pair['b']} | {len(pair['seeds'])} | "
-                         f"{pair['mean_difference']:+.3f} ({pair['sd_difference']:.3f}; "
-                         f"{pair['a_better']} of {len(pair['seeds'])}; {p_value(pair['p'])}) |")
+    lines += paired_table(report["comparisons"])
     return "\n".join(lines) + "\n"
 
 

@@ -131,6 +131,19 @@ def write_report(report: dict[str, Any], table: str, out: Path, readme: Path | N
         sys.exit(f"{len(report['failed'])} runs failed; see 'failed' in {out}")
 
 
+def paired_table(comparisons: list[dict[str, Any]], measure: str = "HV / max") -> list[str]:
+    """The paired comparisons (``compare``'s) as a markdown table's lines, or none."""
+    if not comparisons:
+        return []
+    lines = ["", (f"| paired by seed | seeds | {measure}: difference (sd; a better in; paired "
+                 "t p) |"), "|---|---:|---:|"]
+    for pair in comparisons:
+        lines.append(f"| {pair['a']} − {pair['b']} | {len(pair['seeds'])} | "
+                     f"{pair['mean_difference']:+.3f} ({pair['sd_difference']:.3f}; "
+                     f"{pair['a_better']} of {len(pair['seeds'])}; {p_value(pair['p'])}) |")
+    return lines
+
+
 def run_line(facts: dict[str, Any], runs: list[dict[str, Any]]) -> str:
     """A report's first sentence: when, at which code, on what, with Ax's and Optuna's
     versions where an arm ran them."""
