@@ -113,9 +113,6 @@ class OutcomeBound:
     def is_slack(self) -> bool:
         return self.op == ">=" and self.bound == 0.0
 
-    def text(self, name: str) -> str:
-        return f"{name} {self.op} {self.bound:g}"
-
 
 @dataclass(frozen=True)
 class ProblemInfo:
