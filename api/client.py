@@ -130,7 +130,8 @@ class Client:
     def optimize(
         self,
         fn: Callable[..., Any],
-        parameters: dict[str, tuple[float, float] | dict[str, Any]] | Sequence[dict[str, Any]],
+        parameters: dict[str, tuple[float, float] | list[Any] | dict[str, Any]]
+        | Sequence[dict[str, Any]],
         objectives: dict[str, str] | Sequence[dict[str, Any]],
         budget: int,
         *,
@@ -154,9 +155,11 @@ class Client:
                             objectives={"yield": "maximize", "cost": "minimize"},
                             budget=30)
 
-        A parameter is ``(low, high)``, or a mapping with the external problem's other
-        fields: ``{"lr": {"low": 1e-5, "high": 0.1, "log_scale": True}, "layers": {"low":
-        1, "high": 8, "value_type": "int"}}``. ``parameter_constraints`` are linear
+        A parameter is ``(low, high)``, a list of the values to choose from (``"batch":
+        [16, 32, 64]``, ordered as Ax orders a choice: numbers and two values are, more
+        than two strings are not), or a mapping with the external problem's other fields:
+        ``{"lr": {"low": 1e-5, "high": 0.1, "log_scale": True}, "layers": {"low": 1,
+        "high": 8, "value_type": "int"}}``. ``parameter_constraints`` are linear
         constraints on them, as Ax writes them: ``["temp + 10*time <= 120"]``.
         ``constraints`` are outcome constraints, as Ax writes them: ``fn`` returns each
         one's value beside the objectives (by name in a mapping, after them in a
@@ -165,7 +168,7 @@ class Client:
         "memory": gigabytes}``. A bare name is a slack, feasible where ``>= 0``.
         """
         if isinstance(parameters, dict):
-            parameters = [_parameter(name, bounds) for name, bounds in parameters.items()]
+            parameters = [_parameter(name, form) for name, form in parameters.items()]
         if isinstance(objectives, dict):
             objectives = [{"name": k, "sense": sense} for k, sense in objectives.items()]
         spec: dict[str, Any] = {
@@ -646,11 +649,18 @@ class _ProgressBar:
         self._progress.stop()
 
 
-def _parameter(name: str, bounds: tuple[float, float] | dict[str, Any]) -> dict[str, Any]:
-    """One external-problem parameter from ``optimize``'s short form."""
-    if isinstance(bounds, dict):
-        return {"name": name, **bounds}
-    low, high = bounds
+def _parameter(name: str, form: tuple[float, float] | list[Any] | dict[str, Any]
+               ) -> dict[str, Any]:
+    """One external-problem parameter from ``optimize``'s short form: a mapping of its
+    fields, a list of choices, or a ``(low, high)`` tuple."""
+    if isinstance(form, dict):
+        return {"name": name, **form}
+    if isinstance(form, list):
+        return {"name": name, "value_type": "choice", "values": form}
+    if not isinstance(form, tuple) or len(form) != 2:
+        raise ValueError(f"parameters[{name!r}]: expected (low, high), a list of choices or "
+                         f"a mapping of the parameter's fields, got {form!r}")
+    low, high = form
     return {"name": name, "low": low, "high": high}
 
 

@@ -195,18 +195,34 @@ def test_client_optimize_takes_int_and_log_parameters_through_the_model(sqlite_d
             training_run,
             parameters={"lr": {"low": 1e-5, "high": 0.1, "log_scale": True},
                         "layers": {"low": 1, "high": 6, "value_type": "int"},
-                        "optimizer": {"value_type": "choice", "values": ["sgd", "adam"]},
-                        "batch": {"value_type": "choice", "values": [32, 64, 128]}},
+                        "optimizer": ["sgd", "adam", "adamw"],  # a list: the choices
+                        "batch": [128, 32, 64]},
             objectives={"accuracy": "maximize", "latency": "minimize"},
             budget=13, algorithm="qlognehvi", batch_size=3,
             params={"num_restarts": 2, "raw_samples": 32, "mc_samples": 16})
         evaluations = campaign.evaluations()
     assert campaign.status == "succeeded" and len(evaluations) == 13
+    declared = {p["name"]: p for p in campaign.data["problem"]["parameters"]}
+    assert (declared["optimizer"]["values"], declared["optimizer"]["is_ordered"]) == (
+        ["sgd", "adam", "adamw"], False)
+    assert (declared["batch"]["values"], declared["batch"]["is_ordered"]) == ([32, 64, 128], True)
     layers, lrs = evaluations["param.layers"], evaluations["param.lr"]
     assert (layers == layers.round()).all() and layers.between(1, 6).all()
     assert lrs.between(1e-5, 0.1).all()  # 2 (d + 1) = 10 design points, then 3 from the GP
-    assert set(evaluations["param.optimizer"]) <= {"sgd", "adam"}
+    assert set(evaluations["param.optimizer"]) <= {"sgd", "adam", "adamw"}
     assert set(evaluations["param.batch"]) <= {32, 64, 128}
+
+
+def test_client_optimize_refuses_a_parameter_it_cannot_read_and_submits_nothing(
+        sqlite_database, make_server):
+    server = make_server(sqlite_database).start()
+    with Client(server.url) as client:
+        for form in [(1, 2, 3), 0.5, "sgd"]:
+            with pytest.raises(ValueError, match=r"parameters\['lr'\]: expected \(low, high\), "
+                                                 "a list of choices or a mapping"):
+                client.optimize(lab, parameters={"temp": (20, 90), "lr": form},
+                                objectives={"yield": "maximize", "cost": "minimize"}, budget=4)
+        assert client.campaigns() == []
 
 
 def test_suggestions_expire_and_late_results_are_still_stored(http):
