@@ -281,7 +281,8 @@ class Campaign:
         and, for a constrained problem, ``constraint.<name>`` per outcome constraint: the
         value told (a built-in problem's, or a bare name's, is its slack ``c0``…,
         feasible when >= 0); where results were told with standard errors,
-        ``sem.<name>`` per objective and constraint (None where not told)."""
+        ``sem.<name>`` per objective and constraint (None where not told); on a test
+        function with ``noise_std``, ``true.<name>`` per objective, its noise-free value."""
         items: list[dict[str, Any]] = []
         while True:
             page = self._client.request(
@@ -299,6 +300,8 @@ class Campaign:
             frame[column] = [item[column] for item in items]
         _add_sem_columns(frame, [(item.get("meta") or {}).get("sem") for item in items],
                          self.objective_names)
+        _add_sem_columns(frame, [(item.get("meta") or {}).get("true_objectives")
+                                 for item in items], self.objective_names, prefix="true")
         n_constraints = max(len(item["constraints"] or []) for item in items)
         names = self.constraint_names
         if len(names) != n_constraints:
@@ -541,13 +544,14 @@ def _points_frame(points: list[dict[str, Any]], names: list[str], id_column: str
 
 
 def _add_sem_columns(frame: pd.DataFrame, sems: list[list[float | None] | None],
-                     names: list[str]) -> None:
-    """``sem.<name>`` columns, one per objective in ``names``, where any row has standard
-    errors (``sems``: one list per row, in ``names``' order, or None)."""
+                     names: list[str], prefix: str = "sem") -> None:
+    """``<prefix>.<name>`` columns, one per objective in ``names``, where any row has
+    standard errors (or other values per objective: ``sems``, one list per row, in
+    ``names``' order, or None)."""
     if not any(sems):
         return
     for j, name in enumerate(names):
-        frame[f"sem.{name}"] = [sem[j] if sem else None for sem in sems]
+        frame[f"{prefix}.{name}"] = [sem[j] if sem else None for sem in sems]
 
 
 def _constraint_value(item: dict[str, Any], index: int) -> float | None:

@@ -64,7 +64,10 @@ fitted with that noise (:mod:`bayesopt.models`), and so is a constraint's slack
 inferred from the posterior means at the observed points instead of the observations
 themselves, which under known noise are known to be noisy: one lucky measurement then
 does not set it (Ax infers its objective thresholds from model predictions too). Without
-standard errors the observations are used as they are, as before.
+standard errors the observations are used as they are, as before. A campaign on a
+test function with ``noise_std`` (:func:`bayesopt.problems.measure`) is told that
+deviation as every observation's standard error, as BoTorch's noisy multi-objective
+tutorial fits its GPs (``train_Yvar``); an objective without noise infers its own.
 
 Everything is float64 on ``device`` ("cuda" when the worker has a GPU, else "cpu").
 """
@@ -86,7 +89,7 @@ from botorch.optim.optimize_mixed import optimize_acqf_mixed_alternating
 from torch import Tensor
 from torch.quasirandom import SobolEngine
 
-from bayesopt import acquisition, parameter_constraints, sobol, space
+from bayesopt import acquisition, parameter_constraints, problems, sobol, space
 from bayesopt.config import BayesOptConfig, QLogNEHVIConfig, QNParEGOConfig
 from bayesopt.models import fit_model
 from jobs.protocol import (
@@ -543,14 +546,14 @@ def run_loop(
             x_seen, objectives_seen, slacks_seen = observed.arrays(d, m)
             proposal = propose(
                 method, config, info, x_seen, objectives_seen, slacks_seen, None, n,
-                iteration_seed(seed, iteration), device,
+                iteration_seed(seed, iteration), device, sem=_known_noise(problem, len(x_seen)),
             )  # fmt: skip
             x = proposal.candidates
             fit_seconds, acquisition_seconds = proposal.fit_seconds, proposal.acquisition_seconds
             proposal_cpu_seconds = proposal.cpu_seconds
 
         started = time.perf_counter()
-        objectives = np.asarray(problem.evaluate(x), dtype=np.float64).reshape(len(x), m)
+        objectives, measured = problems.measure(problem, x, seed, iteration)
         slacks = (
             np.asarray(problem.constraint_slacks(x), dtype=np.float64).reshape(len(x), c)
             if c > 0
@@ -564,9 +567,8 @@ def run_loop(
             proposal_cpu_seconds=proposal_cpu_seconds,
             evaluation_seconds=evaluation_seconds,
         )
-        recorder.record(
-            _evaluated(info, x, objectives, slacks, {"iteration": iteration, "stage": stage})
-        )
+        recorder.record(_evaluated(info, x, objectives, slacks,
+                                   {"iteration": iteration, "stage": stage}, measured))
         observed.x += x.tolist()
         observed.objectives += objectives.tolist()
         if observed.constraints is not None and slacks is not None:
@@ -575,12 +577,23 @@ def run_loop(
         recorder.checkpoint(observed.state())
 
 
+def _known_noise(problem: Any, n: int) -> np.ndarray | None:
+    """A noisy test function's deviations as the ``n x m`` standard errors of what was
+    observed (NaN for a noise-free objective, whose noise the GP infers), so each GP is
+    fitted with the noise known, as BoTorch's noisy multi-objective tutorial does."""
+    noise_std = getattr(problem, "noise_std", None)
+    if noise_std is None:
+        return None
+    return np.tile([v if v > 0 else np.nan for v in noise_std], (n, 1))
+
+
 def _evaluated(
     info: ProblemInfo,
     x: np.ndarray,
     objectives: np.ndarray,
     slacks: np.ndarray | None,
     meta: dict[str, Any],
+    measured: list[dict[str, Any]],
 ) -> list[Evaluated]:
     return [
         Evaluated(
@@ -588,7 +601,7 @@ def _evaluated(
             params={p.name: p.cast(v) for p, v in zip(info.parameters, x[j], strict=True)},
             kind="candidate",
             cost=1.0,
-            meta={**meta, "batch_index": j},
+            meta={**meta, "batch_index": j, **measured[j]},
             constraints=None if slacks is None else [float(v) for v in slacks[j]],
         )
         for j in range(len(x))

@@ -57,6 +57,7 @@ from pymoo.operators.mutation.pm import PM
 from pymoo.problems.static import StaticProblem
 
 from bayesopt.config import NSGA2Config
+from bayesopt.problems import measure
 from bayesopt.sobol import evaluations_in
 from jobs.protocol import Evaluated, ProblemInfo, Recorder
 from pareto import to_maximization
@@ -105,7 +106,7 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
     """
     config = NSGA2Config.model_validate(params)
     info: ProblemInfo = problem.info
-    d, m, c = len(info.parameters), info.n_objectives, info.constraints
+    d, c = len(info.parameters), info.constraints
     if d == 0:
         raise ValueError(f"nsga2 needs a problem with continuous parameters; {info.id} has none")
     total = evaluations_in(recorder.budget, "nsga2")
@@ -130,14 +131,14 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
         # pymoo's operators keep to the box; the clip only removes rounding residue.
         generation.set("X", np.clip(generation.get("X").astype(np.float64), low, high))
         x = generation.get("X")[:n]
-        objectives = np.asarray(problem.evaluate(x), dtype=np.float64).reshape(n, m)
+        n_gen = int(generation.get("n_gen")[0])
+        objectives, measured = measure(problem, x, seed, n_gen)
         slacks = (
             np.asarray(problem.constraint_slacks(x), dtype=np.float64).reshape(n, c)
             if c > 0
             else None
         )
         evaluated = time.perf_counter()
-        n_gen = int(generation.get("n_gen")[0])
 
         recorder.log(acquisition_seconds=asked - started, evaluation_seconds=evaluated - asked)
         recorder.record(
@@ -147,7 +148,7 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
                     params={name: float(v) for name, v in zip(names, x[j], strict=True)},
                     kind="candidate",
                     cost=1.0,
-                    meta={"generation": n_gen, "batch_index": j},
+                    meta={"generation": n_gen, "batch_index": j, **measured[j]},
                     constraints=None if slacks is None else [float(v) for v in slacks[j]],
                 )
                 for j in range(n)

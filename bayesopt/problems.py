@@ -41,10 +41,19 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from jobs.protocol import Objective, Parameter, ProblemInfo
 
@@ -69,6 +78,39 @@ class ProblemConfig(BaseModel):
         le=60,
         description="simulated seconds per evaluation, for demos and scheduling tests",
     )
+    noise_std: float | list[float] | None = Field(
+        default=None,
+        description="standard deviation of the Gaussian noise added to each objective, "
+        "as BoTorch's noise_std: one number for every objective or one per objective (>= 0); "
+        "the campaign sees the noisy values, and each evaluation keeps its noise-free ones "
+        "in meta.true_objectives",
+    )
+
+    # The objective count of a problem of fixed size; the others have num_objectives.
+    n_objectives: ClassVar[int | None] = None
+
+    @model_validator(mode="after")
+    def _one_noise_std_per_objective(self) -> ProblemConfig:
+        m = getattr(self, "num_objectives", None) or self.n_objectives
+        if isinstance(self.noise_std, list) and m is not None and len(self.noise_std) != m:
+            raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
+                type=PydanticCustomError(
+                    "noise_std_length",
+                    "noise_std has {given} values for {m} objectives: give one number, or {m}",
+                    {"given": len(self.noise_std), "m": m}),
+                loc=("noise_std",), input=self.noise_std)])
+        return self
+
+    @field_validator("noise_std")
+    @classmethod
+    def _noise_std_is_a_deviation(cls, value: float | list[float] | None
+                                  ) -> float | list[float] | None:
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        if not all(math.isfinite(v) and v >= 0 for v in values):
+            raise ValueError(f"noise_std must be finite and >= 0, got {value!r}")
+        if isinstance(value, list) and not value:
+            raise ValueError("noise_std: give one number, or one per objective, not []")
+        return value
 
 
 class ZDTConfig(ProblemConfig):
@@ -138,9 +180,12 @@ class BoTorchProblem:
         function: Any,
         evaluation_delay: float,
         slack_sign: float = 1.0,
+        noise_std: float | list[float] | None = None,
     ) -> None:
         self.info = info
         self.evaluation_delay = evaluation_delay
+        # One deviation per objective, or None where every objective is noise-free.
+        self.noise_std: tuple[float, ...] | None = _per_objective(noise_std, info.n_objectives)
         self._function = function  # a BoTorch MultiObjectiveTestProblem, negate=False
         self._slack_sign = slack_sign  # -1 where BoTorch's slacks are feasible iff <= 0
         self._low = np.array([p.low for p in info.parameters])
@@ -159,6 +204,13 @@ class BoTorchProblem:
         with torch.no_grad():
             values = self._function(torch.from_numpy(points))
         return values.to(torch.float64).numpy().copy()  # n x m
+
+    def observe(self, values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """What a noisy evaluation reports for the noise-free ``n x m`` ``values``:
+        each plus an independent normal draw of its objective's ``noise_std``."""
+        if self.noise_std is None:
+            return values
+        return values + rng.standard_normal(values.shape) * np.array(self.noise_std)
 
     def constraint_slacks(self, x: Any) -> np.ndarray:
         """The ``n x c`` outcome-constraint slacks at ``x``: feasible iff all ``>= 0``.
@@ -252,10 +304,37 @@ class TestFunctionDefinition:
 
         cfg = self.parse(config)
         function_class = getattr(multi_objective, self.botorch_class)
-        arguments = cfg.model_dump(exclude={"evaluation_delay"})
+        # BoTorch's own noise would come from the global torch generator: ours is seeded
+        # by the campaign (BoTorchProblem.observe), so the function is built noise-free.
+        arguments = cfg.model_dump(exclude={"evaluation_delay", "noise_std"})
         # .to(): some classes (GMM) keep float32 buffers otherwise.
         function = function_class(negate=False, **arguments).to(torch.float64)
-        return BoTorchProblem(self.info(cfg), function, cfg.evaluation_delay, self.slack_sign)
+        return BoTorchProblem(self.info(cfg), function, cfg.evaluation_delay, self.slack_sign,
+                              cfg.noise_std)
+
+
+def measure(problem: Any, x: np.ndarray, seed: int, step: int
+            ) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """``problem``'s ``n x m`` objectives at ``x`` as a campaign observes them, and each
+    point's meta. Without noise: the values, no meta. With ``noise_std``: the values
+    plus noise drawn from ``(seed, step)`` (a resumed campaign draws the same), each
+    point keeping its ``true_objectives`` and its ``sem`` (the deviation, null for a
+    noise-free objective, as a standard error told with ask/tell)."""
+    values = np.asarray(problem.evaluate(x), dtype=np.float64).reshape(len(x), -1)
+    noise_std = getattr(problem, "noise_std", None)
+    if noise_std is None:
+        return values, [{} for _ in range(len(x))]
+    observed = problem.observe(values, np.random.default_rng((seed, step)))
+    sem = [v if v > 0 else None for v in noise_std]
+    return observed, [{"true_objectives": [float(v) for v in row], "sem": sem}
+                      for row in values]
+
+
+def _per_objective(noise_std: float | list[float] | None, m: int) -> tuple[float, ...] | None:
+    if noise_std is None:
+        return None
+    values = tuple(noise_std) if isinstance(noise_std, list) else (noise_std,) * m
+    return None if not any(values) else values
 
 
 def _fixed(
@@ -269,10 +348,12 @@ def _fixed(
     constraints: int = 0,
     slack_sign: float = 1.0,
 ) -> TestFunctionDefinition:
+    config = type(f"{botorch_class}Config", (ProblemConfig,), {
+        "n_objectives": len(objective_names), "__doc__": ProblemConfig.__doc__})
     return TestFunctionDefinition(
         id=problem_id,
         summary=summary,
-        config=ProblemConfig,
+        config=config,
         botorch_class=botorch_class,
         objective_names=lambda cfg: objective_names,
         bounds=lambda cfg: list(bounds),

@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy.stats import qmc
 
 from bayesopt import parameter_constraints, space
+from bayesopt.problems import measure
 from jobs.protocol import (
     Evaluated,
     LinearConstraint,
@@ -102,7 +103,7 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
     while n_drawn < total:
         n = min(config.batch_size, total - n_drawn)
         x = space.from_unit(parameters, _draw(engine, n))
-        objectives = np.asarray(problem.evaluate(x), dtype=np.float64)  # n x m
+        objectives, measured = measure(problem, x, seed, n_drawn)  # n x m
         slacks = (
             np.asarray(problem.constraint_slacks(x), dtype=np.float64)  # n x c
             if problem.info.constraints else [None] * n
@@ -114,10 +115,12 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
                     params={p.name: p.cast(v) for p, v in zip(parameters, point, strict=True)},
                     kind="candidate",
                     cost=1.0,
-                    meta={"batch": n_drawn // config.batch_size, "sequence_index": n_drawn + i},
+                    meta={"batch": n_drawn // config.batch_size, "sequence_index": n_drawn + i,
+                          **more},
                     constraints=None if slack is None else [float(v) for v in slack],
                 )
-                for i, (point, row, slack) in enumerate(zip(x, objectives, slacks, strict=True))
+                for i, (point, row, slack, more) in enumerate(
+                    zip(x, objectives, slacks, measured, strict=True))
             ]
         )
         n_drawn += n

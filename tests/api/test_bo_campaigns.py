@@ -68,3 +68,19 @@ def test_qlognehvi_ask_tell_against_a_local_function(server):
             expected = branin_currin_like(row["param.a"], row["param.b"])
             assert np.isclose(row["f"], expected["f"]) and np.isclose(row["g"], expected["g"])
         assert campaign.hypervolume() > 0
+
+
+def test_a_noisy_test_function_campaign_shows_the_observed_and_the_true_values(server):
+    with Client(server.url) as client:
+        campaign = client.submit({
+            "algorithm": "qlognehvi", "budget": {"evaluations": 8}, "params": TINY_BO,
+            "problem": {"kind": "test-function", "id": "branin-currin",
+                        "noise_std": [15.19, 0.63]}})
+        campaign.wait(progress=False, poll_seconds=0.3, timeout=240)
+        assert campaign.status == "succeeded", campaign.data
+        evaluations = campaign.evaluations()
+    assert list(evaluations["sem.branin"]) == [15.19] * 8
+    assert list(evaluations["sem.currin"]) == [0.63] * 8
+    noise = evaluations[["branin", "currin"]].to_numpy() - evaluations[
+        ["true.branin", "true.currin"]].to_numpy()
+    assert np.all(noise != 0) and np.abs(noise / [15.19, 0.63]).max() < 6
