@@ -21,7 +21,9 @@ campaign above) observes objective ``j`` with Gaussian noise of a relative error
 ``rel`` (``--noise-relative``): ``sd_j(x) = rel * |f_j(x)|``, ``y_j = f_j(x) + sd_j(x) z_ij`` with ``z`` the ``budget x m`` standard normals of
 ``numpy.random.default_rng(--noise-seed)``, row ``i`` for trial ``i``. With ``--sem``
 (the default) each trial is completed with ``(y_j, sd_j(x))``, Ax's ``(mean, sem)``;
-with ``--no-sem`` with ``y_j`` alone, so that Ax infers the noise.
+with ``--no-sem`` with ``y_j`` alone, so that Ax infers the noise. ``--noise fixed``
+(for ``bench_noisy_campaign.py``) is the same with one deviation per objective,
+``sd_j = --noise-std``'s ``j``-th (``15.19,0.63``: BoTorch's noisy tutorial).
 
 ``--parameter-constraint 'x1 + x2 <= 2'`` (repeated for more; ``bench_parameter_constraints.py``)
 gives Ax linear constraints on the inputs (``configure_experiment(parameter_constraints=...)``).
@@ -133,7 +135,8 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         noise: dict[str, Any] | None = None,
         parameter_constraints: list[str] | None = None) -> dict[str, Any]:
     """One campaign. ``noise``: None (noiseless), or ``{"relative": rel, "seed": int,
-    "sem": bool}`` for the relative noise of the module docstring.
+    "sem": bool}`` for the relative noise of the module docstring (``{"std": [...],
+    ...}`` for the fixed one).
     ``parameter_constraints``: Ax's linear constraints on the inputs, as strings."""
     torch.set_num_threads(1)
     problem = make_problem(problem_id)
@@ -177,7 +180,8 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         if z is not None:
             assert noise is not None
             for row, (index, values) in enumerate(zip(indices, objectives, strict=True)):
-                sd = [noise["relative"] * abs(v) for v in values]
+                sd = (list(noise["std"]) if "std" in noise
+                      else [noise["relative"] * abs(v) for v in values])
                 observed = [v + s * e for v, s, e in zip(values, sd, z[index], strict=True)]
                 noisy[row] = {"observed": observed, "sem": sd if noise["sem"] else None,
                               "sd": sd, "z": z[index].tolist()}
@@ -234,7 +238,8 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
             for package in ("ax-platform", "botorch", "gpytorch", "torch")
         },
         "torch_threads": torch.get_num_threads(),
-        "noise": None if noise is None else {"kind": "relative", **noise},
+        "noise": None if noise is None else {
+            "kind": "fixed" if "std" in noise else "relative", **noise},
         "parameter_constraints": parameter_constraints or [],
         "predicted_front": predicted_front,
         "trials": trials,
@@ -283,12 +288,14 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--no-centre", action="store_true",
                         help="diagnostic: no centre-point trial (otherwise Ax's defaults)")
-    parser.add_argument("--noise", choices=("none", "relative"), default="none",
+    parser.add_argument("--noise", choices=("none", "relative", "fixed"), default="none",
                         help="observation noise (default none: the noiseless campaign)")
     parser.add_argument("--noise-relative", type=float, metavar="REL",
                         help="relative: the noise sd as a share of |f_j(x)|")
+    parser.add_argument("--noise-std", metavar="SD,SD",
+                        help="fixed: each objective's noise sd, comma-separated")
     parser.add_argument("--noise-seed", type=int,
-                        help="relative: seed of the noise draws (default --seed)")
+                        help="seed of the noise draws (default --seed)")
     parser.add_argument("--sem", action=argparse.BooleanOptionalAction, default=True,
                         help="relative: complete trials with (mean, sem) (default) or "
                         "with the mean only (--no-sem: Ax infers the noise)")
@@ -302,8 +309,16 @@ def main() -> None:
             parser.error("--noise relative needs --noise-relative >= 0")
         noise = {"relative": args.noise_relative, "sem": args.sem,
                  "seed": args.seed if args.noise_seed is None else args.noise_seed}
+    elif args.noise == "fixed":
+        std = [float(v) for v in (args.noise_std or "").split(",") if v.strip()]
+        if not std or min(std) < 0:
+            parser.error("--noise fixed needs --noise-std, one sd >= 0 per objective")
+        noise = {"std": std, "sem": args.sem,
+                 "seed": args.seed if args.noise_seed is None else args.noise_seed}
     elif args.noise_relative is not None or args.noise_seed is not None:
-        parser.error("--noise-relative and --noise-seed need --noise relative")
+        parser.error("--noise-relative and --noise-seed need --noise relative or fixed")
+    if args.noise_std is not None and args.noise != "fixed":
+        parser.error("--noise-std needs --noise fixed")
     for name in list(logging.root.manager.loggerDict):  # Ax logs every trial at INFO
         if name == "ax" or name.startswith("ax."):
             logging.getLogger(name).setLevel(logging.WARNING)

@@ -202,11 +202,14 @@ class TimedRecorder(StoreRecorder):
         self.storage_seconds += time.perf_counter() - started
 
 
-def campaign_spec(problem_id: str, method: Method, seed: int, budget: int) -> dict[str, Any]:
+def campaign_spec(problem_id: str, method: Method, seed: int, budget: int,
+                  problem_params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The campaign's spec; ``problem_params`` in place of the problem's in ``PROBLEMS``."""
+    params = PROBLEMS[problem_id] if problem_params is None else problem_params
     return {
         "name": f"bench-bo-{method.name}-{problem_id}-{seed}",
         "algorithm": method.algorithm,
-        "problem": {"kind": "test-function", "id": problem_id, **PROBLEMS[problem_id]},
+        "problem": {"kind": "test-function", "id": problem_id, **params},
         "budget": {"evaluations": budget},
         "params": dict(method.params),
         "seed": seed,
@@ -219,7 +222,8 @@ def run_ours(task: dict[str, Any]) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     method = METHODS[task["method"]]
-    resolved = validate(campaign_spec(task["problem"], method, task["seed"], task["budget"]))
+    resolved = validate(campaign_spec(task["problem"], method, task["seed"], task["budget"],
+                                      task.get("problem_params")))
     info = resolved.info
     engine = make_engine(task["db_url"]).execution_options(sqlite_immediate=True)
     sessions = make_sessionmaker(engine)
@@ -255,6 +259,7 @@ def run_ours(task: dict[str, Any]) -> dict[str, Any]:
         evaluations = all_evaluations(session, campaign_id)
         snapshots = history(session, campaign_id)
         objectives = [list(row.objectives) for row in evaluations]
+        points = [[row.params[p.name] for p in info.parameters] for row in evaluations]
         metas = [dict(row.meta or {}) for row in evaluations]
         extras = [dict(row.extras or {}) for row in snapshots]
     engine.dispose()
@@ -283,7 +288,10 @@ def run_ours(task: dict[str, Any]) -> dict[str, Any]:
         "reference_point": list(info.reference_point or []), "senses": list(info.senses),
         "max_hypervolume": info.known_max_hypervolume,
         "stored_hypervolume": stored_hv,
-        "objectives": objectives, "iterations": iterations,
+        "objectives": objectives, "points": points, "iterations": iterations,
+        # a noisy problem's noise-free values (problems.measure), else None
+        "true_objectives": ([meta["true_objectives"] for meta in metas]
+                            if metas and "true_objectives" in metas[0] else None),
         "total_seconds": total, "storage_seconds": recorder.storage_seconds,
         "cpu_seconds": cpu_seconds,
         "unix_start": unix_start, "unix_end": time.time(), "pid": os.getpid(),

@@ -404,10 +404,11 @@ def _denoised_front(session: Any, campaign: Any, indices: list[int] | None,
     if contributions:
         raise _query_error("denoised", "contributions are measured on the front of the "
                                        "measurements; ask for one or the other")
-    if campaign.runs_on != "client":
+    if campaign.runs_on != "client" and not _noisy(campaign.problem):
         raise _query_error("denoised", (
-            f"campaign {campaign.id} runs on a worker; a denoised front is for ask/tell "
-            "campaigns, whose measurements may be noisy"))
+            f"campaign {campaign.id} runs on a worker on a noise-free problem; a denoised "
+            "front is for ask/tell campaigns, whose measurements may be noisy, and test "
+            "functions with noise_std"))
     if campaign.n_evaluations > MAX_DENOISED_EVALUATIONS:
         raise _query_error("denoised", (
             f"campaign {campaign.id} has {campaign.n_evaluations} evaluations; a denoised "
@@ -434,6 +435,12 @@ def _denoised_front(session: Any, campaign: Any, indices: list[int] | None,
         ],
         denoised=True,
     )
+
+
+def _noisy(problem: dict[str, Any]) -> bool:
+    """Whether the campaign's problem is a test function observed with noise."""
+    noise_std = problem.get("noise_std")
+    return bool(noise_std) and any(noise_std if isinstance(noise_std, list) else [noise_std])
 
 
 def _chosen_sems(meta: dict[str, Any] | None, chosen: list[int]) -> list[float | None] | None:

@@ -79,6 +79,8 @@ def test_a_noisy_test_function_campaign_shows_the_observed_and_the_true_values(s
         campaign.wait(progress=False, poll_seconds=0.3, timeout=240)
         assert campaign.status == "succeeded", campaign.data
         evaluations = campaign.evaluations()
+        denoised = campaign.front(denoised=True)  # the front of the GPs' predictions
+    assert len(denoised) >= 1 and {"predicted.branin", "predicted.currin"} <= set(denoised)
     assert list(evaluations["sem.branin"]) == [15.19] * 8
     assert list(evaluations["sem.currin"]) == [0.63] * 8
     noise = evaluations[["branin", "currin"]].to_numpy() - evaluations[

@@ -73,7 +73,10 @@ async function start() {
   buildPicker();
   renderFacts();
   showDominated.addEventListener("change", () => refreshPlots(false));
-  document.getElementById("denoised-control").hidden = state.campaign.runs_on !== "client";
+  // measurements that may be noisy: told by a client, or a test function's with noise_std
+  const noiseStd = [state.campaign.problem.noise_std ?? []].flat();
+  document.getElementById("denoised-control").hidden =
+    state.campaign.runs_on !== "client" && !noiseStd.some((v) => v > 0);
   showDenoised.addEventListener("change", () => refreshPlots(false));
   exportButton.addEventListener("click", exportCsv);
   cancelButton.addEventListener("click", cancel);
@@ -464,11 +467,14 @@ async function showEvaluation(evaluationId) {
   detail.replaceChildren(...parts);
 }
 
-/** An objective's value, with "± sem" where the result was told with its standard error. */
+/** An objective's value, with "± sem" where the result was told with its standard error,
+ *  and a noisy test function's noise-free value beside what was observed. */
 function objectiveText(evaluation, i) {
   const sem = evaluation.meta?.sem?.[i];
+  const truth = evaluation.meta?.true_objectives?.[i];
   const value = number(evaluation.objectives[i], 8);
-  return sem === null || sem === undefined ? value : `${value} ± ${number(sem, 4)}`;
+  const observed = sem === null || sem === undefined ? value : `${value} ± ${number(sem, 4)}`;
+  return truth === undefined ? observed : `${observed} (noise-free ${number(truth, 8)})`;
 }
 
 /** GET /best for the weights typed: show the evaluation it picks and, where one network
