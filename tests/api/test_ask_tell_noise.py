@@ -199,8 +199,7 @@ def test_the_denoised_front_is_picked_by_the_models_predictions(http):
 
 @pytest.mark.parametrize(("query", "message"), [
     ({"denoised": "true", "contributions": "true"}, "ask for one or the other"),
-    ({"worker": True}, "runs on a worker on a noise-free problem; a denoised front is for "
-                       "ask/tell campaigns"),
+    ({"worker": True}, "on a noise-free problem; a denoised front is for ask/tell campaigns"),
     ({"many": True}, "has 501 evaluations; a denoised front fits a GP to at most 500"),
 ])
 def test_a_denoised_front_is_refused_where_it_does_not_apply(http, query, message):

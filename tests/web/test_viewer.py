@@ -509,3 +509,25 @@ def test_an_ask_tell_campaign_lists_its_suggestions_and_why_one_failed(page, ser
     wait_for_front(page)
     assert page.locator("#suggestions").is_hidden()
     assert page.locator("#denoised-control").is_hidden()
+
+
+def test_a_noisy_test_function_shows_its_denoised_front_and_noise_free_values(page, server):
+    with server.client() as http:
+        cid = http.post("/campaigns", json={
+            "algorithm": "sobol", "budget": {"evaluations": 12}, "params": {"batch_size": 6},
+            "problem": {**BRANIN_CURRIN, "noise_std": [15.19, 0.63]}}).json()["id"]
+        wait_for(lambda: http.get(f"/campaigns/{cid}").json()["status"] == "succeeded",
+                 timeout=120, what="the noisy campaign to succeed")
+    page.goto(f"{server.url}/ui/campaign.html?id={cid}")
+    wait_for_front(page)
+    evaluation_id = click_point(page, "front", 0)
+    page.locator(f"#evaluation-detail[data-evaluation-id='{evaluation_id}']").wait_for()
+    evaluation = http_get(server, f"/evaluations/{evaluation_id}")
+    objectives = page.locator("#evaluation-detail table").first.locator("tbody tr").all_inner_texts()
+    truth = evaluation["meta"]["true_objectives"]
+    assert "± 15.19 (noise-free " in objectives[0] and "± 0.63 (noise-free " in objectives[1]
+    assert [float(text.rsplit("noise-free ", 1)[1].rstrip(")")) for text in objectives] == \
+        pytest.approx(truth, rel=1e-6)
+    page.get_by_label("Front of the model's predictions").check()  # offered: the values are noisy
+    page.wait_for_function("() => document.querySelector('#front-note').textContent"
+                           ".includes(\"The front of the model's predictions\")")
