@@ -15,6 +15,13 @@ names, bounds, reference points, maximum hypervolumes) is written out here so th
 ``tests/bayesopt/test_problem_catalogue.py`` compares it with live BoTorch objects so
 that a BoTorch upgrade that changes a value fails a test instead of drifting silently.
 
+Observation noise (``noise_std``, BoTorch's argument of that name): BoTorch would draw
+it inside ``forward`` from the global torch generator, so the function is built
+noise-free and :func:`measure` adds the noise instead, drawn from the campaign's seed
+and step, so that a campaign repeats and resumes exactly; each evaluation keeps its
+noise-free values. Only the objectives are noisy (BoTorch's ``constraint_noise_std``
+is not offered).
+
 Constrained problems (``info.constraints = c > 0``) also have ``constraint_slacks(x)``,
 an ``n x c`` array of outcome-constraint slacks from BoTorch's ``evaluate_slack_true``.
 Our convention is BoTorch's documented one (``ConstrainedBaseTestProblem``): constraint
