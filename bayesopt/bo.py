@@ -24,9 +24,9 @@ then, until the budget is spent, repeats
    the rest, until a round improves the (log) acquisition by less than 1e-4 (BoTorch's
    1e-8 kept qLogNParEGO going through all 64 rounds: on ``bench_mixed``'s problem,
    16-35 s a suggestion against 6-14 s, the same points). Relaxing every integer and
-   rounding the optimum, as this module did before, kept suggesting one point: on ``bench_choices``' sweep, seed 5, 23 of 40
-   suggestions were the same batch size and learning rate, 0.898 of the maximum HV
-   against 1.000 now. Under an external problem's parameter constraints
+   rounding the optimum, as this module did before, kept suggesting one point: on
+   ``bench_choices``' sweep, seed 5, 23 of 40 suggestions were the same batch size and
+   learning rate, 0.898 of the maximum HV against 1.000 now. Under an external problem's parameter constraints
    (:mod:`bayesopt.parameter_constraints`) it is multi-start SLSQP inside them
    (BoTorch's ``inequality_constraints``), five restarts a call, started from
    quasi-random points inside them, and each candidate is rounded to a point inside.
