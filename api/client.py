@@ -265,7 +265,7 @@ class Campaign:
         result = self._client.request("GET", f"/campaigns/{self.id}/front", params=params)
         names = [o["name"] for o in result["objectives"]]
         frame = _points_frame(result["points"], names, id_column="evaluation_id")
-        _add_sem_columns(frame, [p.get("sem") for p in result["points"]], names)
+        _add_named_columns(frame, "sem", [p.get("sem") for p in result["points"]], names)
         if denoised:
             for j, name in enumerate(names):
                 frame[f"predicted.{name}"] = [p["predicted"][j] for p in result["points"]]
@@ -298,18 +298,19 @@ class Campaign:
             return frame
         for column in ("on_front", "feasible", "budget_used", "kind", "created_at"):
             frame[column] = [item[column] for item in items]
-        _add_sem_columns(frame, [(item.get("meta") or {}).get("sem") for item in items],
-                         self.objective_names)
-        _add_sem_columns(frame, [(item.get("meta") or {}).get("true_objectives")
-                                 for item in items], self.objective_names, prefix="true")
+        metas = [item.get("meta") or {} for item in items]
+        _add_named_columns(frame, "sem", [meta.get("sem") for meta in metas],
+                           self.objective_names)
+        _add_named_columns(frame, "true", [meta.get("true_objectives") for meta in metas],
+                           self.objective_names)
         n_constraints = max(len(item["constraints"] or []) for item in items)
         names = self.constraint_names
         if len(names) != n_constraints:
             names = [f"c{i}" for i in range(n_constraints)]
         for i, name in enumerate(names):
             frame[f"constraint.{name}"] = [_constraint_value(item, i) for item in items]
-        _add_sem_columns(frame, [(item.get("meta") or {}).get("constraint_sem")
-                                 for item in items], names)
+        _add_named_columns(frame, "sem", [meta.get("constraint_sem") for meta in metas],
+                           names)
         return frame
 
     def hypervolume(self, reference_point: Sequence[float] | None = None) -> float:
@@ -543,15 +544,15 @@ def _points_frame(points: list[dict[str, Any]], names: list[str], id_column: str
     return pd.DataFrame(rows, columns=None if rows else ["evaluation_id", "seq", *names])
 
 
-def _add_sem_columns(frame: pd.DataFrame, sems: list[list[float | None] | None],
-                     names: list[str], prefix: str = "sem") -> None:
-    """``<prefix>.<name>`` columns, one per objective in ``names``, where any row has
-    standard errors (or other values per objective: ``sems``, one list per row, in
-    ``names``' order, or None)."""
-    if not any(sems):
+def _add_named_columns(frame: pd.DataFrame, prefix: str,
+                       rows: list[list[float | None] | None], names: list[str]) -> None:
+    """``<prefix>.<name>`` columns, one per name in ``names``, where any row has values
+    (``rows``: one list per row, in ``names``' order, or None): standard errors
+    (``sem``), noise-free values (``true``)."""
+    if not any(rows):
         return
     for j, name in enumerate(names):
-        frame[f"{prefix}.{name}"] = [sem[j] if sem else None for sem in sems]
+        frame[f"{prefix}.{name}"] = [row[j] if row else None for row in rows]
 
 
 def _constraint_value(item: dict[str, Any], index: int) -> float | None:

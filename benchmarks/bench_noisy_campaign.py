@@ -95,11 +95,10 @@ def run_mofront(arm: str, seed: int, trials: int) -> dict[str, Any]:
     model_batches = [it for it in run["iterations"] if it["stage"] == "acquisition"]
     denoised = None
     if arm != "sobol":  # what GET /front?denoised=true picks, from the same observations
-        observed = np.array(run["objectives"])
-        means = bo.denoised_objectives(_info(), Observations(
+        observed, info = np.array(run["objectives"]), _info()
+        means = bo.denoised_objectives(info, Observations(
             x=np.array(run["points"]), objectives=observed,
             sem=np.tile(NOISE_STD, (len(observed), 1))))
-        info = _info()
         denoised = np.flatnonzero(non_dominated_mask(to_maximization(means, info.senses)))
     return {"observed": run["objectives"], "true": run["true_objectives"],
             "denoised_front": None if denoised is None else denoised.tolist(),
