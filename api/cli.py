@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import math
 import os
 import sys
 import warnings
@@ -125,6 +126,15 @@ def _parser() -> argparse.ArgumentParser:
     metrics.add_argument("--json", action="store_true", help="print the API's answer as JSON")
     _add_url(metrics)
     metrics.set_defaults(handler=_metrics)
+
+    importance = commands.add_parser(
+        "importance", help="print how much each parameter matters to each objective "
+                           "(Sobol indices of the GP; GET /importance)")
+    importance.add_argument("id", type=int)
+    importance.add_argument("--csv", action="store_true",
+                            help="one CSV row per outcome and parameter, with standard errors")
+    _add_url(importance)
+    importance.set_defaults(handler=_importance)
 
     rollout = commands.add_parser(
         "rollout", help="run a stored policy in its environment; print its mean returns")
@@ -319,6 +329,34 @@ def _metrics(args: argparse.Namespace) -> int:
         return 0
     _print_table(["measure", "value", "how"], _metric_rows(measured))
     return 0
+
+
+def _importance(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        campaign = _call(lambda: client.campaign(args.id))
+        frame = _call(campaign.importance)
+    if args.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+        return 0
+    print(f"from {frame.attrs['n_evaluations']} evaluations; total (first order) share of "
+          "each outcome's variance")
+    if frame.attrs["note"]:
+        print(frame.attrs["note"])
+    records = frame.to_dict("records")
+    outcomes = list(dict.fromkeys(r["outcome"] for r in records))
+    cells = {(r["parameter"], r["outcome"]): _shares(r["total"], r["first_order"])
+             for r in records}
+    table = [[parameter, *(cells[parameter, outcome] for outcome in outcomes)]
+             for parameter in dict.fromkeys(r["parameter"] for r in records)]
+    _print_table(["parameter", *outcomes], table)
+    return 0
+
+
+def _shares(total: float | None, first_order: float | None) -> str:
+    """``total (first order)``; "flat" where the outcome's model does not vary."""
+    if total is None or math.isnan(total) or first_order is None:  # NaN: None in a frame
+        return "flat"
+    return f"{total:.3f} ({first_order:.3f})"
 
 
 def _metric_rows(measured: dict[str, Any]) -> list[list[str]]:

@@ -274,6 +274,26 @@ class Campaign:
             frame.attrs["reference_point"] = result["reference_point"]
         return frame
 
+    def importance(self) -> pd.DataFrame:
+        """How much each parameter matters to each objective and outcome constraint
+        (``GET /importance``): one row per outcome and parameter, with ``first_order``
+        (the share of the outcome's variance the parameter explains alone), ``total``
+        (the share it takes part in, interactions included) and each one's Monte Carlo
+        standard error, the Sobol indices of the GP's posterior mean over the box.
+        ``attrs`` holds ``n_evaluations``, ``method`` and ``note``."""
+        result = self._client.request("GET", f"/campaigns/{self.id}/importance")
+        rows = [
+            {"outcome": outcome["name"], "kind": outcome["kind"], "parameter": parameter,
+             **{column: None if outcome[column] is None else outcome[column][i]
+                for column in ("first_order", "total", "first_order_se", "total_se")}}
+            for outcome in result["outcomes"]
+            for i, parameter in enumerate(result["parameters"])
+        ]
+        frame = pd.DataFrame(rows, columns=["outcome", "kind", "parameter", "first_order",
+                                            "total", "first_order_se", "total_se"])
+        frame.attrs.update({key: result[key] for key in ("n_evaluations", "method", "note")})
+        return frame
+
     def evaluations(self, on_front: bool | None = None, page_size: int = 1000) -> pd.DataFrame:
         """Every evaluation in seq order (``on_front=True``: the front's only), one row
         each: ``evaluation_id``, ``seq``, the objectives (raw, each in its own sense),

@@ -161,6 +161,28 @@ class FrontOut(BaseModel):
     denoised: bool = False
 
 
+class OutcomeImportanceOut(BaseModel):
+    name: str
+    kind: str  # objective | constraint
+    sense: str | None  # an objective's
+    # Var of the GP's posterior mean over the box; the indices are shares of it
+    variance: float
+    # one per parameter, in `parameters` order; null where the mean is flat (variance 0)
+    first_order: list[float] | None
+    total: list[float] | None
+    first_order_se: list[float] | None
+    total_se: list[float] | None
+
+
+class ImportanceOut(BaseModel):
+    campaign_id: int
+    n_evaluations: int
+    parameters: list[str]
+    outcomes: list[OutcomeImportanceOut]
+    method: str
+    note: str | None = None
+
+
 class HypervolumeOut(BaseModel):
     campaign_id: int
     hypervolume: float

@@ -172,6 +172,15 @@ def denoiser() -> Callable[..., Any]:
     return cast(Callable[..., Any], _load(DENOISE))
 
 
+# Fits the same surrogate and decomposes its variance over the parameters (Sobol
+# indices): GET /campaigns/{id}/importance.
+IMPORTANCE = "bayesopt.sensitivity:parameter_importance"
+
+
+def importance() -> Callable[..., Any]:
+    return cast(Callable[..., Any], _load(IMPORTANCE))
+
+
 def algorithm(name: str) -> AlgorithmEntry:
     try:
         return ALGORITHMS[name]

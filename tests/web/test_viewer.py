@@ -402,6 +402,43 @@ def test_compare_page_draws_each_algorithms_attainment_surfaces(page, server, ca
     assert "what every run reached" in page.locator("#attainment-note").inner_text()
 
 
+def test_parameter_importance_is_computed_on_demand_and_drawn_per_outcome(page, server,
+                                                                         campaigns):
+    campaign = campaigns["branin-currin-sobol-0"]
+    page.goto(f"{server.url}/ui/campaign.html?id={campaign['id']}")
+    wait_for_front(page)
+    assert page.locator("#importance-plot").is_hidden()  # nothing is fitted until asked
+    page.get_by_role("button", name="Compute importance").click()
+    page.locator("#importance-table tbody tr").first.wait_for()
+    expected = http_get(server, f"/campaigns/{campaign['id']}/importance")
+    rows = page.locator("#importance-table tbody tr")
+    assert rows.locator("th").all_inner_texts() == ["x0", "x1"]
+    branin, currin = expected["outcomes"]
+    assert rows.first.locator("td").all_inner_texts() == [
+        f"{o['total'][0]:.3f} ({o['first_order'][0]:.3f})" for o in (branin, currin)]
+    assert f"From {expected['n_evaluations']} evaluations." in \
+        page.locator("#importance-note").inner_text()
+
+    def bars() -> dict:
+        return page.evaluate("() => Object.fromEntries(document.querySelector("
+                             "'#importance-plot').data.map(t => [t.meta.role, [t.y, t.x]]))")
+
+    def by_parameter(outcome: dict, key: str) -> dict:
+        return dict(zip(expected["parameters"], outcome[key], strict=True))
+
+    drawn = bars()
+    assert {role: dict(zip(*bar, strict=True)) for role, bar in drawn.items()} == {
+        "total": pytest.approx(by_parameter(branin, "total")),
+        "first_order": pytest.approx(by_parameter(branin, "first_order"))}
+    assert drawn["total"][0][-1] == max(by_parameter(branin, "total"),
+                                        key=by_parameter(branin, "total").get)  # on top
+    page.get_by_label("Outcome shown").select_option(label="currin (objective)")
+    page.wait_for_function("() => document.querySelector('#importance-plot').layout"
+                           ".xaxis.title.text.includes('currin')")
+    assert dict(zip(*bars()["total"], strict=True)) == pytest.approx(
+        by_parameter(currin, "total"))
+
+
 def test_an_external_campaigns_choice_and_int_parameters_read_as_declared(page, server):
     problem = {"kind": "external", "objectives": [{"name": "accuracy"},
                                                   {"name": "cost", "sense": "minimize"}],

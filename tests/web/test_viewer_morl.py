@@ -69,6 +69,7 @@ def test_conventions_are_shown_beside_the_hypervolume(page, morl):
     ratio = campaign["hypervolume"] / 360.40094637581575
     assert f"{100 * ratio:.1f}%" in known_hv
     assert "eval γ = 0.99" in page.locator("#history-note").inner_text()
+    assert page.locator("#importance").is_hidden()  # no decision parameters to weigh
 
 
 def test_the_known_front_is_its_own_trace(page, morl):

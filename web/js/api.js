@@ -83,6 +83,7 @@ export const api = {
   history: (id) => request(`/campaigns/${id}/history`),
   knownFront: (id) => request(`/campaigns/${id}/known-front`),
   metrics: (id) => request(`/campaigns/${id}/metrics`),
+  importance: (id) => request(`/campaigns/${id}/importance`),
   best: (id, preference) => request(`/campaigns/${id}/best${query({ preference })}`),
   evaluations: (id, params) => request(`/campaigns/${id}/evaluations${query(params)}`),
   evaluation: (id) => request(`/evaluations/${id}`),

@@ -3,10 +3,11 @@
 // quality measures (GET /metrics), the table of front points with their HV
 // contributions, one evaluation's details, the evaluation a preference picks (and, for a
 // PD-MORL campaign, the network to serve at it), an ask/tell campaign's suggestions,
-// Cancel and CSV export. Live while it runs.
+// the parameters' importance on demand (GET /importance), Cancel and CSV export. Live
+// while it runs.
 
 import { ApiError, api, evaluationsFrom } from "./api.js";
-import { draw, frontFigure, historyFigure } from "./plots.js";
+import { draw, frontFigure, historyFigure, importanceFigure } from "./plots.js";
 import { renderSuggestions } from "./suggestions.js";
 import { storedToken } from "./token.js";
 import {
@@ -31,6 +32,10 @@ const cancelButton = document.getElementById("cancel-campaign");
 const preferenceForm = document.getElementById("preference-form");
 const preferenceResult = document.getElementById("preference-result");
 const suggestionsSection = document.getElementById("suggestions");
+const importanceButton = document.getElementById("importance-compute");
+const importanceOutcome = document.getElementById("importance-outcome");
+// the problem kinds with decision parameters to measure importance on
+const PARAMETRIC_KINDS = ["test-function", "external"];
 
 const state = {
   id: null,
@@ -44,6 +49,7 @@ const state = {
   registry: null, // to leave default problem parameters out of the facts
   knownFront: null, // KnownFrontOut, when the problem has a known Pareto front
   metrics: null, // MetricsOut of the front last drawn
+  importance: null, // ImportanceOut, once computed
 };
 
 markCurrentNav("list");
@@ -81,6 +87,9 @@ async function start() {
   exportButton.addEventListener("click", exportCsv);
   cancelButton.addEventListener("click", cancel);
   preferenceForm.addEventListener("submit", pickByPreference);
+  document.getElementById("importance").hidden = !PARAMETRIC_KINDS.includes(state.campaign.problem.kind);
+  importanceButton.addEventListener("click", computeImportance);
+  importanceOutcome.addEventListener("change", drawImportance);
   await refreshPlots(true);
   await refreshSuggestions();
   let wasActive = ACTIVE.includes(state.campaign.status);
@@ -358,6 +367,42 @@ function drawFront(objectivesChanged) {
   if (objectives.length > 3) parts.push("Each line is an evaluation: blue on the front, grey dominated, red the reference point. Pick an evaluation in the table to see it.");
   else parts.push("Click a point to see its evaluation.");
   document.getElementById("front-note").textContent = parts.join(" ");
+}
+
+async function computeImportance() {
+  const note = document.getElementById("importance-note");
+  importanceButton.disabled = true;
+  note.textContent = "Fitting the model and computing…";
+  try {
+    state.importance = await api.importance(state.id);
+  } catch (error) {
+    note.textContent = error instanceof ApiError ? error.message : String(error);
+    return;
+  } finally {
+    importanceButton.disabled = false;
+  }
+  const result = state.importance;
+  importanceButton.textContent = "Compute again";
+  importanceOutcome.replaceChildren(...result.outcomes.map((outcome, i) =>
+    el("option", { value: String(i) }, `${outcome.name} (${outcome.kind})`)));
+  importanceOutcome.disabled = result.outcomes.length < 2;
+  const cell = (outcome, i) => outcome.total === null ? "flat"
+    : `${outcome.total[i].toFixed(3)} (${outcome.first_order[i].toFixed(3)})`;
+  document.getElementById("importance-table").replaceChildren(
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "parameter"),
+      ...result.outcomes.map((o) => el("th", { scope: "col", class: "num" }, `${o.name}: total (first order)`)))),
+    el("tbody", {}, ...result.parameters.map((parameter, i) => el("tr", { dataset: { parameter } },
+      el("th", { scope: "row" }, parameter),
+      ...result.outcomes.map((o) => el("td", { class: "num" }, cell(o, i)))))));
+  note.textContent = `From ${result.n_evaluations} evaluations. ${result.method}.` +
+    (result.note ? ` Note: ${result.note}.` : "");
+  drawImportance();
+}
+
+function drawImportance() {
+  const plot = document.getElementById("importance-plot");
+  plot.hidden = false;
+  draw(plot, importanceFigure(state.importance, state.importance.outcomes[Number(importanceOutcome.value) || 0]));
 }
 
 function paramText(value) {

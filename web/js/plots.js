@@ -363,6 +363,31 @@ export function compareHistoryFigure(entries, labels) {
   };
 }
 
+/** One outcome's Sobol indices (GET /importance) as horizontal bars, the parameters in
+ *  order of their total index, each with its Monte Carlo standard error. */
+export function importanceFigure(result, outcome) {
+  const order = result.parameters.map((_, i) => i)
+    .sort((a, b) => (outcome.total?.[a] ?? 0) - (outcome.total?.[b] ?? 0)); // largest on top
+  const names = order.map((i) => result.parameters[i]);
+  const bars = (key, label, colour) => ({
+    type: "bar", orientation: "h", name: label, meta: { role: key },
+    y: names, x: order.map((i) => outcome[key]?.[i] ?? 0),
+    error_x: { type: "data", array: order.map((i) => outcome[`${key}_se`]?.[i] ?? 0), color: SEM_COLOUR, thickness: 1 },
+    marker: { color: colour },
+    hovertemplate: `%{y}: %{x:.3f} ${label}<extra></extra>`,
+  });
+  return {
+    data: outcome.total === null ? [] : [bars("total", "total", FRONT_COLOUR), bars("first_order", "first order", PALETTE[4])],
+    layout: baseLayout({
+      barmode: "group",
+      xaxis: axis(`share of ${outcome.name}'s variance`, { range: [0, 1.05] }),
+      yaxis: axis("", { automargin: true }),
+      margin: { l: 110, r: 20, t: 36, b: 55 },
+      annotations: outcome.total === null ? [empty(`${outcome.name} does not vary in the model`)] : [],
+    }),
+  };
+}
+
 /** Draw (or redraw, keeping zoom and camera through `uirevision`) a figure. */
 export function draw(container, figure) {
   return Plotly.react(container, figure.data, figure.layout, CONFIG);

@@ -1,0 +1,51 @@
+"""Ax's parameter sensitivity on given points, for ``bench_importance.py``; run by the
+Python of ``benchmarks/.ax-venv`` (``ax-platform``), not mofront's.
+
+Reads ``{"low", "high", "x": [[...]], "y": [...]}`` on stdin: every point attached to an
+Ax experiment as a completed trial of one maximised metric ``f``. Fits Ax's default
+model (``Generators.BOTORCH_MODULAR``: the GP its generation strategy uses after the
+initial design) to them and writes ``{"first", "total", "seconds"}``: the unsigned
+Sobol indices of the GP mean that ``ax.utils.sensitivity.sobol_measures.
+ax_parameter_sens`` computes (``SobolSensitivityGPMean``), what Ax's sensitivity
+analysis plots (signed there), one per parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import torch
+from ax.adapter.registry import Generators
+from ax.api.client import Client
+from ax.api.configs import RangeParameterConfig
+from ax.utils.sensitivity.sobol_measures import ax_parameter_sens
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    task = json.load(sys.stdin)
+    d = len(task["x"][0])
+    names = [f"x{i}" for i in range(d)]
+    client = Client(random_seed=0)
+    client.configure_experiment(parameters=[
+        RangeParameterConfig(name=name, parameter_type="float",
+                             bounds=(task["low"], task["high"])) for name in names])
+    client.configure_optimization(objective="f")
+    for row, value in zip(task["x"], task["y"], strict=True):
+        index = client.attach_trial(parameters={n: float(v) for n, v in zip(names, row, strict=True)})
+        client.complete_trial(trial_index=index, raw_data={"f": value})
+    started = time.perf_counter()
+    torch.manual_seed(0)
+    experiment = client._experiment
+    adapter = Generators.BOTORCH_MODULAR(experiment=experiment, data=experiment.lookup_data())
+    indices = {order: ax_parameter_sens(adapter, order=order, signed=False)["f"]
+               for order in ("first", "total")}
+    json.dump({order: [float(values[name]) for name in names]
+               for order, values in indices.items()} | {
+                   "seconds": time.perf_counter() - started}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

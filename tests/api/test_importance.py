@@ -1,0 +1,120 @@
+"""``GET /campaigns/{id}/importance``: the parameters' Sobol indices from the GP fitted
+to a campaign's evaluations, through the API, the Python client and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.client import Client
+from api.settings import Settings
+from tests.api.test_ask_tell import lab, submit
+from tests.api.test_client_and_cli import mofront
+
+# cost = 0.1 temp + time with temp uniform on [20, 90] and time on [1, 10]: the variances
+# 0.01 * 70^2 / 12 and 9^2 / 12, so temp has 0.377 of cost's variance and time 0.623
+COST_SHARES = [0.01 * 70**2 / (0.01 * 70**2 + 81), 81 / (0.01 * 70**2 + 81)]
+
+
+def _variance_of_square(low: float, high: float) -> float:
+    """Var(u^2) for u uniform on [low, high]."""
+    width = high - low
+    return (high**5 - low**5) / (5 * width) - ((high**3 - low**3) / (3 * width)) ** 2
+
+
+# yield = 100 - (temp - 70)^2 / 20 - (time - 6)^2 is a sum too, so its shares are the
+# variances of its terms over their sum: 0.967 for temp, 0.033 for time
+YIELD_TERMS = [_variance_of_square(-50, 20) / 400, _variance_of_square(-5, 4)]
+YIELD_SHARES = [term / sum(YIELD_TERMS) for term in YIELD_TERMS]
+
+
+@pytest.fixture
+def http(database: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=database, run_scheduler=False))) as client:
+        yield client
+
+
+def _told(http: TestClient, n: int, **problem_changes: object) -> int:
+    """An ask/tell campaign with ``n`` results of the lab function told."""
+    cid = submit(http, budget=n, **problem_changes)["id"]
+    suggestions = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": n}).json()["suggestions"]
+    results = [{"suggestion_id": s["id"], "objectives": list(lab(**s["params"]))}
+               for s in suggestions]
+    told = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": results})
+    assert told.status_code == 200, told.text
+    return cid
+
+
+def test_each_objective_gets_the_share_of_its_variance_each_parameter_explains(http):
+    cid = _told(http, 24)
+    response = http.get(f"/api/v1/campaigns/{cid}/importance")
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["n_evaluations"] == 24
+    assert result["parameters"] == ["temp", "time"]
+    assert [(o["name"], o["kind"], o["sense"]) for o in result["outcomes"]] == [
+        ("yield", "objective", "maximize"), ("cost", "objective", "minimize")]
+    cost = result["outcomes"][1]
+    assert cost["first_order"] == pytest.approx(COST_SHARES, abs=0.03)
+    assert cost["total"] == pytest.approx(COST_SHARES, abs=0.03)
+    assert cost["variance"] == pytest.approx(0.01 * 70**2 / 12 + 81 / 12, rel=0.05)
+    assert all(se >= 0 for se in cost["first_order_se"] + cost["total_se"])
+    assert result["outcomes"][0]["total"] == pytest.approx(YIELD_SHARES, abs=0.03)
+    assert "Sobol indices of the GP posterior mean" in result["method"]
+    assert result["note"] is None
+
+
+def test_parameter_constraints_are_not_applied_and_the_answer_says_so(http):
+    cid = _told(http, 12, parameter_constraints=["temp + 10*time <= 150"])
+    result = http.get(f"/api/v1/campaigns/{cid}/importance").json()
+    assert "parameter constraints are not applied" in result["note"]
+
+
+def test_a_campaign_without_parameters_or_with_too_few_evaluations_is_refused(http):
+    morl = http.post("/api/v1/campaigns", json={
+        "algorithm": "cmorl", "budget": {"env_steps": 5000},
+        "problem": {"kind": "mo-gymnasium", "id": "deep-sea-treasure-v0"}}).json()["id"]
+    refused = http.get(f"/api/v1/campaigns/{morl}/importance")
+    assert refused.status_code == 422
+    [error] = refused.json()["detail"]
+    assert error["loc"] == ["path", "campaign_id"]
+    assert "no decision parameters" in error["msg"]
+
+    one = _told(http, 1)
+    refused = http.get(f"/api/v1/campaigns/{one}/importance")
+    assert refused.status_code == 422
+    assert "has 1 evaluations; importance needs at least 2" in refused.json()["detail"][0]["msg"]
+    assert http.get("/api/v1/campaigns/999999/importance").status_code == 404
+
+
+def test_the_client_gives_a_frame_and_the_cli_a_table(sqlite_database, make_server):
+    server = make_server(sqlite_database).start()
+    with Client(server.url) as client:
+        campaign = client.optimize(lab, parameters={"temp": (20, 90), "time": (1, 10)},
+                                   objectives={"yield": "maximize", "cost": "minimize"},
+                                   budget=16, algorithm="sobol", batch_size=8)
+        frame = campaign.importance()
+    assert list(frame.columns) == ["outcome", "kind", "parameter", "first_order", "total",
+                                   "first_order_se", "total_se"]
+    assert list(zip(frame["outcome"], frame["parameter"], strict=True)) == [
+        ("yield", "temp"), ("yield", "time"), ("cost", "temp"), ("cost", "time")]
+    assert list(frame["total"][2:]) == pytest.approx(COST_SHARES, abs=0.03)
+    assert frame.attrs["n_evaluations"] == 16
+
+    printed = mofront("importance", str(campaign.id), "--url", server.url)
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.splitlines()
+    assert lines[0] == "from 16 evaluations; total (first order) share of each outcome's variance"
+    header, *rows = [line.split() for line in lines[1:] if line.strip() and set(line) != {"-", " "}]
+    assert header == ["parameter", "yield", "cost"]
+    temp = next(row for row in rows if row[0] == "temp")
+    assert float(temp[3]) == pytest.approx(COST_SHARES[0], abs=0.03)  # cost's total
+
+    as_csv = mofront("importance", str(campaign.id), "--csv", "--url", server.url)
+    assert as_csv.stdout.splitlines()[0] == (
+        "outcome,kind,parameter,first_order,total,first_order_se,total_se")
+    refused = mofront("importance", "999999", "--url", server.url)
+    assert refused.returncode != 0 and "999999" in refused.stderr
