@@ -5,6 +5,7 @@ console error (see ``conftest.page``). The tests save the README's screenshots."
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -437,6 +438,56 @@ def test_parameter_importance_is_computed_on_demand_and_drawn_per_outcome(page, 
                            ".xaxis.title.text.includes('currin')")
     assert dict(zip(*bars()["total"], strict=True)) == pytest.approx(
         by_parameter(currin, "total"))
+
+
+def test_the_slice_plot_puts_every_evaluation_at_its_parameter_value(page, server):
+    problem = {"kind": "external", "objectives": [{"name": "loss", "sense": "minimize"},
+                                                  {"name": "seconds", "sense": "minimize"}],
+               "parameters": [{"name": "lr", "low": 1e-5, "high": 1e-1, "log_scale": True},
+                              {"name": "width", "low": 16, "high": 256, "value_type": "int"}],
+               "constraints": ["memory <= 3"]}
+    with server.client() as http:
+        cid = http.post("/campaigns", json={"algorithm": "sobol", "problem": problem,
+                                            "budget": {"evaluations": 8}}).json()["id"]
+        asked = http.post(f"/campaigns/{cid}/ask", params={"n": 8}).json()["suggestions"]
+        results = [{"suggestion_id": s["id"], "objectives": [
+            (math.log10(s["params"]["lr"]) + 3) ** 2, s["params"]["width"] / 10],
+            "constraints": {"memory": s["params"]["width"] / 64}} for s in asked]
+        assert http.post(f"/campaigns/{cid}/tell", json={"results": results}).status_code == 200
+    evaluations = http_get(server, f"/campaigns/{cid}/evaluations")["items"]
+    page.goto(f"{server.url}/ui/campaign.html?id={cid}")
+    wait_for_front(page)
+    assert page.locator("#slice-plot").is_hidden()
+    page.get_by_role("button", name="Plot the evaluations").click()
+    page.wait_for_function("() => (document.querySelector('#slice-plot').data || []).length > 0")
+
+    def drawn() -> tuple[dict, str]:
+        return page.evaluate(
+            "() => { const gd = document.querySelector('#slice-plot');"
+            " return [Object.fromEntries(gd.data.map(t => [t.meta.role, t.customdata.map("
+            "(id, k) => [id, t.x[k], t.y[k]])])), gd.layout.xaxis.type || 'linear']; }")
+
+    traces, axis_type = drawn()
+    assert axis_type == "log"  # lr is searched, and shown, on a log scale
+    by_id = {e["id"]: e for e in evaluations}
+    shown = [point for points in traces.values() for point in points]
+    assert sorted(point[0] for point in shown) == sorted(by_id)  # every evaluation, once
+    assert all(x == by_id[i]["params"]["lr"] and y == by_id[i]["objectives"][0]
+               for i, x, y in shown)
+    front = {e["id"] for e in evaluations if e["on_front"]}
+    assert {point[0] for point in traces.get("front", [])} == front
+    assert {point[0] for point in traces.get("infeasible", [])} == {
+        e["id"] for e in evaluations if not e["feasible"]}
+    assert "8 evaluations; lr on a log scale." == page.locator("#slice-note").inner_text()
+
+    page.locator("#slice-parameter").select_option("width")
+    page.locator("#slice-outcome").select_option(label="memory (constraint)")
+    page.wait_for_function("() => document.querySelector('#slice-plot').layout.xaxis.title"
+                           ".text === 'width'")
+    traces, axis_type = drawn()
+    assert axis_type == "linear"
+    assert all(y == pytest.approx(by_id[i]["params"]["width"] / 64)  # the value told
+               for points in traces.values() for i, _, y in points)
 
 
 def test_an_external_campaigns_choice_and_int_parameters_read_as_declared(page, server):

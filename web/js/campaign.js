@@ -3,11 +3,11 @@
 // quality measures (GET /metrics), the table of front points with their HV
 // contributions, one evaluation's details, the evaluation a preference picks (and, for a
 // PD-MORL campaign, the network to serve at it), an ask/tell campaign's suggestions,
-// the parameters' importance on demand (GET /importance), Cancel and CSV export. Live
-// while it runs.
+// the objectives against each parameter and the parameters' importance (GET
+// /importance), both on demand, Cancel and CSV export. Live while it runs.
 
 import { ApiError, api, evaluationsFrom } from "./api.js";
-import { draw, frontFigure, historyFigure, importanceFigure } from "./plots.js";
+import { draw, frontFigure, historyFigure, importanceFigure, sliceFigure } from "./plots.js";
 import { renderSuggestions } from "./suggestions.js";
 import { storedToken } from "./token.js";
 import {
@@ -34,6 +34,9 @@ const preferenceResult = document.getElementById("preference-result");
 const suggestionsSection = document.getElementById("suggestions");
 const importanceButton = document.getElementById("importance-compute");
 const importanceOutcome = document.getElementById("importance-outcome");
+const sliceButton = document.getElementById("slice-show");
+const sliceParameter = document.getElementById("slice-parameter");
+const sliceOutcome = document.getElementById("slice-outcome");
 // the problem kinds with decision parameters to measure importance on
 const PARAMETRIC_KINDS = ["test-function", "external"];
 
@@ -50,6 +53,7 @@ const state = {
   knownFront: null, // KnownFrontOut, when the problem has a known Pareto front
   metrics: null, // MetricsOut of the front last drawn
   importance: null, // ImportanceOut, once computed
+  slicing: false, // the slice plot is shown (and follows new evaluations)
 };
 
 markCurrentNav("list");
@@ -87,7 +91,12 @@ async function start() {
   exportButton.addEventListener("click", exportCsv);
   cancelButton.addEventListener("click", cancel);
   preferenceForm.addEventListener("submit", pickByPreference);
-  document.getElementById("importance").hidden = !PARAMETRIC_KINDS.includes(state.campaign.problem.kind);
+  const parametric = PARAMETRIC_KINDS.includes(state.campaign.problem.kind);
+  document.getElementById("importance").hidden = !parametric;
+  document.getElementById("slices").hidden = !parametric;
+  sliceButton.addEventListener("click", showSlices);
+  sliceParameter.addEventListener("change", drawSlice);
+  sliceOutcome.addEventListener("change", drawSlice);
   importanceButton.addEventListener("click", computeImportance);
   importanceOutcome.addEventListener("change", drawImportance);
   await refreshPlots(true);
@@ -107,6 +116,7 @@ async function start() {
       const changed = before.n_evaluations !== state.campaign.n_evaluations ||
         before.status !== state.campaign.status;
       if (changed) await refreshPlots(false);
+      if (changed && state.slicing) await showSlices();
       await refreshSuggestions();
       wasActive = ACTIVE.includes(state.campaign.status);
     }, REFRESH_SECONDS, () => wasActive);
@@ -369,6 +379,66 @@ function drawFront(objectivesChanged) {
   document.getElementById("front-note").textContent = parts.join(" ");
 }
 
+/** Load the evaluations not loaded yet and draw the slice plot. */
+async function showSlices() {
+  try {
+    state.evaluations.push(...await evaluationsFrom(state.id, state.evaluations.length));
+  } catch (error) {
+    document.getElementById("slice-note").textContent = error instanceof ApiError ? error.message : String(error);
+    return;
+  }
+  state.slicing = true;
+  sliceButton.hidden = true;
+  if (!sliceParameter.options.length) {
+    const names = parameterNames();
+    sliceParameter.replaceChildren(...names.map((name) => el("option", { value: name }, name)));
+    const c = state.campaign;
+    const outcomes = [...c.objectives.map((o, i) => ({ label: objectiveLabel(o), key: `o${i}` })),
+      ...(state.evaluations[0]?.constraints || []).map((_, i) => ({ label: constraintLabel(i), key: `c${i}` }))];
+    sliceOutcome.replaceChildren(...outcomes.map((o) => el("option", { value: o.key }, o.label)));
+    sliceParameter.disabled = names.length < 2;
+    sliceOutcome.disabled = outcomes.length < 2;
+  }
+  drawSlice();
+}
+
+/** The parameters in declaration order: an external problem's spec, else the
+ *  evaluations' own (a test function's x0, x1, …). */
+function parameterNames() {
+  const declared = state.campaign.problem.parameters;
+  if (declared) return declared.map((p) => p.name);
+  return Object.keys(state.evaluations[0]?.params || {});
+}
+
+function constraintLabel(i) {
+  const declared = state.campaign.problem.constraints || [];
+  return declared[i]?.name ? `${declared[i].name} (constraint)` : `c${i} (constraint slack)`;
+}
+
+function drawSlice() {
+  const parameter = sliceParameter.value;
+  const key = sliceOutcome.value;
+  if (!parameter || !key) {
+    document.getElementById("slice-note").textContent = "No evaluations yet.";
+    return;
+  }
+  const index = Number(key.slice(1));
+  // a constraint: the value told where the spec bounds it, else its slack
+  const value = (e) => (key[0] === "o" ? e.objectives[index]
+    : (e.meta?.constraint_values ?? e.constraints)?.[index]);
+  const onFront = new Set(state.front.points.map((p) => p.evaluation_id));
+  const points = state.evaluations.filter((e) => value(e) !== undefined && value(e) !== null).map((e) => ({
+    id: e.id, x: e.params[parameter], y: value(e), seq: e.seq, feasible: e.feasible,
+    onFront: e.on_front || onFront.has(e.id),
+  }));
+  const spec = (state.campaign.problem.parameters || []).find((p) => p.name === parameter);
+  const plot = document.getElementById("slice-plot");
+  plot.hidden = false;
+  draw(plot, sliceFigure({ parameter, outcome: sliceOutcome.selectedOptions[0].textContent, points, logScale: Boolean(spec?.log_scale) }));
+  document.getElementById("slice-note").textContent =
+    `${points.length} evaluation${points.length === 1 ? "" : "s"}${spec?.log_scale ? `; ${parameter} on a log scale` : ""}.`;
+}
+
 async function computeImportance() {
   const note = document.getElementById("importance-note");
   importanceButton.disabled = true;
@@ -387,7 +457,7 @@ async function computeImportance() {
     el("option", { value: String(i) }, `${outcome.name} (${outcome.kind})`)));
   importanceOutcome.disabled = result.outcomes.length < 2;
   const cell = (outcome, i) => outcome.total === null ? "flat"
-    : `${outcome.total[i].toFixed(3)} (${outcome.first_order[i].toFixed(3)})`;
+    : `${share(outcome.total[i])} (${share(outcome.first_order[i])})`;
   document.getElementById("importance-table").replaceChildren(
     el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "parameter"),
       ...result.outcomes.map((o) => el("th", { scope: "col", class: "num" }, `${o.name}: total (first order)`)))),
@@ -397,6 +467,11 @@ async function computeImportance() {
   note.textContent = `From ${result.n_evaluations} evaluations. ${result.method}.` +
     (result.note ? ` Note: ${result.note}.` : "");
   drawImportance();
+}
+
+/** An index to three decimals; an estimate a hair under 0 reads 0.000, not -0.000. */
+function share(value) {
+  return (Math.abs(value) < 0.0005 ? 0 : value).toFixed(3);
 }
 
 function drawImportance() {

@@ -363,6 +363,36 @@ export function compareHistoryFigure(entries, labels) {
   };
 }
 
+/** Optuna's slice plot: each evaluation's `value` (an objective or a constraint's value)
+ *  against one parameter, coloured by seq; the front's ringed, infeasible ones crosses.
+ *  points: [{id, x, y, seq, onFront, feasible}]; logScale: the parameter's axis is log. */
+export function sliceFigure({ parameter, outcome, points, logScale }) {
+  const trace = (items, role, name, marker) => ({
+    type: items.length > WEBGL_ABOVE ? "scattergl" : "scatter", mode: "markers", name, meta: { role },
+    x: items.map((p) => p.x), y: items.map((p) => p.y), customdata: items.map((p) => p.id),
+    text: items.map((p) => String(p.seq)),
+    marker: { ...marker, color: items.map((p) => p.seq), colorscale: "Viridis", cmin: 0,
+      cmax: Math.max(1, ...points.map((p) => p.seq)) },
+    hovertemplate: `evaluation %{customdata} (seq %{text})<br>${parameter}: %{x}<br>${outcome}: %{y:.5g}<extra>${name}</extra>`,
+  });
+  const feasible = points.filter((p) => p.feasible);
+  const data = [
+    trace(feasible.filter((p) => !p.onFront), "evaluations", "evaluations",
+      { size: 7, opacity: 0.8, showscale: true, colorbar: { title: { text: "seq" }, thickness: 12 } }),
+    trace(feasible.filter((p) => p.onFront), "front", "on the front",
+      { size: 10, line: { width: 2, color: FRONT_COLOUR } }),
+    trace(points.filter((p) => !p.feasible), "infeasible", "infeasible", { size: 8, symbol: "x" }),
+  ].filter((t) => t.x.length);
+  return {
+    data,
+    layout: baseLayout({
+      xaxis: axis(parameter, logScale ? { type: "log" } : {}),
+      yaxis: axis(outcome),
+      annotations: points.length ? [] : [empty("No evaluations yet")],
+    }),
+  };
+}
+
 /** One outcome's Sobol indices (GET /importance) as horizontal bars, the parameters in
  *  order of their total index, each with its Monte Carlo standard error. */
 export function importanceFigure(result, outcome) {
