@@ -36,10 +36,10 @@ from api.routes import (
     evaluations,
     fronts,
     health,
-    importance,
     quality,
     registry,
     samplers,
+    surrogate,
 )
 from api.settings import Settings
 from jobs.executors import Executor
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Every route under /api/v1 needs a token of scope read at least (api.auth); routes
     # that write ask for more themselves. Only liveness is open.
     for router in (campaigns.router, asktell.router, evaluations.router, fronts.router,
-                   quality.router, importance.router, samplers.router, registry.router):
+                   quality.router, surrogate.router, samplers.router, registry.router):
         app.include_router(router, prefix="/api/v1", dependencies=[READ])
     app.include_router(health.router, prefix="/api/v1")
     app.get("/healthz", include_in_schema=False)(health.healthz)

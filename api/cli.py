@@ -136,6 +136,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_url(importance)
     importance.set_defaults(handler=_importance)
 
+    model_fit = commands.add_parser(
+        "model-fit", help="print how well the GP predicts each outcome from the other "
+                          "evaluations (leave-one-out; GET /model-fit)")
+    model_fit.add_argument("id", type=int)
+    model_fit.add_argument("--csv", action="store_true",
+                           help="one CSV row per outcome and evaluation: observed, predicted, sd")
+    _add_url(model_fit)
+    model_fit.set_defaults(handler=_model_fit)
+
     rollout = commands.add_parser(
         "rollout", help="run a stored policy in its environment; print its mean returns")
     rollout.add_argument("evaluation_id", type=int, metavar="EVALUATION_ID")
@@ -348,8 +357,32 @@ def _importance(args: argparse.Namespace) -> int:
              for r in records}
     table = [[parameter, *(cells[parameter, outcome] for outcome in outcomes)]
              for parameter in dict.fromkeys(r["parameter"] for r in records)]
+    fit = {r["outcome"]: r["fit_r2"] for r in records}
+    table.append(["(model R²)", *(_r2(fit[outcome]) for outcome in outcomes)])
     _print_table(["parameter", *outcomes], table)
     return 0
+
+
+def _model_fit(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        campaign = _call(lambda: client.campaign(args.id))
+        frame = _call(campaign.model_fit)
+    if args.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+        return 0
+    print(f"leave-one-out over {frame.attrs['n_evaluations']} evaluations: each predicted "
+          "from all the others")
+    kinds = dict(zip(frame["outcome"], frame["kind"], strict=True))
+    _print_table(["outcome", "kind", "R²", "rank correlation", "in the 95% interval"],
+                 [[outcome, kinds[outcome], _r2(stats["r2"]), _r2(stats["rank_correlation"]),
+                   f"{stats['coverage']:.0%}"]
+                  for outcome, stats in frame.attrs["statistics"].items()])
+    return 0
+
+
+def _r2(value: float | None) -> str:
+    """A fit statistic to three decimals; "–" where it is undefined."""
+    return "–" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
 def _shares(total: float | None, first_order: float | None) -> str:

@@ -279,19 +279,42 @@ class Campaign:
         (``GET /importance``): one row per outcome and parameter, with ``first_order``
         (the share of the outcome's variance the parameter explains alone), ``total``
         (the share it takes part in, interactions included) and each one's Monte Carlo
-        standard error, the Sobol indices of the GP's posterior mean over the box.
-        ``attrs`` holds ``n_evaluations``, ``method`` and ``note``."""
+        standard error, the Sobol indices of the GP's posterior mean over the box;
+        ``fit_r2``, the outcome's GP's leave-one-out R^2 (:meth:`model_fit`): trust the
+        indices of an outcome whose GP predicts it. ``attrs`` holds ``n_evaluations``,
+        ``method`` and ``note``."""
         result = self._client.request("GET", f"/campaigns/{self.id}/importance")
         rows = [
             {"outcome": outcome["name"], "kind": outcome["kind"], "parameter": parameter,
              **{column: None if outcome[column] is None else outcome[column][i]
-                for column in ("first_order", "total", "first_order_se", "total_se")}}
+                for column in ("first_order", "total", "first_order_se", "total_se")},
+             "fit_r2": outcome["fit_r2"]}
             for outcome in result["outcomes"]
             for i, parameter in enumerate(result["parameters"])
         ]
         frame = pd.DataFrame(rows, columns=["outcome", "kind", "parameter", "first_order",
-                                            "total", "first_order_se", "total_se"])
+                                            "total", "first_order_se", "total_se", "fit_r2"])
         frame.attrs.update({key: result[key] for key in ("n_evaluations", "method", "note")})
+        return frame
+
+    def model_fit(self) -> pd.DataFrame:
+        """How well the GPs the BO methods fit predict what was measured (``GET
+        /model-fit``): leave-one-out cross-validation, one row per outcome and
+        evaluation with ``observed``, ``predicted`` (from every other evaluation) and
+        ``sd`` (of a new measurement there). ``attrs["statistics"]`` gives each outcome's
+        ``r2``, ``rank_correlation`` and ``coverage`` (the share of measurements inside
+        the predicted 95% interval); ``attrs`` also holds ``n_evaluations`` and
+        ``method``."""
+        result = self._client.request("GET", f"/campaigns/{self.id}/model-fit")
+        rows = [{"outcome": outcome["name"], "kind": outcome["kind"], **point}
+                for outcome in result["outcomes"] for point in outcome["points"]]
+        frame = pd.DataFrame(rows, columns=["outcome", "kind", "evaluation_id", "seq",
+                                            "observed", "predicted", "sd"])
+        frame.attrs["statistics"] = {
+            outcome["name"]: {key: outcome[key] for key in ("r2", "rank_correlation",
+                                                            "coverage")}
+            for outcome in result["outcomes"]}
+        frame.attrs.update({key: result[key] for key in ("n_evaluations", "method")})
         return frame
 
     def evaluations(self, on_front: bool | None = None, page_size: int = 1000) -> pd.DataFrame:

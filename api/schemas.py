@@ -172,6 +172,8 @@ class OutcomeImportanceOut(BaseModel):
     total: list[float] | None
     first_order_se: list[float] | None
     total_se: list[float] | None
+    # the GP's leave-one-out R^2 (GET /model-fit): near 1, the indices describe the outcome
+    fit_r2: float | None
 
 
 class ImportanceOut(BaseModel):
@@ -181,6 +183,32 @@ class ImportanceOut(BaseModel):
     outcomes: list[OutcomeImportanceOut]
     method: str
     note: str | None = None
+
+
+class FitPoint(BaseModel):
+    evaluation_id: int
+    seq: int
+    observed: float
+    # predicted from every other evaluation, with the sd of a new measurement there
+    predicted: float
+    sd: float
+
+
+class OutcomeFitOut(BaseModel):
+    name: str
+    kind: str  # objective | constraint
+    sense: str | None
+    r2: float | None  # null: under 3 evaluations, or all measured the same
+    rank_correlation: float | None
+    coverage: float  # share of measurements inside predicted +- 1.96 sd (calibrated: 0.95)
+    points: list[FitPoint]
+
+
+class ModelFitOut(BaseModel):
+    campaign_id: int
+    n_evaluations: int
+    outcomes: list[OutcomeFitOut]
+    method: str
 
 
 class HypervolumeOut(BaseModel):

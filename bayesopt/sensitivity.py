@@ -27,7 +27,9 @@ bootstrap over the ``N`` rows: it treats the rows as independent, so for this
 quasi-random design it overstates the sampling error (on ``2 x0 + x1``, 0.016 against an
 actual error of 0.001). It says how much of an index is sampling, not how sure the GP
 is: with few measurements the GP, and so its indices, can be wrong in ways no sampling
-reveals.
+reveals. So each outcome also gets ``fit_r2``, its GP's leave-one-out R^2
+(:mod:`bayesopt.diagnostics`): near 1, the GP predicts measurements it was not shown,
+and its indices can be trusted; far below, they describe the GP more than the outcome.
 
 Sobol indices need independent inputs, so they are measured on the whole box: a
 problem's parameter constraints are not applied. Optuna's importances (fANOVA on a
@@ -51,8 +53,7 @@ import numpy as np
 import torch
 from torch.quasirandom import SobolEngine
 
-from bayesopt import space
-from bayesopt.models import fit_model
+from bayesopt import diagnostics, space
 from jobs.protocol import Observations, ProblemInfo
 
 BASE_SAMPLES = 4096  # N, at most: rows of A and B; (d + 2) N posterior means per outcome
@@ -73,6 +74,7 @@ class OutcomeIndices:
     total: list[float] | None
     first_order_se: list[float] | None
     total_se: list[float] | None
+    fit_r2: float | None  # the GP's leave-one-out R^2 (bayesopt.diagnostics): trust it near 1
 
 
 def parameter_importance(problem: ProblemInfo, observations: Observations,
@@ -83,31 +85,21 @@ def parameter_importance(problem: ProblemInfo, observations: Observations,
     (default: :func:`base_samples`). Deterministic: the GP fit and the design are
     seeded with 0."""
     d = len(problem.parameters)
-    n_samples = n_samples or base_samples(d)
-    if d == 0:
-        raise ValueError(f"{problem.id} has no decision parameters to measure importance on")
-    outcomes, names, kinds, variances = _outcomes(problem, observations)
-    if len(outcomes) < 2:
-        raise ValueError(f"importance needs at least 2 measured points, got {len(outcomes)}")
+    fitted = diagnostics.fit_outcomes(problem, observations, device)
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
-    train_x = torch.tensor(space.encode(problem.parameters, observations.x), **tkwargs)
-    bounds = torch.tensor(space.bounds(problem.parameters), **tkwargs)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = fit_model(train_x, torch.tensor(outcomes, **tkwargs), bounds,
-                          train_yvar=None if variances is None
-                          else torch.tensor(variances, **tkwargs))
-        a, b = _design(problem, n_samples)
-        rows = np.concatenate([a, b, *(_swapped(a, b, i) for i in range(d))])
-        means = _posterior_means(model, space.encode(problem.parameters, rows), tkwargs)
+    a, b = _design(problem, n_samples or base_samples(d))
+    rows = np.concatenate([a, b, *(_swapped(a, b, i) for i in range(d))])
+    means = _posterior_means(fitted.model, space.encode(problem.parameters, rows), tkwargs)
     n = len(a)
     g_a, g_b = means[:n], means[n : 2 * n]
     g_ab = means[2 * n :].reshape(d, n, -1)
     rng = np.random.default_rng(0)
     resamples = rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))
     return [
-        _indices(name, kind, g_a[:, j], g_b[:, j], g_ab[:, :, j], resamples)
-        for j, (name, kind) in enumerate(zip(names, kinds, strict=True))
+        _indices(name, kind, g_a[:, j], g_b[:, j], g_ab[:, :, j], resamples,
+                 diagnostics.statistics(fitted.values[:, j], *diagnostics.leave_one_out(gp)).r2)
+        for j, (name, kind, gp) in enumerate(
+            zip(fitted.names, fitted.kinds, fitted.model.models, strict=True))
     ]
 
 
@@ -119,31 +111,6 @@ def base_samples(d: int) -> int:
     while n > 512 and (d + 2) * n > POINTS_PER_OUTCOME:
         n //= 2
     return n
-
-
-def _outcomes(problem: ProblemInfo, observations: Observations
-              ) -> tuple[np.ndarray, list[str], list[str], np.ndarray | None]:
-    """The measured values, objectives then constraints (``n x o``), their names and
-    kinds, and their known noise variances (NaN where unknown; None if none is known)."""
-    n, m = len(observations.x), problem.n_objectives
-    columns = [np.asarray(observations.objectives, dtype=np.float64).reshape(n, m)]
-    sems = [_sem(observations.sem, n, m)]
-    names = [o.name for o in problem.objectives]
-    kinds = ["objective"] * m
-    if problem.constraints and observations.constraints is not None:
-        c = problem.constraints
-        columns.append(np.asarray(observations.constraints, dtype=np.float64).reshape(n, c))
-        sems.append(_sem(observations.constraint_sem, n, c))
-        names += list(problem.constraint_names) or [f"constraint {k}" for k in range(c)]
-        kinds += ["constraint"] * c
-    sem = np.concatenate(sems, axis=1)
-    variances = None if np.isnan(sem).all() else sem**2
-    return np.concatenate(columns, axis=1), names, kinds, variances
-
-
-def _sem(values: Any, n: int, width: int) -> np.ndarray:
-    return (np.full((n, width), np.nan) if values is None
-            else np.asarray(values, dtype=np.float64).reshape(n, width))
 
 
 def _design(problem: ProblemInfo, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
@@ -176,13 +143,14 @@ def _posterior_means(model: Any, z: np.ndarray, tkwargs: dict[str, Any]) -> np.n
 
 
 def _indices(name: str, kind: str, g_a: np.ndarray, g_b: np.ndarray, g_ab: np.ndarray,
-             resamples: np.ndarray) -> OutcomeIndices:
+             resamples: np.ndarray, fit_r2: float | None) -> OutcomeIndices:
     """Saltelli's first-order and Jansen's total estimators for one outcome, and their
     bootstrap standard errors. ``g_ab``: ``d x N``, the outcome at each ``A_B^i``."""
     first, total, variance = _estimates(g_a, g_b, g_ab)
     scale = max(float(np.abs(np.concatenate([g_a, g_b])).max()), 1e-300)
     if not variance > 1e-20 * scale**2:  # a flat mean: its rounding noise is not a shape
-        return OutcomeIndices(name, kind, max(float(variance), 0.0), None, None, None, None)
+        return OutcomeIndices(name, kind, max(float(variance), 0.0), None, None, None, None,
+                              fit_r2)
     boot = [_estimates(g_a[rows], g_b[rows], g_ab[:, rows])[:2] for rows in resamples]
     boot_first, boot_total = (np.array(column) for column in zip(*boot, strict=True))
     return OutcomeIndices(
@@ -190,6 +158,7 @@ def _indices(name: str, kind: str, g_a: np.ndarray, g_b: np.ndarray, g_ab: np.nd
         first_order=first.tolist(), total=total.tolist(),
         first_order_se=boot_first.std(axis=0, ddof=1).tolist(),
         total_se=boot_total.std(axis=0, ddof=1).tolist(),
+        fit_r2=fit_r2,
     )
 
 

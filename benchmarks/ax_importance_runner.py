@@ -7,7 +7,9 @@ model (``Generators.BOTORCH_MODULAR``: the GP its generation strategy uses after
 initial design) to them and writes ``{"first", "total", "seconds"}``: the unsigned
 Sobol indices of the GP mean that ``ax.utils.sensitivity.sobol_measures.
 ax_parameter_sens`` computes (``SobolSensitivityGPMean``), what Ax's sensitivity
-analysis plots (signed there), one per parameter.
+analysis plots (signed there), one per parameter; and ``fit_r2``, the R^2 of Ax's
+leave-one-out cross-validation of that model (``cross_validate(adapter)``: efficient
+LOO with the hyperparameters kept, as mofront's ``GET /model-fit``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 import time
 
 import torch
+from ax.adapter.cross_validation import cross_validate
 from ax.adapter.registry import Generators
 from ax.api.client import Client
 from ax.api.configs import RangeParameterConfig
@@ -42,9 +45,16 @@ def main() -> None:
     adapter = Generators.BOTORCH_MODULAR(experiment=experiment, data=experiment.lookup_data())
     indices = {order: ax_parameter_sens(adapter, order=order, signed=False)["f"]
                for order in ("first", "total")}
+    seconds = time.perf_counter() - started
+    folds = cross_validate(adapter)
+    observed = [float(fold.observed.data.means[0]) for fold in folds]
+    predicted = [float(fold.predicted.means[0]) for fold in folds]
+    mean = sum(observed) / len(observed)
+    fit_r2 = 1 - (sum((o - p) ** 2 for o, p in zip(observed, predicted, strict=True))
+                  / sum((o - mean) ** 2 for o in observed))
     json.dump({order: [float(values[name]) for name in names]
                for order, values in indices.items()} | {
-                   "seconds": time.perf_counter() - started}, sys.stdout)
+                   "seconds": seconds, "fit_r2": fit_r2}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,11 @@ Measures, per function, n and tool (mean over seeds): ``first_error``, the mean 
 error of the normalised first-order shares ``S_i / sum S`` (the one quantity both tools
 estimate); ``top_right``, the share of runs whose most important parameter is the true
 one (by first order); for mofront and Ax also ``total_error``, the mean absolute error of
-the total indices (Optuna has none); and ``seconds`` (the model fit and the indices).
+the total indices (Optuna has none); ``seconds`` (the model fit and the indices); and for
+both, ``fit_r2``, the leave-one-out R^2 of the GP (mofront's ``GET /model-fit``, Ax's
+``cross_validate``), with the error of the runs whose R^2 is under 0.5 (where the
+viewer warns that the indices describe the model more than the outcome) against the
+others'.
 
 Run: ``.venv/bin/python benchmarks/bench_importance.py`` (about 5 minutes);
 ``--quick`` for a 1-seed smoke run that writes only ``--out``.
@@ -105,7 +109,7 @@ def run_mofront(name: str, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     started = time.perf_counter()
     [outcome] = parameter_importance(problem, Observations(x=x, objectives=y[:, None]))
     return {"first": outcome.first_order, "total": outcome.total,
-            "seconds": time.perf_counter() - started}
+            "seconds": time.perf_counter() - started, "fit_r2": outcome.fit_r2}
 
 
 def run_optuna(name: str, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
@@ -161,7 +165,7 @@ def summary(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     continue
                 row: dict[str, Any] = {"function": name, "n": n, "tool": tool,
                                        "seeds": len(chosen)}
-                for key in ("first_error", "total_error", "seconds"):
+                for key in ("first_error", "total_error", "seconds", "fit_r2"):
                     values = [r[key] for r in chosen if key in r]
                     if values:
                         row[key] = float(np.mean(values))
@@ -186,6 +190,19 @@ def paired(runs: list[dict[str, Any]], key: str, tool: str = "mofront",
             "p": float(ttest_rel(ours, theirs).pvalue) if len(pairs) > 1 else None}
 
 
+def trust(runs: list[dict[str, Any]], tool: str = "mofront",
+          threshold: float = 0.5) -> dict[str, Any]:
+    """Whether the model's leave-one-out R^2 tells the runs to trust from the others:
+    ``tool``'s mean first-order share error where its R^2 is under ``threshold`` and
+    where it is not (the viewer warns under 0.5)."""
+    chosen = [r for r in runs if r["tool"] == tool and r.get("fit_r2") is not None]
+    poor = [r["first_error"] for r in chosen if r["fit_r2"] < threshold]
+    good = [r["first_error"] for r in chosen if r["fit_r2"] >= threshold]
+    return {"tool": tool, "threshold": threshold, "poor_runs": len(poor),
+            "poor_error": float(np.mean(poor)) if poor else None,
+            "good_runs": len(good), "good_error": float(np.mean(good)) if good else None}
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = [
         (f"Code `{report['code']['commit']}`, {report['config']['seeds']} seeds, points "
@@ -194,8 +211,8 @@ def markdown(report: dict[str, Any]) -> str:
         "whose most important parameter (first order) is the true one."),
         "",
         ("| function | n | tool | first-order share error | total index error | top right "
-        "| seconds |"),
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| model LOO R² | seconds |"),
+        "|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for row in report["summary"]:
         total = (f"{row['total_error']:.3f} ± {row['total_error_sd']:.3f}"
@@ -203,7 +220,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {row['function']} | {row['n']} | {row['tool']} | {row['first_error']:.3f} ± "
             f"{row['first_error_sd']:.3f} | {total} | {row['top_right']:.0%} "
-            f"| {row['seconds']:.2f} |")
+            f"| {_maybe(row.get('fit_r2'))} | {row['seconds']:.2f} |")
     lines.append("")
     for comparison in report["comparisons"]:
         p = comparison["p"]
@@ -211,7 +228,16 @@ def markdown(report: dict[str, Any]) -> str:
             f"- {comparison['tool']} − {comparison['peer']}, {comparison['measure']} over "
             f"{comparison['pairs']} paired runs: {comparison['difference']:+.4f} "
             f"(paired t-test p = {'–' if p is None else f'{p:.3f}'})")
+    for split in report["trust"]:
+        lines.append(
+            f"- {split['tool']}, runs whose model LOO R² is under {split['threshold']}: "
+            f"{split['poor_runs']}, first-order share error {_maybe(split['poor_error'])}; "
+            f"the other {split['good_runs']}: {_maybe(split['good_error'])}")
     return "\n".join(lines) + "\n"
+
+
+def _maybe(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -246,6 +272,7 @@ def main(argv: list[str] | None = None) -> None:
         "summary": summary(runs),
         "comparisons": [paired(runs, "first_error"), paired(runs, "total_error"),
                         paired(runs, "first_error", peer="optuna-fanova")],
+        "trust": [trust(runs), trust(runs, "ax")],
         "runs": runs,
         "failed": [],
     }

@@ -181,6 +181,14 @@ def importance() -> Callable[..., Any]:
     return cast(Callable[..., Any], _load(IMPORTANCE))
 
 
+# ...and cross-validates it: GET /campaigns/{id}/model-fit.
+MODEL_FIT = "bayesopt.diagnostics:model_fit"
+
+
+def model_fit() -> Callable[..., Any]:
+    return cast(Callable[..., Any], _load(MODEL_FIT))
+
+
 def algorithm(name: str) -> AlgorithmEntry:
     try:
         return ALGORITHMS[name]

@@ -419,6 +419,8 @@ def test_parameter_importance_is_computed_on_demand_and_drawn_per_outcome(page, 
         f"{o['total'][0]:.3f} ({o['first_order'][0]:.3f})" for o in (branin, currin)]
     assert f"From {expected['n_evaluations']} evaluations." in \
         page.locator("#importance-note").inner_text()
+    assert page.locator("#importance-table tfoot td").all_inner_texts() == [
+        f"{o['fit_r2']:.3f}" for o in (branin, currin)]
 
     def bars() -> dict:
         return page.evaluate("() => Object.fromEntries(document.querySelector("
@@ -438,6 +440,31 @@ def test_parameter_importance_is_computed_on_demand_and_drawn_per_outcome(page, 
                            ".xaxis.title.text.includes('currin')")
     assert dict(zip(*bars()["total"], strict=True)) == pytest.approx(
         by_parameter(currin, "total"))
+
+
+def test_the_model_fit_plots_each_leave_one_out_prediction_against_its_measurement(
+        page, server, campaigns):
+    campaign = campaigns["branin-currin-sobol-1"]
+    page.goto(f"{server.url}/ui/campaign.html?id={campaign['id']}")
+    wait_for_front(page)
+    page.get_by_role("button", name="Check the model").click()
+    page.locator("#fit-table tbody tr").first.wait_for()
+    expected = http_get(server, f"/campaigns/{campaign['id']}/model-fit")
+    rows = page.locator("#fit-table tbody tr")
+    assert rows.locator("th").all_inner_texts() == ["branin", "currin"]
+    branin = expected["outcomes"][0]
+    assert rows.first.locator("td").all_inner_texts() == [
+        f"{branin['r2']:.3f}", f"{branin['rank_correlation']:.3f}",
+        f"{100 * branin['coverage']:.0f}%"]
+    drawn = page.evaluate("() => Object.fromEntries(document.querySelector('#fit-plot').data"
+                          ".map(t => [t.meta.role, {x: t.x, y: t.y, ids: t.customdata || null,"
+                          " bars: t.error_y ? t.error_y.array : null}]))")
+    points = drawn["evaluations"]
+    assert points["ids"] == [p["evaluation_id"] for p in branin["points"]]
+    assert points["x"] == [p["observed"] for p in branin["points"]]
+    assert points["y"] == [p["predicted"] for p in branin["points"]]
+    assert points["bars"] == pytest.approx([1.96 * p["sd"] for p in branin["points"]], rel=1e-3)
+    assert drawn["diagonal"]["x"] == drawn["diagonal"]["y"]
 
 
 def test_the_slice_plot_puts_every_evaluation_at_its_parameter_value(page, server):

@@ -84,6 +84,7 @@ export const api = {
   knownFront: (id) => request(`/campaigns/${id}/known-front`),
   metrics: (id) => request(`/campaigns/${id}/metrics`),
   importance: (id) => request(`/campaigns/${id}/importance`),
+  modelFit: (id) => request(`/campaigns/${id}/model-fit`),
   best: (id, preference) => request(`/campaigns/${id}/best${query({ preference })}`),
   evaluations: (id, params) => request(`/campaigns/${id}/evaluations${query(params)}`),
   evaluation: (id) => request(`/evaluations/${id}`),

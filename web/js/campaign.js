@@ -3,11 +3,12 @@
 // quality measures (GET /metrics), the table of front points with their HV
 // contributions, one evaluation's details, the evaluation a preference picks (and, for a
 // PD-MORL campaign, the network to serve at it), an ask/tell campaign's suggestions,
-// the objectives against each parameter and the parameters' importance (GET
-// /importance), both on demand, Cancel and CSV export. Live while it runs.
+// the objectives against each parameter, the parameters' importance (GET /importance)
+// and the model's fit (GET /model-fit), each on demand, Cancel and CSV export. Live
+// while it runs.
 
 import { ApiError, api, evaluationsFrom } from "./api.js";
-import { draw, frontFigure, historyFigure, importanceFigure, sliceFigure } from "./plots.js";
+import { draw, fitFigure, frontFigure, historyFigure, importanceFigure, sliceFigure } from "./plots.js";
 import { renderSuggestions } from "./suggestions.js";
 import { storedToken } from "./token.js";
 import {
@@ -34,6 +35,10 @@ const preferenceResult = document.getElementById("preference-result");
 const suggestionsSection = document.getElementById("suggestions");
 const importanceButton = document.getElementById("importance-compute");
 const importanceOutcome = document.getElementById("importance-outcome");
+const fitButton = document.getElementById("fit-compute");
+const fitOutcome = document.getElementById("fit-outcome");
+// a leave-one-out R² under this: the model has not learnt the outcome
+const POOR_FIT = 0.5;
 const sliceButton = document.getElementById("slice-show");
 const sliceParameter = document.getElementById("slice-parameter");
 const sliceOutcome = document.getElementById("slice-outcome");
@@ -53,6 +58,7 @@ const state = {
   knownFront: null, // KnownFrontOut, when the problem has a known Pareto front
   metrics: null, // MetricsOut of the front last drawn
   importance: null, // ImportanceOut, once computed
+  fit: null, // ModelFitOut, once computed
   slicing: false, // the slice plot is shown (and follows new evaluations)
 };
 
@@ -94,6 +100,9 @@ async function start() {
   const parametric = PARAMETRIC_KINDS.includes(state.campaign.problem.kind);
   document.getElementById("importance").hidden = !parametric;
   document.getElementById("slices").hidden = !parametric;
+  document.getElementById("model-fit").hidden = !parametric;
+  fitButton.addEventListener("click", computeFit);
+  fitOutcome.addEventListener("change", drawFit);
   sliceButton.addEventListener("click", showSlices);
   sliceParameter.addEventListener("change", drawSlice);
   sliceOutcome.addEventListener("change", drawSlice);
@@ -379,6 +388,41 @@ function drawFront(objectivesChanged) {
   document.getElementById("front-note").textContent = parts.join(" ");
 }
 
+async function computeFit() {
+  const note = document.getElementById("fit-note");
+  fitButton.disabled = true;
+  note.textContent = "Fitting the model and cross-validating…";
+  try {
+    state.fit = await api.modelFit(state.id);
+  } catch (error) {
+    note.textContent = error instanceof ApiError ? error.message : String(error);
+    return;
+  } finally {
+    fitButton.disabled = false;
+  }
+  const result = state.fit;
+  fitButton.textContent = "Check again";
+  fitOutcome.replaceChildren(...result.outcomes.map((outcome, i) =>
+    el("option", { value: String(i) }, `${outcome.name} (${outcome.kind})`)));
+  fitOutcome.disabled = result.outcomes.length < 2;
+  const statistic = (value) => (value === null ? "—" : value.toFixed(3));
+  document.getElementById("fit-table").replaceChildren(
+    el("thead", {}, el("tr", {}, ...["outcome", "R²", "rank correlation", "inside the 95% interval"].map(
+      (name, i) => el("th", { scope: "col", class: i ? "num" : "" }, name)))),
+    el("tbody", {}, ...result.outcomes.map((o) => el("tr", { dataset: { outcome: o.name } },
+      el("th", { scope: "row" }, o.name), el("td", { class: "num" }, statistic(o.r2)),
+      el("td", { class: "num" }, statistic(o.rank_correlation)),
+      el("td", { class: "num" }, `${(100 * o.coverage).toFixed(0)}%`)))));
+  note.textContent = `From ${result.n_evaluations} evaluations: ${result.method}.`;
+  drawFit();
+}
+
+function drawFit() {
+  const plot = document.getElementById("fit-plot");
+  plot.hidden = false;
+  draw(plot, fitFigure(state.fit.outcomes[Number(fitOutcome.value) || 0]));
+}
+
 /** Load the evaluations not loaded yet and draw the slice plot. */
 async function showSlices() {
   try {
@@ -463,9 +507,13 @@ async function computeImportance() {
       ...result.outcomes.map((o) => el("th", { scope: "col", class: "num" }, `${o.name}: total (first order)`)))),
     el("tbody", {}, ...result.parameters.map((parameter, i) => el("tr", { dataset: { parameter } },
       el("th", { scope: "row" }, parameter),
-      ...result.outcomes.map((o) => el("td", { class: "num" }, cell(o, i)))))));
-  note.textContent = `From ${result.n_evaluations} evaluations. ${result.method}.` +
-    (result.note ? ` Note: ${result.note}.` : "");
+      ...result.outcomes.map((o) => el("td", { class: "num" }, cell(o, i)))))),
+    el("tfoot", {}, el("tr", {}, el("th", { scope: "row" }, "model R² (leave-one-out)"),
+      ...result.outcomes.map((o) => el("td", { class: "num" }, o.fit_r2 === null ? "—" : o.fit_r2.toFixed(3))))));
+  const poor = result.outcomes.filter((o) => o.fit_r2 !== null && o.fit_r2 < POOR_FIT);
+  const warning = poor.map((o) => `The model predicts ${o.name} poorly (leave-one-out R² ${o.fit_r2.toFixed(2)}): its indices describe the model more than ${o.name}.`);
+  note.textContent = [...warning, `From ${result.n_evaluations} evaluations. ${result.method}.`,
+    ...(result.note ? [`Note: ${result.note}.`] : [])].join(" ");
   drawImportance();
 }
 

@@ -393,6 +393,36 @@ export function sliceFigure({ parameter, outcome, points, logScale }) {
   };
 }
 
+/** Leave-one-out predictions of one outcome (GET /model-fit) against its measurements,
+ *  each with its 95% interval, and the diagonal a perfect model would lie on. */
+export function fitFigure(outcome) {
+  const points = outcome.points;
+  const values = points.flatMap((p) => [p.observed, p.predicted]);
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  return {
+    data: [
+      {
+        type: "scatter", mode: "lines", name: "predicted = measured", meta: { role: "diagonal" },
+        x: [low, high], y: [low, high], line: { color: DOMINATED_COLOUR, dash: "dash", width: 1.5 },
+        hoverinfo: "skip",
+      },
+      {
+        type: "scatter", mode: "markers", name: "evaluations", meta: { role: "evaluations" },
+        x: points.map((p) => p.observed), y: points.map((p) => p.predicted),
+        customdata: points.map((p) => p.evaluation_id),
+        error_y: { type: "data", array: points.map((p) => 1.959963984540054 * p.sd), color: SEM_COLOUR, thickness: 1 },
+        marker: { color: FRONT_COLOUR, size: 7 },
+        hovertemplate: `evaluation %{customdata}<br>measured: %{x:.5g}<br>predicted: %{y:.5g}<extra></extra>`,
+      },
+    ],
+    layout: baseLayout({
+      xaxis: axis(`${outcome.name} measured`),
+      yaxis: axis(`${outcome.name} predicted from the others`),
+    }),
+  };
+}
+
 /** One outcome's Sobol indices (GET /importance) as horizontal bars, the parameters in
  *  order of their total index, each with its Monte Carlo standard error. */
 export function importanceFigure(result, outcome) {

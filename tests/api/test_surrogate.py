@@ -1,5 +1,6 @@
-"""``GET /campaigns/{id}/importance``: the parameters' Sobol indices from the GP fitted
-to a campaign's evaluations, through the API, the Python client and the CLI."""
+"""What the GPs fitted to a campaign's evaluations say about it, through the API, the
+Python client and the CLI: ``GET /campaigns/{id}/importance`` (the parameters' Sobol
+indices) and ``GET /campaigns/{id}/model-fit`` (leave-one-out cross-validation)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,29 @@ def test_each_objective_gets_the_share_of_its_variance_each_parameter_explains(h
     assert result["outcomes"][0]["total"] == pytest.approx(YIELD_SHARES, abs=0.03)
     assert "Sobol indices of the GP posterior mean" in result["method"]
     assert result["note"] is None
+    assert all(o["fit_r2"] > 0.95 for o in result["outcomes"])  # smooth: well predicted
+
+
+def test_model_fit_predicts_each_evaluation_from_the_others(http):
+    cid = _told(http, 20)
+    response = http.get(f"/api/v1/campaigns/{cid}/model-fit")
+    assert response.status_code == 200, response.text
+    result = response.json()
+    evaluations = http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]
+    assert result["n_evaluations"] == 20
+    assert "leave-one-out" in result["method"]
+    for j, outcome in enumerate(result["outcomes"]):
+        assert outcome["name"] == ["yield", "cost"][j]
+        assert [p["evaluation_id"] for p in outcome["points"]] == [e["id"] for e in evaluations]
+        assert [p["observed"] for p in outcome["points"]] == [
+            e["objectives"][j] for e in evaluations]
+        assert all(p["sd"] > 0 for p in outcome["points"])
+        assert outcome["r2"] > 0.95 and outcome["rank_correlation"] > 0.95
+        assert 0.0 <= outcome["coverage"] <= 1.0
+    # the importance endpoint's fit_r2 is this R^2
+    importance = http.get(f"/api/v1/campaigns/{cid}/importance").json()
+    assert [o["fit_r2"] for o in importance["outcomes"]] == pytest.approx(
+        [o["r2"] for o in result["outcomes"]], abs=1e-12)
 
 
 def test_parameter_constraints_are_not_applied_and_the_answer_says_so(http):
@@ -83,11 +107,18 @@ def test_a_campaign_without_parameters_or_with_too_few_evaluations_is_refused(ht
     assert error["loc"] == ["path", "campaign_id"]
     assert "no decision parameters" in error["msg"]
 
+    refused = http.get(f"/api/v1/campaigns/{morl}/model-fit")
+    assert refused.status_code == 422
+    assert "a model fit is for test functions and external problems" in \
+        refused.json()["detail"][0]["msg"]
+
     one = _told(http, 1)
     refused = http.get(f"/api/v1/campaigns/{one}/importance")
     assert refused.status_code == 422
     assert "has 1 evaluations; importance needs at least 2" in refused.json()["detail"][0]["msg"]
+    assert http.get(f"/api/v1/campaigns/{one}/model-fit").status_code == 422
     assert http.get("/api/v1/campaigns/999999/importance").status_code == 404
+    assert http.get("/api/v1/campaigns/999999/model-fit").status_code == 404
 
 
 def test_the_client_gives_a_frame_and_the_cli_a_table(sqlite_database, make_server):
@@ -98,7 +129,7 @@ def test_the_client_gives_a_frame_and_the_cli_a_table(sqlite_database, make_serv
                                    budget=16, algorithm="sobol", batch_size=8)
         frame = campaign.importance()
     assert list(frame.columns) == ["outcome", "kind", "parameter", "first_order", "total",
-                                   "first_order_se", "total_se"]
+                                   "first_order_se", "total_se", "fit_r2"]
     assert list(zip(frame["outcome"], frame["parameter"], strict=True)) == [
         ("yield", "temp"), ("yield", "time"), ("cost", "temp"), ("cost", "time")]
     assert list(frame["total"][2:]) == pytest.approx(COST_SHARES, abs=0.03)
@@ -115,6 +146,21 @@ def test_the_client_gives_a_frame_and_the_cli_a_table(sqlite_database, make_serv
 
     as_csv = mofront("importance", str(campaign.id), "--csv", "--url", server.url)
     assert as_csv.stdout.splitlines()[0] == (
-        "outcome,kind,parameter,first_order,total,first_order_se,total_se")
+        "outcome,kind,parameter,first_order,total,first_order_se,total_se,fit_r2")
     refused = mofront("importance", "999999", "--url", server.url)
     assert refused.returncode != 0 and "999999" in refused.stderr
+
+    with Client(server.url) as client:
+        fit = client.campaign(campaign.id).model_fit()
+    assert list(fit.columns) == ["outcome", "kind", "evaluation_id", "seq", "observed",
+                                 "predicted", "sd"]
+    assert len(fit) == 2 * 16
+    assert set(fit.attrs["statistics"]) == {"yield", "cost"}
+    printed = mofront("model-fit", str(campaign.id), "--url", server.url)
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.splitlines()
+    assert lines[0] == "leave-one-out over 16 evaluations: each predicted from all the others"
+    assert lines[1].split("\t") == ["outcome", "kind", "R²", "rank correlation",
+                                     "in the 95% interval"]
+    cost = lines[3].split("\t")
+    assert cost[:3] == ["cost", "objective", f"{fit.attrs['statistics']['cost']['r2']:.3f}"]

@@ -1,0 +1,183 @@
+"""How well the BO methods' surrogate predicts what was measured: leave-one-out
+cross-validation of each outcome's GP, as Ax's cross-validation plot and its model-fit
+statistics judge a model before its suggestions or its sensitivities are trusted.
+
+For each outcome's GP (:func:`bayesopt.models.fit_model`, fitted to every observation),
+observation ``i`` is predicted from all the others with the GP's hyperparameters kept
+as fitted: in closed form (Rasmussen & Williams 2006, eq. 5.12), with
+``K_y = K + Sigma_noise`` over the observations and ``alpha = K_y^-1 (y - m)``,
+
+    mu_-i = y_i - alpha_i / [K_y^-1]_ii,   var_-i = 1 / [K_y^-1]_ii,
+
+the mean and variance of a new *measurement* at ``x_i`` (noise included) given the
+other ``n - 1``. This is Ax's leave-one-out cross-validation (``cross_validate(adapter)``:
+the fitted hyperparameters kept, not refitted per fold, computed in one factorisation),
+with its ``use_posterior_predictive=True``: the interval is that of a measurement, which
+is what a measurement can be checked against; Ax's default gives the noise-free
+function's, narrower where the noise is large. Keeping the hyperparameters, which saw
+point ``i``, makes it somewhat optimistic.
+
+The statistics, over the observations (raw units): ``r2``, the coefficient of
+determination ``1 - sum (y - mu)^2 / sum (y - mean y)^2`` (1 for perfect predictions, 0
+for predicting the mean, negative for worse); ``rank_correlation``, Spearman's between
+``y`` and ``mu``; ``coverage``, the share of ``y`` inside ``mu +- 1.96 sd`` (0.95 when the
+model's uncertainty is calibrated; much less: overconfident). ``r2`` and
+``rank_correlation`` are among Ax's model-fit statistics, under those names.
+
+Reference:
+    C. E. Rasmussen, C. K. I. Williams. Gaussian Processes for Machine Learning. MIT
+    Press, 2006, section 5.4.2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+
+from bayesopt import space
+from bayesopt.models import fit_model
+from jobs.protocol import Observations, ProblemInfo
+
+INTERVAL_Z = 1.959963984540054  # the 95% interval of a normal
+
+
+@dataclass(frozen=True)
+class LeaveOneOut:
+    """One outcome's leave-one-out predictions (raw units) and how good they are (None
+    where a statistic is undefined: fewer than 3 observations, or constant ones)."""
+
+    predicted: list[float]
+    sd: list[float]
+    r2: float | None
+    rank_correlation: float | None
+    coverage: float
+
+
+@dataclass(frozen=True)
+class FittedOutcomes:
+    """The GPs of a campaign's outcomes: the objectives, then the constraints' measured
+    values, each ``values`` column with its name and kind ("objective" | "constraint")."""
+
+    model: Any  # ModelListGP, one GP per column of values
+    values: np.ndarray  # n x o, raw units
+    names: list[str]
+    kinds: list[str]
+
+
+@dataclass(frozen=True)
+class OutcomeFit:
+    name: str
+    kind: str
+    observed: list[float]
+    loo: LeaveOneOut
+
+
+def fit_outcomes(problem: ProblemInfo, observations: Observations,
+                 device: str = "cpu") -> FittedOutcomes:
+    """One GP per outcome fitted to ``observations`` as the BO methods fit them (the told
+    standard errors as known noise), seeded with 0 so the same observations give the
+    same GPs."""
+    if not problem.parameters:
+        raise ValueError(f"{problem.id} has no decision parameters to model the outcomes on")
+    values, names, kinds, variances = _outcomes(problem, observations)
+    if len(values) < 2:
+        raise ValueError(f"a model needs at least 2 measured points, got {len(values)}")
+    tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = fit_model(
+            torch.tensor(space.encode(problem.parameters, observations.x), **tkwargs),
+            torch.tensor(values, **tkwargs),
+            torch.tensor(space.bounds(problem.parameters), **tkwargs),
+            train_yvar=None if variances is None else torch.tensor(variances, **tkwargs))
+    return FittedOutcomes(model, values, names, kinds)
+
+
+def model_fit(problem: ProblemInfo, observations: Observations,
+              device: str = "cpu") -> list[OutcomeFit]:
+    """Every outcome's leave-one-out predictions and statistics (module docstring)."""
+    fitted = fit_outcomes(problem, observations, device)
+    return [OutcomeFit(name, kind, fitted.values[:, j].tolist(),
+                       statistics(fitted.values[:, j], *leave_one_out(gp)))
+            for j, (name, kind, gp) in enumerate(
+                zip(fitted.names, fitted.kinds, fitted.model.models, strict=True))]
+
+
+def _outcomes(problem: ProblemInfo, observations: Observations
+              ) -> tuple[np.ndarray, list[str], list[str], np.ndarray | None]:
+    """The measured values, objectives then constraints (``n x o``), their names and
+    kinds, and their known noise variances (NaN where unknown; None if none is known)."""
+    n, m = len(observations.x), problem.n_objectives
+    columns = [np.asarray(observations.objectives, dtype=np.float64).reshape(n, m)]
+    sems = [_sem(observations.sem, n, m)]
+    names = [o.name for o in problem.objectives]
+    kinds = ["objective"] * m
+    if problem.constraints and observations.constraints is not None:
+        c = problem.constraints
+        columns.append(np.asarray(observations.constraints, dtype=np.float64).reshape(n, c))
+        sems.append(_sem(observations.constraint_sem, n, c))
+        names += list(problem.constraint_names) or [f"constraint {k}" for k in range(c)]
+        kinds += ["constraint"] * c
+    sem = np.concatenate(sems, axis=1)
+    variances = None if np.isnan(sem).all() else sem**2
+    return np.concatenate(columns, axis=1), names, kinds, variances
+
+
+def _sem(values: Any, n: int, width: int) -> np.ndarray:
+    return (np.full((n, width), np.nan) if values is None
+            else np.asarray(values, dtype=np.float64).reshape(n, width))
+
+
+def leave_one_out(gp: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted BoTorch ``SingleTaskGP``'s leave-one-out means and standard deviations
+    of each training observation, in raw units (its ``Standardize`` undone)."""
+    with torch.no_grad():
+        inputs, targets = gp.train_inputs[0], gp.train_targets  # as the GP holds them
+        covariance = gp.covar_module(inputs).to_dense()
+        noise = gp.likelihood.noise.expand(len(targets))
+        precision = torch.cholesky_inverse(_cholesky(covariance + torch.diag(noise)))
+        diagonal = precision.diagonal()
+        alpha = precision @ (targets - gp.mean_module(inputs))
+        mean, variance = targets - alpha / diagonal, 1 / diagonal
+        scale, shift = _standardisation(gp)
+        return ((mean * scale + shift).cpu().numpy(),
+                (variance.sqrt() * scale).cpu().numpy())
+
+
+def statistics(observed: np.ndarray, predicted: np.ndarray, sd: np.ndarray) -> LeaveOneOut:
+    """The leave-one-out predictions of one outcome with their statistics."""
+    observed = np.asarray(observed, dtype=np.float64)
+    spread = float(((observed - observed.mean()) ** 2).sum())
+    defined = len(observed) >= 3 and spread > 0
+    r2 = 1 - float(((observed - predicted) ** 2).sum()) / spread if defined else None
+    rank = None
+    if defined and np.ptp(predicted) > 0:
+        rank = float(spearmanr(observed, predicted).statistic)
+    inside = np.abs(observed - predicted) <= INTERVAL_Z * sd
+    return LeaveOneOut(predicted=predicted.tolist(), sd=sd.tolist(), r2=r2,
+                       rank_correlation=rank, coverage=float(inside.mean()))
+
+
+def _cholesky(matrix: torch.Tensor) -> torch.Tensor:
+    """The Cholesky factor, with gpytorch's habit of adding jitter until it exists."""
+    jitter = 1e-8 * float(matrix.diagonal().mean())
+    for _ in range(6):
+        factor, info = torch.linalg.cholesky_ex(matrix)
+        if int(info) == 0:
+            return factor
+        matrix = matrix + jitter * torch.eye(len(matrix), dtype=matrix.dtype,
+                                             device=matrix.device)
+        jitter *= 10
+    raise ValueError("the GP's covariance of the observations is not positive definite")
+
+
+def _standardisation(gp: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``Standardize`` outcome transform's scale and shift (1 and 0 without one)."""
+    transform = getattr(gp, "outcome_transform", None)
+    if transform is None:
+        return torch.ones(()), torch.zeros(())
+    return transform.stdvs.reshape(()), transform.means.reshape(())
