@@ -60,8 +60,7 @@ def campaign_importance(campaign: CampaignDep, session: SessionDep) -> Importanc
         n_evaluations=len(evaluated),
         parameters=[p.name for p in info.parameters],
         outcomes=[OutcomeImportanceOut(
-            name=o.name, kind=o.kind,
-            sense=campaign.objective_senses[j] if o.kind == "objective" else None,
+            name=o.name, kind=o.kind, sense=_sense(campaign, j, o.kind),
             variance=o.variance, first_order=o.first_order, total=o.total,
             first_order_se=o.first_order_se, total_se=o.total_se, fit_r2=o.fit_r2)
             for j, o in enumerate(outcomes)],
@@ -81,8 +80,7 @@ def campaign_model_fit(campaign: CampaignDep, session: SessionDep) -> ModelFitOu
         campaign_id=campaign.id,
         n_evaluations=len(evaluated),
         outcomes=[OutcomeFitOut(
-            name=fit.name, kind=fit.kind,
-            sense=campaign.objective_senses[j] if fit.kind == "objective" else None,
+            name=fit.name, kind=fit.kind, sense=_sense(campaign, j, fit.kind),
             r2=fit.loo.r2, rank_correlation=fit.loo.rank_correlation,
             coverage=fit.loo.coverage,
             points=[FitPoint(evaluation_id=e.id, seq=e.seq, observed=observed,
@@ -110,6 +108,11 @@ def _modelled(campaign: Any, session: Any, what: str) -> tuple[ProblemInfo, list
             f"campaign {campaign.id} has {campaign.n_evaluations} evaluations; {what} "
             f"fits a GP to at most {MAX_DENOISED_EVALUATIONS}")
     return info, all_evaluations(session, campaign.id)
+
+
+def _sense(campaign: Any, index: int, kind: str) -> str | None:
+    """Outcome ``index``'s sense: an objective's (the objectives come first), else None."""
+    return campaign.objective_senses[index] if kind == "objective" else None
 
 
 def _unavailable(message: str) -> HTTPException:

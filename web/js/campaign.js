@@ -388,23 +388,37 @@ function drawFront(objectivesChanged) {
   document.getElementById("front-note").textContent = parts.join(" ");
 }
 
-async function computeFit() {
-  const note = document.getElementById("fit-note");
-  fitButton.disabled = true;
-  note.textContent = "Fitting the model and cross-validating…";
+/** Run a request a button asked for: the button disabled and `busy` in `note` meanwhile;
+ *  then the button reads `again`; on failure the API's message in `note` and null. */
+async function onDemand(button, note, busy, again, load) {
+  button.disabled = true;
+  note.textContent = busy;
   try {
-    state.fit = await api.modelFit(state.id);
+    const result = await load();
+    button.textContent = again;
+    return result;
   } catch (error) {
     note.textContent = error instanceof ApiError ? error.message : String(error);
-    return;
+    return null;
   } finally {
-    fitButton.disabled = false;
+    button.disabled = false;
   }
-  const result = state.fit;
-  fitButton.textContent = "Check again";
-  fitOutcome.replaceChildren(...result.outcomes.map((outcome, i) =>
+}
+
+/** One option per outcome of a GET /importance or /model-fit answer. */
+function fillOutcomes(select, outcomes) {
+  select.replaceChildren(...outcomes.map((outcome, i) =>
     el("option", { value: String(i) }, `${outcome.name} (${outcome.kind})`)));
-  fitOutcome.disabled = result.outcomes.length < 2;
+  select.disabled = outcomes.length < 2;
+}
+
+async function computeFit() {
+  const note = document.getElementById("fit-note");
+  const result = await onDemand(fitButton, note, "Fitting the model and cross-validating…", "Check again",
+    () => api.modelFit(state.id));
+  if (!result) return;
+  state.fit = result;
+  fillOutcomes(fitOutcome, result.outcomes);
   const statistic = (value) => (value === null ? "—" : value.toFixed(3));
   document.getElementById("fit-table").replaceChildren(
     el("thead", {}, el("tr", {}, ...["outcome", "R²", "rank correlation", "inside the 95% interval"].map(
@@ -485,21 +499,11 @@ function drawSlice() {
 
 async function computeImportance() {
   const note = document.getElementById("importance-note");
-  importanceButton.disabled = true;
-  note.textContent = "Fitting the model and computing…";
-  try {
-    state.importance = await api.importance(state.id);
-  } catch (error) {
-    note.textContent = error instanceof ApiError ? error.message : String(error);
-    return;
-  } finally {
-    importanceButton.disabled = false;
-  }
-  const result = state.importance;
-  importanceButton.textContent = "Compute again";
-  importanceOutcome.replaceChildren(...result.outcomes.map((outcome, i) =>
-    el("option", { value: String(i) }, `${outcome.name} (${outcome.kind})`)));
-  importanceOutcome.disabled = result.outcomes.length < 2;
+  const result = await onDemand(importanceButton, note, "Fitting the model and computing…", "Compute again",
+    () => api.importance(state.id));
+  if (!result) return;
+  state.importance = result;
+  fillOutcomes(importanceOutcome, result.outcomes);
   const cell = (outcome, i) => outcome.total === null ? "flat"
     : `${share(outcome.total[i])} (${share(outcome.first_order[i])})`;
   document.getElementById("importance-table").replaceChildren(
