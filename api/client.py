@@ -325,7 +325,8 @@ class Campaign:
         value told (a built-in problem's, or a bare name's, is its slack ``c0``…,
         feasible when >= 0); where results were told with standard errors,
         ``sem.<name>`` per objective and constraint (None where not told); on a test
-        function with ``noise_std``, ``true.<name>`` per objective, its noise-free value."""
+        function with ``noise_std``, ``true.<name>`` per objective, its noise-free value
+        (with ``constraint_noise_std``, per constraint too)."""
         items: list[dict[str, Any]] = []
         while True:
             page = self._client.request(
@@ -353,6 +354,8 @@ class Campaign:
         for i, name in enumerate(names):
             frame[f"constraint.{name}"] = [_constraint_value(item, i) for item in items]
         _add_named_columns(frame, "sem", [meta.get("constraint_sem") for meta in metas],
+                           names)
+        _add_named_columns(frame, "true", [meta.get("true_constraints") for meta in metas],
                            names)
         return frame
 

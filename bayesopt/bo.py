@@ -549,18 +549,14 @@ def run_loop(
             proposal = propose(
                 method, config, info, x_seen, objectives_seen, slacks_seen, None, n,
                 iteration_seed(seed, iteration), device, sem=_known_noise(problem, len(x_seen)),
+                constraint_sem=_known_noise(problem, len(x_seen), "constraint_noise_std"),
             )  # fmt: skip
             x = proposal.candidates
             fit_seconds, acquisition_seconds = proposal.fit_seconds, proposal.acquisition_seconds
             proposal_cpu_seconds = proposal.cpu_seconds
 
         started = time.perf_counter()
-        objectives, measured = problems.measure(problem, x, seed, iteration)
-        slacks = (
-            np.asarray(problem.constraint_slacks(x), dtype=np.float64).reshape(len(x), c)
-            if c > 0
-            else None
-        )
+        objectives, slacks, measured = problems.measure(problem, x, seed, iteration)
         evaluation_seconds = time.perf_counter() - started
 
         recorder.log(
@@ -579,11 +575,12 @@ def run_loop(
         recorder.checkpoint(observed.state())
 
 
-def _known_noise(problem: Any, n: int) -> np.ndarray | None:
-    """A noisy test function's deviations as the ``n x m`` standard errors of what was
-    observed (NaN for a noise-free objective, whose noise the GP infers), so each GP is
-    fitted with the noise known, as BoTorch's noisy multi-objective tutorial does."""
-    noise_std = getattr(problem, "noise_std", None)
+def _known_noise(problem: Any, n: int, field: str = "noise_std") -> np.ndarray | None:
+    """A noisy test function's deviations (``noise_std``, or ``constraint_noise_std``)
+    as the ``n x m`` (``n x c``) standard errors of what was observed (NaN for a
+    noise-free outcome, whose noise the GP infers), so each GP is fitted with the noise
+    known, as BoTorch's noisy multi-objective tutorial does."""
+    noise_std = getattr(problem, field, None)
     if noise_std is None:
         return None
     return np.tile([v if v > 0 else np.nan for v in noise_std], (n, 1))

@@ -15,7 +15,8 @@ are five generations. pymoo minimises and wants constraints as ``G(x) <= 0``, so
 wrapper hands it ``F = -y`` for maximised objectives (``to_maximization`` then negate)
 and ``G = -g`` for our slacks ``g(x) >= 0``. pymoo never evaluates anything itself: the
 loop asks it for a generation, evaluates it with ``problem.evaluate`` (and
-``problem.constraint_slacks``), records every individual with ``meta``
+``problem.constraint_slacks``, through :func:`bayesopt.problems.measure`, noisy where the
+problem is), records every individual with ``meta``
 ``{"generation": g, "batch_index": j}`` (``g`` is pymoo's ``n_gen``: 1 for the initial
 population), and tells the results back.
 
@@ -106,7 +107,7 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
     """
     config = NSGA2Config.model_validate(params)
     info: ProblemInfo = problem.info
-    d, c = len(info.parameters), info.constraints
+    d = len(info.parameters)
     if d == 0:
         raise ValueError(f"nsga2 needs a problem with continuous parameters; {info.id} has none")
     total = evaluations_in(recorder.budget, "nsga2")
@@ -132,12 +133,7 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
         generation.set("X", np.clip(generation.get("X").astype(np.float64), low, high))
         x = generation.get("X")[:n]
         n_gen = int(generation.get("n_gen")[0])
-        objectives, measured = measure(problem, x, seed, n_gen)
-        slacks = (
-            np.asarray(problem.constraint_slacks(x), dtype=np.float64).reshape(n, c)
-            if c > 0
-            else None
-        )
+        objectives, slacks, measured = measure(problem, x, seed, n_gen)
         evaluated = time.perf_counter()
 
         recorder.log(acquisition_seconds=asked - started, evaluation_seconds=evaluated - asked)

@@ -19,8 +19,10 @@ Observation noise (``noise_std``, BoTorch's argument of that name): BoTorch woul
 it inside ``forward`` from the global torch generator, so the function is built
 noise-free and :func:`measure` adds the noise instead, drawn from the campaign's seed
 and step, so that a campaign repeats and resumes exactly; each evaluation keeps its
-noise-free values. Only the objectives are noisy (BoTorch's ``constraint_noise_std``
-is not offered).
+noise-free values. On a constrained problem, ``constraint_noise_std`` (BoTorch's too)
+adds noise to the constraints' slacks the same way: the campaign sees the noisy slacks
+and judges feasibility by them, as BoTorch's noisy constrained problems do, and each
+evaluation keeps its noise-free slacks.
 
 Constrained problems (``info.constraints = c > 0``) also have ``constraint_slacks(x)``,
 an ``n x c`` array of outcome-constraint slacks from BoTorch's ``evaluate_slack_true``.
@@ -92,32 +94,62 @@ class ProblemConfig(BaseModel):
         "the campaign sees the noisy values, and each evaluation keeps its noise-free ones "
         "in meta.true_objectives",
     )
+    constraint_noise_std: float | list[float] | None = Field(
+        default=None,
+        description="constrained problems: standard deviation of the Gaussian noise added "
+        "to each outcome constraint's slack, as BoTorch's constraint_noise_std: one number "
+        "for every constraint or one per constraint (>= 0); feasibility is judged on the "
+        "noisy slacks the campaign observes, and each evaluation keeps the noise-free ones "
+        "in meta.true_constraints",
+    )
 
     # The objective count of a problem of fixed size; the others have num_objectives.
     n_objectives: ClassVar[int | None] = None
+    # The problem's outcome constraints (BoTorch's num_constraints).
+    n_constraints: ClassVar[int] = 0
 
     @model_validator(mode="after")
-    def _one_noise_std_per_objective(self) -> ProblemConfig:
+    def _one_deviation_per_outcome(self) -> ProblemConfig:
         m = getattr(self, "num_objectives", None) or self.n_objectives
         if isinstance(self.noise_std, list) and m is not None and len(self.noise_std) != m:
+            raise _length_error(self, "noise_std", m, "objectives")
+        if self.constraint_noise_std is not None and self.n_constraints == 0:
             raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
                 type=PydanticCustomError(
-                    "noise_std_length",
-                    "noise_std has {given} values for {m} objectives: give one number, or {m}",
-                    {"given": len(self.noise_std), "m": m}),
-                loc=("noise_std",), input=self.noise_std)])
+                    "no_constraints", "this problem has no outcome constraints; "
+                    "constraint_noise_std is for the constrained test functions"),
+                loc=("constraint_noise_std",), input=self.constraint_noise_std)])
+        if (isinstance(self.constraint_noise_std, list)
+                and len(self.constraint_noise_std) != self.n_constraints):
+            raise _length_error(self, "constraint_noise_std", self.n_constraints, "constraints")
         return self
 
-    @field_validator("noise_std")
+    @field_validator("noise_std", "constraint_noise_std")
     @classmethod
-    def _noise_std_is_a_deviation(cls, value: float | list[float] | None
-                                  ) -> float | list[float] | None:
+    def _a_deviation(cls, value: float | list[float] | None,
+                     info: ValidationInfo) -> float | list[float] | None:
         values = value if isinstance(value, list) else [] if value is None else [value]
         if not all(math.isfinite(v) and v >= 0 for v in values):
-            raise ValueError(f"noise_std must be finite and >= 0, got {value!r}")
+            raise ValueError(f"{info.field_name} must be finite and >= 0, got {value!r}")
         if isinstance(value, list) and not value:
-            raise ValueError("noise_std: give one number, or one per objective, not []")
+            outcome = "objective" if info.field_name == "noise_std" else "constraint"
+            raise ValueError(f"{info.field_name}: give one number, or one per {outcome}, "
+                             "not []")
         return value
+
+
+def _length_error(config: ProblemConfig, field: str, expected: int,
+                  outcomes: str) -> ValidationError:
+    """A deviation list of the wrong length, as pydantic reports a field's error."""
+    given = getattr(config, field)
+    return ValidationError.from_exception_data(type(config).__name__, [InitErrorDetails(
+        type=PydanticCustomError(
+            f"{field}_length",
+            "{field} has {given} values for {expected} {outcomes}: give one number, or "
+            "{expected}",
+            {"field": field, "given": len(given), "expected": expected,
+             "outcomes": outcomes}),
+        loc=(field,), input=given)])
 
 
 class ZDTConfig(ProblemConfig):
@@ -156,6 +188,8 @@ class DTLZConfig(ProblemConfig):
 class C2DTLZ2Config(DTLZConfig):
     """C2-DTLZ2: as DTLZ, with BoTorch's constrained-MOO tutorial's dim 4 as default."""
 
+    n_constraints: ClassVar[int] = 1
+
     dim: int = Field(
         default=4,
         ge=3,
@@ -188,11 +222,14 @@ class BoTorchProblem:
         evaluation_delay: float,
         slack_sign: float = 1.0,
         noise_std: float | list[float] | None = None,
+        constraint_noise_std: float | list[float] | None = None,
     ) -> None:
         self.info = info
         self.evaluation_delay = evaluation_delay
-        # One deviation per objective, or None where every objective is noise-free.
-        self.noise_std: tuple[float, ...] | None = _per_objective(noise_std, info.n_objectives)
+        # One deviation per objective (per constraint), or None where all are noise-free.
+        self.noise_std: tuple[float, ...] | None = _per_outcome(noise_std, info.n_objectives)
+        self.constraint_noise_std: tuple[float, ...] | None = _per_outcome(
+            constraint_noise_std, info.constraints)
         self._function = function  # a BoTorch MultiObjectiveTestProblem, negate=False
         self._slack_sign = slack_sign  # -1 where BoTorch's slacks are feasible iff <= 0
         self._low = np.array([p.low for p in info.parameters])
@@ -212,12 +249,15 @@ class BoTorchProblem:
             values = self._function(torch.from_numpy(points))
         return values.to(torch.float64).numpy().copy()  # n x m
 
-    def observe(self, values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """What a noisy evaluation reports for the noise-free ``n x m`` ``values``:
-        each plus an independent normal draw of its objective's ``noise_std``."""
-        if self.noise_std is None:
+    def observe(self, values: np.ndarray, rng: np.random.Generator,
+                deviations: tuple[float, ...] | None = None) -> np.ndarray:
+        """What a noisy evaluation reports for the noise-free ``n x k`` ``values``: each
+        plus an independent normal draw of its column's deviation (``deviations``, the
+        objectives' ``noise_std`` unless given)."""
+        deviations = self.noise_std if deviations is None else deviations
+        if deviations is None:
             return values
-        return values + rng.standard_normal(values.shape) * np.array(self.noise_std)
+        return values + rng.standard_normal(values.shape) * np.array(deviations)
 
     def constraint_slacks(self, x: Any) -> np.ndarray:
         """The ``n x c`` outcome-constraint slacks at ``x``: feasible iff all ``>= 0``.
@@ -313,34 +353,55 @@ class TestFunctionDefinition:
         function_class = getattr(multi_objective, self.botorch_class)
         # BoTorch's own noise would come from the global torch generator: ours is seeded
         # by the campaign (BoTorchProblem.observe), so the function is built noise-free.
-        arguments = cfg.model_dump(exclude={"evaluation_delay", "noise_std"})
+        arguments = cfg.model_dump(exclude={"evaluation_delay", "noise_std",
+                                            "constraint_noise_std"})
         # .to(): some classes (GMM) keep float32 buffers otherwise.
         function = function_class(negate=False, **arguments).to(torch.float64)
         return BoTorchProblem(self.info(cfg), function, cfg.evaluation_delay, self.slack_sign,
-                              cfg.noise_std)
+                              cfg.noise_std, cfg.constraint_noise_std)
 
 
 def measure(problem: Any, x: np.ndarray, seed: int, step: int
-            ) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """``problem``'s ``n x m`` objectives at ``x`` as a campaign observes them, and each
-    point's meta. Without noise: the values, no meta. With ``noise_std``: the values
-    plus noise drawn from ``(seed, step)`` (a resumed campaign draws the same), each
-    point keeping its ``true_objectives`` and its ``sem`` (the deviation, null for a
-    noise-free objective, as a standard error told with ask/tell)."""
+            ) -> tuple[np.ndarray, np.ndarray | None, list[dict[str, Any]]]:
+    """``problem``'s ``n x m`` objectives and ``n x c`` constraint slacks (None for an
+    unconstrained problem) at ``x`` as a campaign observes them, and each point's meta.
+
+    Without noise: the values, no meta. With ``noise_std`` (``constraint_noise_std``):
+    the objectives (slacks) plus noise drawn from ``(seed, step)``, the objectives' draws
+    first, so a resumed campaign draws the same and constraint noise leaves the
+    objectives' draws as they were; each point keeps its ``true_objectives`` and ``sem``
+    (``true_constraints`` and ``constraint_sem``): the deviations, null where one is 0,
+    as standard errors told with ask/tell."""
     values = np.asarray(problem.evaluate(x), dtype=np.float64).reshape(len(x), -1)
+    c = problem.info.constraints
+    slacks = (np.asarray(problem.constraint_slacks(x), dtype=np.float64).reshape(len(x), c)
+              if c else None)
+    meta: list[dict[str, Any]] = [{} for _ in range(len(x))]
+    rng = np.random.default_rng((seed, step))
     noise_std = getattr(problem, "noise_std", None)
-    if noise_std is None:
-        return values, [{} for _ in range(len(x))]
-    observed = problem.observe(values, np.random.default_rng((seed, step)))
-    sem = [v if v > 0 else None for v in noise_std]
-    return observed, [{"true_objectives": [float(v) for v in row], "sem": sem}
-                      for row in values]
+    if noise_std is not None:
+        observed = problem.observe(values, rng)
+        for row, point in zip(values, meta, strict=True):
+            point.update(true_objectives=[float(v) for v in row], sem=_sems(noise_std))
+        values = observed
+    constraint_noise_std = getattr(problem, "constraint_noise_std", None)
+    if slacks is not None and constraint_noise_std is not None:
+        observed = problem.observe(slacks, rng, constraint_noise_std)
+        for row, point in zip(slacks, meta, strict=True):
+            point.update(true_constraints=[float(v) for v in row],
+                         constraint_sem=_sems(constraint_noise_std))
+        slacks = observed
+    return values, slacks, meta
 
 
-def _per_objective(noise_std: float | list[float] | None, m: int) -> tuple[float, ...] | None:
+def _sems(deviations: tuple[float, ...]) -> list[float | None]:
+    return [v if v > 0 else None for v in deviations]
+
+
+def _per_outcome(noise_std: float | list[float] | None, k: int) -> tuple[float, ...] | None:
     if noise_std is None:
         return None
-    values = tuple(noise_std) if isinstance(noise_std, list) else (noise_std,) * m
+    values = tuple(noise_std) if isinstance(noise_std, list) else (noise_std,) * k
     return None if not any(values) else values
 
 
@@ -356,7 +417,8 @@ def _fixed(
     slack_sign: float = 1.0,
 ) -> TestFunctionDefinition:
     config = type(f"{botorch_class}Config", (ProblemConfig,), {
-        "n_objectives": len(objective_names), "__doc__": ProblemConfig.__doc__})
+        "n_objectives": len(objective_names), "n_constraints": constraints,
+        "__doc__": ProblemConfig.__doc__})
     return TestFunctionDefinition(
         id=problem_id,
         summary=summary,

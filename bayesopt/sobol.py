@@ -103,11 +103,8 @@ def run(problem: Any, params: dict[str, Any], seed: int, device: str, recorder: 
     while n_drawn < total:
         n = min(config.batch_size, total - n_drawn)
         x = space.from_unit(parameters, _draw(engine, n))
-        objectives, measured = measure(problem, x, seed, n_drawn)  # n x m
-        slacks = (
-            np.asarray(problem.constraint_slacks(x), dtype=np.float64)  # n x c
-            if problem.info.constraints else [None] * n
-        )
+        objectives, measured_slacks, measured = measure(problem, x, seed, n_drawn)
+        slacks = [None] * n if measured_slacks is None else measured_slacks  # n x c
         recorder.record(
             [
                 Evaluated(

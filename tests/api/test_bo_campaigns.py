@@ -86,3 +86,19 @@ def test_a_noisy_test_function_campaign_shows_the_observed_and_the_true_values(s
     noise = evaluations[["branin", "currin"]].to_numpy() - evaluations[
         ["true.branin", "true.currin"]].to_numpy()
     assert np.all(noise != 0) and np.abs(noise / [15.19, 0.63]).max() < 6
+
+
+def test_constraint_noise_is_observed_and_feasibility_judged_on_what_was_observed(server):
+    with Client(server.url) as client:
+        campaign = client.submit({
+            "algorithm": "sobol", "budget": {"evaluations": 12}, "params": {"batch_size": 6},
+            "problem": {"kind": "test-function", "id": "constrained-branin-currin",
+                        "constraint_noise_std": 5.0}})
+        campaign.wait(progress=False, poll_seconds=0.3, timeout=240)
+        assert campaign.status == "succeeded", campaign.data
+        evaluations = campaign.evaluations()
+    assert list(evaluations["sem.c0"]) == [5.0] * 12
+    noise = evaluations["constraint.c0"] - evaluations["true.c0"]
+    assert np.all(noise != 0) and np.abs(noise / 5.0).max() < 6
+    assert list(evaluations["feasible"]) == list(evaluations["constraint.c0"] >= 0)
+    assert "true.branin" not in evaluations  # the objectives are exact

@@ -1,8 +1,10 @@
-"""Built-in test functions with observation noise (``noise_std``, as BoTorch's): what each
-campaign loop stores, that the noise is seeded by the campaign, and what is refused."""
+"""Built-in test functions with observation noise (``noise_std`` and, on constrained
+problems, ``constraint_noise_std``, as BoTorch's): what each campaign loop stores, that
+the noise is seeded by the campaign, and what is refused."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,10 +32,11 @@ RUNS = {
 
 
 def _campaign(algorithm: str, noise_std: Any, budget: int = 10, seed: int = 0,
-              recorder: MemoryRecorder | None = None) -> list[Evaluated]:
+              recorder: MemoryRecorder | None = None, problem_id: str = "branin-currin",
+              **more_noise: Any) -> list[Evaluated]:
     run, params = RUNS[algorithm]
     recorder = recorder or MemoryRecorder(budget)
-    problem = catalogue()["branin-currin"].build({"noise_std": noise_std})
+    problem = catalogue()[problem_id].build({"noise_std": noise_std, **more_noise})
     run(problem, params, seed, "cpu", recorder)
     return recorder.evaluations()
 
@@ -114,6 +117,54 @@ def test_a_deviation_that_is_not_one_is_refused(noise_std: Any, message: str) ->
     assert raised.value.errors()[0]["loc"][0] == "noise_std"
 
 
+@pytest.mark.parametrize("algorithm", ["qlognehvi", "sobol", "nsga2"])
+def test_constraint_noise_is_added_to_the_slacks_and_the_true_ones_kept(algorithm: str) -> None:
+    evaluated = _campaign(algorithm, None, problem_id="constrained-branin-currin",
+                          constraint_noise_std=0.5)
+    x = np.array([[e.params["x0"], e.params["x1"]] for e in evaluated])
+    problem = catalogue()["constrained-branin-currin"].build()
+    truth = problem.constraint_slacks(x)
+    np.testing.assert_allclose([e.meta["true_constraints"] for e in evaluated], truth)
+    assert all(e.meta["constraint_sem"] == [0.5] for e in evaluated)
+    errors = np.array([e.constraints for e in evaluated]) - truth
+    assert np.all(errors != 0) and 0.1 < errors.std() < 1.5  # draws of 0.5
+    np.testing.assert_array_equal([e.objectives for e in evaluated], problem.evaluate(x))
+    assert all("true_objectives" not in e.meta for e in evaluated)
+
+
+def test_constraint_noise_leaves_the_objectives_draws_as_they_were() -> None:
+    alone = _campaign("sobol", 2.0, problem_id="constrained-branin-currin")
+    both = _campaign("sobol", 2.0, problem_id="constrained-branin-currin",
+                     constraint_noise_std=0.5)
+    assert [e.objectives for e in both] == [e.objectives for e in alone]
+    assert [e.constraints for e in both] != [e.constraints for e in alone]
+    assert all(e.meta["sem"] == [2.0, 2.0] for e in both)
+
+
+def test_the_model_is_fitted_with_the_constraint_noise_known() -> None:
+    problem = catalogue()["disc-brake"].build({"constraint_noise_std": [0.1, 0.0, 0.2, 0.3]})
+    sem = bo._known_noise(problem, 3, "constraint_noise_std")
+    assert sem is not None and sem.shape == (3, 4)
+    assert np.isnan(sem[:, 1]).all() and np.all(sem[:, 3] == 0.3)
+    assert bo._known_noise(problem, 3) is None  # the objectives are exact
+
+
+@pytest.mark.parametrize(("problem_id", "deviation", "message"), [
+    ("branin-currin", 0.5, ("this problem has no outcome constraints; constraint_noise_std is "
+                           "for the constrained test functions")),
+    ("disc-brake", [0.1, 0.1, 0.1],
+     "constraint_noise_std has 3 values for 4 constraints: give one number, or 4"),
+    ("c2dtlz2", [0.1, 0.1], "constraint_noise_std has 2 values for 1 constraints"),
+    ("osy", -0.1, "constraint_noise_std must be finite and >= 0"),
+    ("osy", [], "constraint_noise_std: give one number, or one per constraint, not []"),
+])
+def test_a_constraint_deviation_that_does_not_fit_is_refused(problem_id: str, deviation: Any,
+                                                            message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)) as raised:
+        catalogue()[problem_id].parse({"constraint_noise_std": deviation})
+    assert raised.value.errors()[0]["loc"][0] == "constraint_noise_std"
+
+
 @pytest.fixture
 def http(database: str) -> Iterator[TestClient]:
     with TestClient(create_app(Settings(database_url=database, run_scheduler=False))) as client:
@@ -134,3 +185,17 @@ def test_the_api_refuses_a_deviation_per_objective_of_the_wrong_length(http: Tes
         **spec, "problem": {**spec["problem"], "noise_std": [0.1, 0.1, 0.0]}})
     assert accepted.status_code == 201, accepted.text
     assert accepted.json()["problem"]["noise_std"] == [0.1, 0.1, 0.0]
+
+
+def test_the_api_refuses_constraint_noise_on_an_unconstrained_problem(http: TestClient) -> None:
+    spec = {"algorithm": "sobol", "budget": {"evaluations": 20},
+            "problem": {"kind": "test-function", "id": "zdt1", "constraint_noise_std": 0.1}}
+    response = http.post("/api/v1/campaigns", json=spec)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "problem", "constraint_noise_std"]
+    assert "no outcome constraints" in error["msg"]
+    accepted = http.post("/api/v1/campaigns", json={**spec, "problem": {
+        "kind": "test-function", "id": "welded-beam", "constraint_noise_std": 0.1}})
+    assert accepted.status_code == 201, accepted.text
+    assert http.get("/api/v1/campaigns").json()["total"] == 1

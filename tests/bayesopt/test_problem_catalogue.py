@@ -86,7 +86,7 @@ def test_info_matches_the_live_botorch_object(case: tuple[str, dict[str, Any]]) 
     entry = catalogue()[pid]
     info = entry.info(config)
     cfg = entry.parse(config)
-    function = _botorch_function(entry, cfg.model_dump(exclude={"evaluation_delay"}))
+    function = _botorch_function(entry, cfg.model_dump(exclude={"evaluation_delay", "constraint_noise_std"}))
 
     assert info.kind == "test-function" and info.id == pid
     assert info.n_objectives == function.num_objectives
@@ -160,7 +160,7 @@ def test_constraint_slacks_are_botorchs_with_feasible_meaning_nonnegative(
         import torch
 
         function = _botorch_function(
-            entry, entry.parse(config).model_dump(exclude={"evaluation_delay"})
+            entry, entry.parse(config).model_dump(exclude={"evaluation_delay", "constraint_noise_std"})
         )
         expected = function.evaluate_slack_true(torch.from_numpy(x)).numpy()
         np.testing.assert_array_equal(slacks, entry.slack_sign * expected)
