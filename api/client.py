@@ -317,6 +317,24 @@ class Campaign:
         frame.attrs.update({key: result[key] for key in ("n_evaluations", "method")})
         return frame
 
+    def model_slice(self, parameter: str, at: int | None = None,
+                    points: int = 100) -> pd.DataFrame:
+        """What the GPs predict along ``parameter`` with the others held at evaluation
+        ``at``'s values (default: the earliest on the front), as Ax's slice plot: one
+        row per value of the parameter (``points`` of a float one), with ``mean.<name>``
+        and ``sd.<name>`` per outcome (the function's, noise not included).
+        ``attrs["at_evaluation_id"]`` and ``attrs["at_params"]`` say through which point."""
+        result = self._client.request(
+            "GET", f"/campaigns/{self.id}/model-slice",
+            params=_drop_none({"parameter": parameter, "at": at, "points": points}))
+        frame = pd.DataFrame({parameter: result["values"]})
+        for outcome in result["outcomes"]:
+            frame[f"mean.{outcome['name']}"] = outcome["mean"]
+            frame[f"sd.{outcome['name']}"] = outcome["sd"]
+        frame.attrs.update({key: result[key] for key in ("at_evaluation_id", "at_params",
+                                                         "method")})
+        return frame
+
     def evaluations(self, on_front: bool | None = None, page_size: int = 1000) -> pd.DataFrame:
         """Every evaluation in seq order (``on_front=True``: the front's only), one row
         each: ``evaluation_id``, ``seq``, the objectives (raw, each in its own sense),

@@ -211,6 +211,24 @@ class ModelFitOut(BaseModel):
     method: str
 
 
+class OutcomeSliceOut(BaseModel):
+    name: str
+    kind: str  # objective | constraint
+    sense: str | None
+    mean: list[float]  # one per value of the parameter
+    sd: list[float]
+
+
+class ModelSliceOut(BaseModel):
+    campaign_id: int
+    parameter: str
+    values: list[float | int | str]  # the parameter's grid, in its own units (a choice's values)
+    at_evaluation_id: int  # the other parameters are held at this evaluation's values
+    at_params: dict[str, Any]
+    outcomes: list[OutcomeSliceOut]
+    method: str
+
+
 class HypervolumeOut(BaseModel):
     campaign_id: int
     hypervolume: float

@@ -24,6 +24,10 @@ for predicting the mean, negative for worse); ``rank_correlation``, Spearman's b
 model's uncertainty is calibrated; much less: overconfident). ``r2`` and
 ``rank_correlation`` are among Ax's model-fit statistics, under those names.
 
+:func:`model_slice` is the model along one parameter (Ax's slice plot): each outcome's
+posterior mean and standard deviation of the function (noise not included) at a grid of
+that parameter's values, the others held at one point's.
+
 Reference:
     C. E. Rasmussen, C. K. I. Williams. Gaussian Processes for Machine Learning. MIT
     Press, 2006, section 5.4.2.
@@ -40,7 +44,7 @@ from scipy.stats import spearmanr
 
 from bayesopt import space
 from bayesopt.models import fit_model
-from jobs.protocol import Observations, ProblemInfo
+from jobs.protocol import Observations, OutcomeBound, ProblemInfo
 
 INTERVAL_Z = 1.959963984540054  # the 95% interval of a normal
 
@@ -107,10 +111,58 @@ def model_fit(problem: ProblemInfo, observations: Observations,
                 zip(fitted.names, fitted.kinds, fitted.model.models, strict=True))]
 
 
+@dataclass(frozen=True)
+class OutcomeSlice:
+    name: str
+    kind: str
+    mean: list[float]
+    sd: list[float]
+
+
+def model_slice(problem: ProblemInfo, observations: Observations, parameter: int,
+                at: np.ndarray, n_points: int = 100, device: str = "cpu"
+                ) -> tuple[list[float], list[OutcomeSlice]]:
+    """The GPs along parameter ``parameter`` with the others at ``at`` (``d`` values in
+    the problem's units, a choice by its index): the grid (``n_points`` values evenly
+    spaced in the parameter's search coordinates, so geometrically on a log scale; every
+    whole number of an integer up to ``n_points`` of them; every value of a choice, by
+    index) and each outcome's posterior mean and standard deviation there."""
+    spec = problem.parameters[parameter]
+    grid = _grid(spec, n_points)
+    points = np.repeat(np.asarray(at, dtype=np.float64).reshape(1, -1), len(grid), axis=0)
+    points[:, parameter] = grid
+    fitted = fit_outcomes(problem, observations, device)
+    tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
+    z = torch.tensor(space.encode(problem.parameters, points), **tkwargs)
+    slices = []
+    with torch.no_grad():
+        for name, kind, gp in zip(fitted.names, fitted.kinds, fitted.model.models, strict=True):
+            posterior = gp.posterior(z)
+            slices.append(OutcomeSlice(
+                name, kind, posterior.mean.reshape(-1).cpu().tolist(),
+                posterior.variance.clamp_min(0).sqrt().reshape(-1).cpu().tolist()))
+    return grid.tolist(), slices
+
+
+def _grid(parameter: Any, n_points: int) -> np.ndarray:
+    """Values of one parameter to draw the model at, in the problem's units."""
+    if parameter.choices:
+        return np.arange(len(parameter.choices), dtype=np.float64)
+    if parameter.integer and parameter.high - parameter.low + 1 <= n_points:
+        return np.arange(parameter.low, parameter.high + 1, dtype=np.float64)
+    low, high = (np.log([parameter.low, parameter.high]) if parameter.log_scale
+                 else (parameter.low, parameter.high))
+    grid = np.linspace(low, high, n_points)
+    grid = np.exp(grid) if parameter.log_scale else grid
+    return np.unique(np.clip(np.round(grid), parameter.low, parameter.high)) \
+        if parameter.integer else np.clip(grid, parameter.low, parameter.high)
+
+
 def _outcomes(problem: ProblemInfo, observations: Observations
               ) -> tuple[np.ndarray, list[str], list[str], np.ndarray | None]:
-    """The measured values, objectives then constraints (``n x o``), their names and
-    kinds, and their known noise variances (NaN where unknown; None if none is known)."""
+    """The measured values, objectives then constraints (``n x o``; a bounded
+    constraint's value as told, from its slack), their names and kinds, and their known
+    noise variances (NaN where unknown; None if none is known)."""
     n, m = len(observations.x), problem.n_objectives
     columns = [np.asarray(observations.objectives, dtype=np.float64).reshape(n, m)]
     sems = [_sem(observations.sem, n, m)]
@@ -118,9 +170,12 @@ def _outcomes(problem: ProblemInfo, observations: Observations
     kinds = ["objective"] * m
     if problem.constraints and observations.constraints is not None:
         c = problem.constraints
-        columns.append(np.asarray(observations.constraints, dtype=np.float64).reshape(n, c))
+        slacks = np.asarray(observations.constraints, dtype=np.float64).reshape(n, c)
+        bounds = problem.constraint_bounds or (OutcomeBound(),) * c
+        # the values as measured ("memory" of "memory <= 16"), not the slacks
+        columns.append(np.column_stack([b.value(slacks[:, k]) for k, b in enumerate(bounds)]))
         sems.append(_sem(observations.constraint_sem, n, c))
-        names += list(problem.constraint_names) or [f"constraint {k}" for k in range(c)]
+        names += list(problem.slack_names)
         kinds += ["constraint"] * c
     sem = np.concatenate(sems, axis=1)
     variances = None if np.isnan(sem).all() else sem**2

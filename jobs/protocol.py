@@ -109,6 +109,10 @@ class OutcomeBound:
     def slack(self, value: float) -> float:
         return value - self.bound if self.op == ">=" else self.bound - value
 
+    def value(self, slack: Any) -> Any:
+        """The measured value whose slack is ``slack`` (a number or an array)."""
+        return slack + self.bound if self.op == ">=" else self.bound - slack
+
     @property
     def is_slack(self) -> bool:
         return self.op == ">=" and self.bound == 0.0

@@ -189,6 +189,14 @@ def model_fit() -> Callable[..., Any]:
     return cast(Callable[..., Any], _load(MODEL_FIT))
 
 
+# ...and draws it along one parameter: GET /campaigns/{id}/model-slice.
+MODEL_SLICE = "bayesopt.diagnostics:model_slice"
+
+
+def model_slice() -> Callable[..., Any]:
+    return cast(Callable[..., Any], _load(MODEL_SLICE))
+
+
 def algorithm(name: str) -> AlgorithmEntry:
     try:
         return ALGORITHMS[name]

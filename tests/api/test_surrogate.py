@@ -91,6 +91,69 @@ def test_model_fit_predicts_each_evaluation_from_the_others(http):
         [o["r2"] for o in result["outcomes"]], abs=1e-12)
 
 
+def test_model_slice_follows_one_parameter_through_one_evaluation(http):
+    cid = _told(http, 20)
+    evaluations = http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]
+    response = http.get(f"/api/v1/campaigns/{cid}/model-slice",
+                        params={"parameter": "temp", "points": 8})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    earliest_on_front = next(e for e in evaluations if e["on_front"])
+    assert result["at_evaluation_id"] == earliest_on_front["id"]
+    assert result["at_params"] == earliest_on_front["params"]
+    assert result["values"] == pytest.approx([20 + 10 * k for k in range(8)])
+    time = earliest_on_front["params"]["time"]
+    _, cost = result["outcomes"]
+    assert cost["name"] == "cost" and cost["sense"] == "minimize"
+    assert cost["mean"] == pytest.approx([lab(t, time)[1] for t in result["values"]], abs=0.3)
+    assert all(sd >= 0 for sd in cost["sd"])
+
+    through = evaluations[-1]
+    other = http.get(f"/api/v1/campaigns/{cid}/model-slice",
+                     params={"parameter": "time", "at": through["id"], "points": 4}).json()
+    assert other["at_evaluation_id"] == through["id"] and len(other["values"]) == 4
+    assert other["outcomes"][1]["mean"] == pytest.approx(
+        [lab(through["params"]["temp"], t)[1] for t in other["values"]], abs=0.3)
+
+
+def test_model_slice_refuses_what_is_not_there(http):
+    cid = _told(http, 6)
+    refused = http.get(f"/api/v1/campaigns/{cid}/model-slice", params={"parameter": "pressure"})
+    assert refused.status_code == 422
+    [error] = refused.json()["detail"]
+    assert error["loc"] == ["query", "parameter"]
+    assert error["msg"] == f"'pressure' is not a parameter of campaign {cid}; its parameters: temp, time"
+    elsewhere = _told(http, 3)
+    foreign = http.get(f"/api/v1/campaigns/{elsewhere}/evaluations").json()["items"][0]["id"]
+    refused = http.get(f"/api/v1/campaigns/{cid}/model-slice",
+                       params={"parameter": "temp", "at": foreign})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["query", "at"]
+    for points in (1, 501):
+        refused = http.get(f"/api/v1/campaigns/{cid}/model-slice",
+                           params={"parameter": "temp", "points": points})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == [
+            "query", "points"]
+
+
+def test_model_slice_of_a_choice_gives_each_of_its_values(http):
+    problem = {"parameters": [{"name": "temp", "low": 20, "high": 90},
+                              {"name": "catalyst", "value_type": "choice",
+                               "values": ["none", "Pd", "Pt"]}]}
+    cid = submit(http, budget=9, **problem)["id"]
+    asked = http.post(f"/api/v1/campaigns/{cid}/ask", params={"n": 9}).json()["suggestions"]
+    boost = {"none": 0.0, "Pd": 5.0, "Pt": 9.0}
+    told = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
+        {"suggestion_id": s["id"], "objectives": [
+            s["params"]["temp"] / 10 + boost[s["params"]["catalyst"]], s["params"]["temp"]]}
+        for s in asked]})
+    assert told.status_code == 200, told.text
+    result = http.get(f"/api/v1/campaigns/{cid}/model-slice",
+                      params={"parameter": "catalyst"}).json()
+    assert result["values"] == ["none", "Pd", "Pt"]
+    assert len(result["outcomes"][0]["mean"]) == 3
+
+
 def test_parameter_constraints_are_not_applied_and_the_answer_says_so(http):
     cid = _told(http, 12, parameter_constraints=["temp + 10*time <= 150"])
     result = http.get(f"/api/v1/campaigns/{cid}/importance").json()
@@ -152,6 +215,10 @@ def test_the_client_gives_a_frame_and_the_cli_a_table(sqlite_database, make_serv
 
     with Client(server.url) as client:
         fit = client.campaign(campaign.id).model_fit()
+        sliced = client.campaign(campaign.id).model_slice("time", points=5)
+    assert list(sliced.columns) == ["time", "mean.yield", "sd.yield", "mean.cost", "sd.cost"]
+    assert list(sliced["time"]) == pytest.approx([1, 3.25, 5.5, 7.75, 10])
+    assert sliced.attrs["at_params"].keys() == {"temp", "time"}
     assert list(fit.columns) == ["outcome", "kind", "evaluation_id", "seq", "observed",
                                  "predicted", "sd"]
     assert len(fit) == 2 * 16

@@ -491,7 +491,8 @@ def test_the_slice_plot_puts_every_evaluation_at_its_parameter_value(page, serve
     def drawn() -> tuple[dict, str]:
         return page.evaluate(
             "() => { const gd = document.querySelector('#slice-plot');"
-            " return [Object.fromEntries(gd.data.map(t => [t.meta.role, t.customdata.map("
+            " return [Object.fromEntries(gd.data.filter(t => t.customdata)"
+            ".map(t => [t.meta.role, t.customdata.map("
             "(id, k) => [id, t.x[k], t.y[k]])])), gd.layout.xaxis.type || 'linear']; }")
 
     traces, axis_type = drawn()
@@ -507,10 +508,23 @@ def test_the_slice_plot_puts_every_evaluation_at_its_parameter_value(page, serve
         e["id"] for e in evaluations if not e["feasible"]}
     assert "8 evaluations; lr on a log scale." == page.locator("#slice-note").inner_text()
 
+    page.get_by_label("Draw the model through an evaluation").check()  # the GP along lr
+    page.wait_for_function("() => document.querySelector('#slice-plot').data"
+                           ".some(t => t.meta.role === 'model-mean')")
+    model = http_get(server, f"/campaigns/{cid}/model-slice?parameter=lr")
+    curve = page.evaluate("() => document.querySelector('#slice-plot').data"
+                          ".find(t => t.meta.role === 'model-mean')")
+    assert curve["x"] == pytest.approx(model["values"])
+    assert curve["y"] == pytest.approx(model["outcomes"][0]["mean"])
+    note = page.locator("#slice-note").inner_text()
+    assert f"through evaluation {model['at_evaluation_id']}, the other parameters held at " \
+        f"its values (width = {model['at_params']['width']})" in note
+
     page.locator("#slice-parameter").select_option("width")
     page.locator("#slice-outcome").select_option(label="memory (constraint)")
-    page.wait_for_function("() => document.querySelector('#slice-plot').layout.xaxis.title"
-                           ".text === 'width'")
+    page.wait_for_function("() => { const l = document.querySelector('#slice-plot').layout;"
+                           " return l.xaxis.title.text === 'width'"
+                           " && l.yaxis.title.text === 'memory (constraint)'; }")
     traces, axis_type = drawn()
     assert axis_type == "linear"
     assert all(y == pytest.approx(by_id[i]["params"]["width"] / 64)  # the value told

@@ -85,6 +85,7 @@ export const api = {
   metrics: (id) => request(`/campaigns/${id}/metrics`),
   importance: (id) => request(`/campaigns/${id}/importance`),
   modelFit: (id) => request(`/campaigns/${id}/model-fit`),
+  modelSlice: (id, params) => request(`/campaigns/${id}/model-slice${query(params)}`),
   best: (id, preference) => request(`/campaigns/${id}/best${query({ preference })}`),
   evaluations: (id, params) => request(`/campaigns/${id}/evaluations${query(params)}`),
   evaluation: (id) => request(`/evaluations/${id}`),

@@ -42,6 +42,8 @@ const POOR_FIT = 0.5;
 const sliceButton = document.getElementById("slice-show");
 const sliceParameter = document.getElementById("slice-parameter");
 const sliceOutcome = document.getElementById("slice-outcome");
+const sliceModel = document.getElementById("slice-model");
+const slicePlot = document.getElementById("slice-plot");
 // the problem kinds with decision parameters to measure importance on
 const PARAMETRIC_KINDS = ["test-function", "external"];
 
@@ -60,6 +62,10 @@ const state = {
   importance: null, // ImportanceOut, once computed
   fit: null, // ModelFitOut, once computed
   slicing: false, // the slice plot is shown (and follows new evaluations)
+  sliceThrough: null, // the evaluation the model slice goes through (null: the API's default)
+  sliceModels: new Map(), // ModelSliceOut by "parameter@evaluation", for the evaluations loaded
+  sliceClickBound: false,
+  sliceDrawing: 0, // counts the slice plot's draws
 };
 
 markCurrentNav("list");
@@ -106,6 +112,7 @@ async function start() {
   sliceButton.addEventListener("click", showSlices);
   sliceParameter.addEventListener("change", drawSlice);
   sliceOutcome.addEventListener("change", drawSlice);
+  sliceModel.addEventListener("change", drawSlice);
   importanceButton.addEventListener("click", computeImportance);
   importanceOutcome.addEventListener("change", drawImportance);
   await refreshPlots(true);
@@ -456,8 +463,10 @@ async function showSlices() {
     sliceOutcome.replaceChildren(...outcomes.map((o) => el("option", { value: o.key }, o.label)));
     sliceParameter.disabled = names.length < 2;
     sliceOutcome.disabled = outcomes.length < 2;
+    sliceModel.disabled = false;
   }
-  drawSlice();
+  state.sliceModels.clear(); // the model changes with every evaluation
+  await drawSlice();
 }
 
 /** The parameters in declaration order: an external problem's spec, else the
@@ -473,13 +482,27 @@ function constraintLabel(i) {
   return declared[i]?.name ? `${declared[i].name} (constraint)` : `c${i} (constraint slack)`;
 }
 
-function drawSlice() {
+async function drawSlice() {
   const parameter = sliceParameter.value;
   const key = sliceOutcome.value;
+  const label = sliceOutcome.selectedOptions[0]?.textContent;
+  const note = document.getElementById("slice-note");
   if (!parameter || !key) {
-    document.getElementById("slice-note").textContent = "No evaluations yet.";
+    note.textContent = "No evaluations yet.";
     return;
   }
+  const drawing = ++state.sliceDrawing; // a later choice made while the model loads wins
+  let model = null;
+  if (sliceModel.checked) {
+    try {
+      model = await modelSlice(parameter);
+    } catch (error) {
+      sliceModel.checked = false;
+      note.textContent = error instanceof ApiError ? error.message : String(error);
+      return;
+    }
+  }
+  if (drawing !== state.sliceDrawing) return;
   const index = Number(key.slice(1));
   // a constraint: the value told where the spec bounds it, else its slack
   const value = (e) => (key[0] === "o" ? e.objectives[index]
@@ -490,11 +513,38 @@ function drawSlice() {
     onFront: e.on_front || onFront.has(e.id),
   }));
   const spec = (state.campaign.problem.parameters || []).find((p) => p.name === parameter);
-  const plot = document.getElementById("slice-plot");
-  plot.hidden = false;
-  draw(plot, sliceFigure({ parameter, outcome: sliceOutcome.selectedOptions[0].textContent, points, logScale: Boolean(spec?.log_scale) }));
-  document.getElementById("slice-note").textContent =
-    `${points.length} evaluation${points.length === 1 ? "" : "s"}${spec?.log_scale ? `; ${parameter} on a log scale` : ""}.`;
+  const m = state.campaign.objectives.length;
+  const curve = model && model.outcomes[key[0] === "o" ? index : m + index];
+  slicePlot.hidden = false;
+  await draw(slicePlot, sliceFigure({
+    parameter, outcome: label, points, logScale: Boolean(spec?.log_scale),
+    model: curve ? { values: model.values, mean: curve.mean, sd: curve.sd } : null,
+  }));
+  if (!state.sliceClickBound) {
+    slicePlot.on("plotly_click", (event) => {
+      const id = event.points?.[0]?.customdata;
+      if (typeof id !== "number") return;
+      state.sliceThrough = id;
+      if (sliceModel.checked) drawSlice();
+    });
+    state.sliceClickBound = true;
+  }
+  const others = model ? Object.entries(model.at_params).filter(([name]) => name !== parameter)
+    .map(([name, value]) => `${name} = ${paramText(value)}`).join(", ") : "";
+  note.textContent = `${points.length} evaluation${points.length === 1 ? "" : "s"}` +
+    `${spec?.log_scale ? `; ${parameter} on a log scale` : ""}.` +
+    (model ? ` The model: its mean and 95% band along ${parameter} through evaluation ${model.at_evaluation_id}` +
+      `${others ? `, the other parameters held at its values (${others})` : ""}.` : "");
+}
+
+/** GET /model-slice through the chosen evaluation, fetched once per parameter and point. */
+async function modelSlice(parameter) {
+  const cacheKey = `${parameter}@${state.sliceThrough}`;
+  if (!state.sliceModels.has(cacheKey)) {
+    const params = { parameter, ...(state.sliceThrough === null ? {} : { at: state.sliceThrough }) };
+    state.sliceModels.set(cacheKey, await api.modelSlice(state.id, params));
+  }
+  return state.sliceModels.get(cacheKey);
 }
 
 async function computeImportance() {

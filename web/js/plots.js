@@ -365,8 +365,10 @@ export function compareHistoryFigure(entries, labels) {
 
 /** Optuna's slice plot: each evaluation's `value` (an objective or a constraint's value)
  *  against one parameter, coloured by seq; the front's ringed, infeasible ones crosses.
- *  points: [{id, x, y, seq, onFront, feasible}]; logScale: the parameter's axis is log. */
-export function sliceFigure({ parameter, outcome, points, logScale }) {
+ *  points: [{id, x, y, seq, onFront, feasible}]; logScale: the parameter's axis is log;
+ *  model: null, or the GP along the parameter ({values, mean, sd}: GET /model-slice), drawn
+ *  first as its mean and 95% band (error bars where the values are a choice's). */
+export function sliceFigure({ parameter, outcome, points, logScale, model }) {
   const trace = (items, role, name, marker) => ({
     type: items.length > WEBGL_ABOVE ? "scattergl" : "scatter", mode: "markers", name, meta: { role },
     x: items.map((p) => p.x), y: items.map((p) => p.y), customdata: items.map((p) => p.id),
@@ -383,6 +385,7 @@ export function sliceFigure({ parameter, outcome, points, logScale }) {
       { size: 10, line: { width: 2, color: FRONT_COLOUR } }),
     trace(points.filter((p) => !p.feasible), "infeasible", "infeasible", { size: 8, symbol: "x" }),
   ].filter((t) => t.x.length);
+  if (model) data.unshift(...modelTraces(model, parameter, outcome));
   return {
     data,
     layout: baseLayout({
@@ -391,6 +394,27 @@ export function sliceFigure({ parameter, outcome, points, logScale }) {
       annotations: points.length ? [] : [empty("No evaluations yet")],
     }),
   };
+}
+
+function modelTraces({ values, mean, sd }, parameter, outcome) {
+  const hover = `${parameter}: %{x}<br>${outcome} predicted: %{y:.5g}<extra>model</extra>`;
+  const line = { color: REFERENCE_COLOUR, width: 2 };
+  if (values.some((v) => typeof v === "string")) {
+    return [{
+      type: "scatter", mode: "markers", name: "model (95%)", meta: { role: "model-mean" },
+      x: values, y: mean, marker: { color: REFERENCE_COLOUR, size: 11, symbol: "diamond-open", line: { width: 2 } },
+      error_y: { type: "data", array: sd.map((v) => 1.96 * v), color: REFERENCE_COLOUR }, hovertemplate: hover,
+    }];
+  }
+  return [
+    {
+      type: "scatter", mode: "lines", name: "model 95% band", meta: { role: "model-band" },
+      x: [...values, ...[...values].reverse()],
+      y: [...mean.map((m, i) => m + 1.96 * sd[i]), ...mean.map((m, i) => m - 1.96 * sd[i]).reverse()],
+      fill: "toself", fillcolor: "rgba(179, 51, 11, 0.12)", line: { width: 0 }, hoverinfo: "skip",
+    },
+    { type: "scatter", mode: "lines", name: "model mean", meta: { role: "model-mean" }, x: values, y: mean, line, hovertemplate: hover },
+  ];
 }
 
 /** Leave-one-out predictions of one outcome (GET /model-fit) against its measurements,
