@@ -163,38 +163,23 @@ PROBLEM_KINDS: dict[str, ProblemKind] = {
 }
 
 
-# Fits the BO methods' surrogate to a campaign's measurements and gives its posterior
-# means there: the model-predicted ("denoised") front of GET /campaigns/{id}/front.
-DENOISE = "bayesopt.bo:denoised_objectives"
+# What the API asks of the BO methods' surrogate (their GPs fitted to a campaign's
+# measurements), loaded on first use so that the API starts without torch.
+SURROGATE_VIEWS = {
+    # posterior means at the measurements: the model-predicted front (GET .../front?denoised=true)
+    "denoised": "bayesopt.bo:denoised_objectives",
+    # its variance split over the parameters, Sobol indices (GET .../importance)
+    "importance": "bayesopt.sensitivity:parameter_importance",
+    # leave-one-out cross-validation (GET .../model-fit)
+    "model-fit": "bayesopt.diagnostics:model_fit",
+    # along one parameter through one evaluation (GET .../model-slice)
+    "model-slice": "bayesopt.diagnostics:model_slice",
+}
 
 
-def denoiser() -> Callable[..., Any]:
-    return cast(Callable[..., Any], _load(DENOISE))
-
-
-# Fits the same surrogate and decomposes its variance over the parameters (Sobol
-# indices): GET /campaigns/{id}/importance.
-IMPORTANCE = "bayesopt.sensitivity:parameter_importance"
-
-
-def importance() -> Callable[..., Any]:
-    return cast(Callable[..., Any], _load(IMPORTANCE))
-
-
-# ...and cross-validates it: GET /campaigns/{id}/model-fit.
-MODEL_FIT = "bayesopt.diagnostics:model_fit"
-
-
-def model_fit() -> Callable[..., Any]:
-    return cast(Callable[..., Any], _load(MODEL_FIT))
-
-
-# ...and draws it along one parameter: GET /campaigns/{id}/model-slice.
-MODEL_SLICE = "bayesopt.diagnostics:model_slice"
-
-
-def model_slice() -> Callable[..., Any]:
-    return cast(Callable[..., Any], _load(MODEL_SLICE))
+def surrogate(view: str) -> Callable[..., Any]:
+    """The function behind one of :data:`SURROGATE_VIEWS`."""
+    return cast(Callable[..., Any], _load(SURROGATE_VIEWS[view]))
 
 
 def algorithm(name: str) -> AlgorithmEntry:

@@ -415,7 +415,7 @@ def _denoised_front(session: Any, campaign: Any, indices: list[int] | None,
             f"front fits a GP to at most {MAX_DENOISED_EVALUATIONS}"))
     info = problem_info(campaign)
     evaluated = all_evaluations(session, campaign.id)
-    predicted = registry.denoiser()(info, observations(info, evaluated))
+    predicted = registry.surrogate("denoised")(info, observations(info, evaluated))
     chosen = indices if indices is not None else list(range(campaign.n_objectives))
     feasible = [i for i, e in enumerate(evaluated) if e.feasible]
     senses = [campaign.objective_senses[i] for i in chosen]

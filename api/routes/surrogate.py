@@ -57,7 +57,7 @@ FIT_METHOD = (
 def campaign_importance(campaign: CampaignDep, session: SessionDep) -> ImportanceOut:
     """How much each parameter matters to each objective and outcome constraint."""
     info, evaluated = _modelled(campaign, session, "importance")
-    outcomes = registry.importance()(info, observations(info, evaluated))
+    outcomes = registry.surrogate("importance")(info, observations(info, evaluated))
     return ImportanceOut(
         campaign_id=campaign.id,
         n_evaluations=len(evaluated),
@@ -78,7 +78,7 @@ def campaign_importance(campaign: CampaignDep, session: SessionDep) -> Importanc
 def campaign_model_fit(campaign: CampaignDep, session: SessionDep) -> ModelFitOut:
     """How well the GPs predict each evaluation from the others."""
     info, evaluated = _modelled(campaign, session, "a model fit")
-    fits = registry.model_fit()(info, observations(info, evaluated))
+    fits = registry.surrogate("model-fit")(info, observations(info, evaluated))
     return ModelFitOut(
         campaign_id=campaign.id,
         n_evaluations=len(evaluated),
@@ -125,7 +125,7 @@ def campaign_model_slice(
         raise _query_error("at", f"evaluation {at} is not an evaluation of campaign "
                                  f"{campaign.id}")
     index = names.index(parameter)
-    grid, slices = registry.model_slice()(
+    grid, slices = registry.surrogate("model-slice")(
         info, observations(info, evaluated), index, points(info, [through])[0], n_points)
     spec = info.parameters[index]
     return ModelSliceOut(
