@@ -256,7 +256,8 @@ class Campaign:
         each point's objective vector, under the reference point in ``attrs``; where
         results were told with standard errors, ``sem.<name>`` columns. ``denoised``
         (ask/tell campaigns): the front of the model's predictions, not of the noisy
-        measurements, with the predictions as ``predicted.<name>`` columns."""
+        measurements, with the predictions as ``predicted.<name>`` columns, and where
+        noisy constraints were judged by predicted slacks, ``predicted_slack.<name>``."""
         params: dict[str, Any] = {"objectives": ",".join(objectives)} if objectives else {}
         if contributions:
             params["contributions"] = "true"
@@ -269,6 +270,9 @@ class Campaign:
         if denoised:
             for j, name in enumerate(names):
                 frame[f"predicted.{name}"] = [p["predicted"][j] for p in result["points"]]
+            slacks = [p.get("predicted_slacks") for p in result["points"]]
+            _add_named_columns(frame, "predicted_slack", slacks,
+                               self._slack_names(next((len(r) for r in slacks if r), 0)))
         if contributions:
             frame["hv_contribution"] = [p["hv_contribution"] for p in result["points"]]
             frame.attrs["reference_point"] = result["reference_point"]
@@ -365,10 +369,7 @@ class Campaign:
                            self.objective_names)
         _add_named_columns(frame, "true", [meta.get("true_objectives") for meta in metas],
                            self.objective_names)
-        n_constraints = max(len(item["constraints"] or []) for item in items)
-        names = self.constraint_names
-        if len(names) != n_constraints:
-            names = [f"c{i}" for i in range(n_constraints)]
+        names = self._slack_names(max(len(item["constraints"] or []) for item in items))
         for i, name in enumerate(names):
             frame[f"constraint.{name}"] = [_constraint_value(item, i) for item in items]
         _add_named_columns(frame, "sem", [meta.get("constraint_sem") for meta in metas],
@@ -376,6 +377,14 @@ class Campaign:
         _add_named_columns(frame, "true", [meta.get("true_constraints") for meta in metas],
                            names)
         return frame
+
+    def _slack_names(self, n_constraints: int | None = None) -> list[str]:
+        """The outcome constraints' names as declared, else c0, c1, ... (as many as
+        ``n_constraints``, or as the problem declares)."""
+        names = list(self.constraint_names)
+        if n_constraints is not None and len(names) != n_constraints:
+            names = [f"c{i}" for i in range(n_constraints)]
+        return names
 
     def hypervolume(self, reference_point: Sequence[float] | None = None) -> float:
         params = {}

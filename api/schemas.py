@@ -147,6 +147,9 @@ class FrontPoint(BaseModel):
     sem: list[float | None] | None = None
     # with ?denoised=true: the model's posterior means, by which the point was picked
     predicted: list[float] | None = None
+    # with ?denoised=true on a campaign with noisy constraints: the predicted slacks its
+    # feasibility was judged by (null for a constraint judged on its measurement)
+    predicted_slacks: list[float | None] | None = None
 
 
 class FrontOut(BaseModel):

@@ -699,6 +699,31 @@ def denoised_objectives(problem: ProblemInfo, observations: Observations,
     return from_maximization(means, problem.senses)
 
 
+def denoised_slacks(problem: ProblemInfo, observations: Observations,
+                    device: str = "cpu") -> np.ndarray:
+    """``n x c``: the posterior means of the outcome constraints' slacks at the observed
+    points, by the same GPs as :func:`denoised_objectives` (each slack with its told
+    ``constraint_sem`` as known noise, else an inferred level): feasibility judged on
+    the model's predictions rather than noisy measurements, as Ax's
+    ``use_model_predictions`` judges its outcome constraints."""
+    d, c = len(problem.parameters), problem.constraints
+    if d == 0 or c == 0:
+        raise ValueError(f"{problem.id} has no outcome constraints on decision parameters "
+                         "to model")
+    x, _, slacks, _, _, _ = _observation_arrays(observations, d, problem.n_objectives, c)
+    if len(x) == 0 or slacks is None:
+        return np.empty((0, c), dtype=np.float64)
+    sem = _standard_errors(observations.constraint_sem, len(x), c, "constraint_sem")
+    tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
+    train_x = torch.tensor(space.encode(problem.parameters, x), **tkwargs)
+    with torch.random.fork_rng(devices=_rng_devices(tkwargs["device"])):
+        torch.manual_seed(0)
+        model = fit_model(train_x, torch.tensor(slacks, **tkwargs),
+                          torch.tensor(space.bounds(problem.parameters), **tkwargs),
+                          train_yvar=None if sem is None else torch.tensor(sem, **tkwargs) ** 2)
+        return _posterior_means(model, train_x, c).cpu().numpy()
+
+
 def _observation_arrays(
     observations: Observations, d: int, m: int, c: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray | None]:

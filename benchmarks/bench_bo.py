@@ -259,6 +259,8 @@ def run_ours(task: dict[str, Any]) -> dict[str, Any]:
         evaluations = all_evaluations(session, campaign_id)
         snapshots = history(session, campaign_id)
         objectives = [list(row.objectives) for row in evaluations]
+        constraints = [None if row.constraints is None else list(row.constraints)
+                       for row in evaluations]
         points = [[row.params[p.name] for p in info.parameters] for row in evaluations]
         metas = [dict(row.meta or {}) for row in evaluations]
         extras = [dict(row.extras or {}) for row in snapshots]
@@ -292,6 +294,11 @@ def run_ours(task: dict[str, Any]) -> dict[str, Any]:
         # a noisy problem's noise-free values (problems.measure), else None
         "true_objectives": ([meta["true_objectives"] for meta in metas]
                             if metas and "true_objectives" in metas[0] else None),
+        # a constrained problem's slacks as observed, and with constraint_noise_std the
+        # noise-free ones
+        "constraints": constraints if any(c is not None for c in constraints) else None,
+        "true_constraints": ([meta["true_constraints"] for meta in metas]
+                             if metas and "true_constraints" in metas[0] else None),
         "total_seconds": total, "storage_seconds": recorder.storage_seconds,
         "cpu_seconds": cpu_seconds,
         "unix_start": unix_start, "unix_end": time.time(), "pid": os.getpid(),

@@ -168,6 +168,8 @@ PROBLEM_KINDS: dict[str, ProblemKind] = {
 SURROGATE_VIEWS = {
     # posterior means at the measurements: the model-predicted front (GET .../front?denoised=true)
     "denoised": "bayesopt.bo:denoised_objectives",
+    # ...and of the constraint slacks, to judge that front's feasibility by
+    "denoised-slacks": "bayesopt.bo:denoised_slacks",
     # its variance split over the parameters, Sobol indices (GET .../importance)
     "importance": "bayesopt.sensitivity:parameter_importance",
     # leave-one-out cross-validation (GET .../model-fit)

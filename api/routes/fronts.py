@@ -400,7 +400,9 @@ def _split(text: str, field: str) -> list[str]:
 def _denoised_front(session: Any, campaign: Any, indices: list[int] | None,
                     contributions: bool) -> FrontOut:
     """The feasible evaluations whose posterior means are non-dominated (on the chosen
-    objectives), in seq order, each with its measurement and its prediction."""
+    objectives), in seq order, each with its measurement and its prediction; feasible by
+    the predicted slacks of the constraints whose measurements are noisy
+    (:func:`_noisy_constraints`)."""
     if contributions:
         raise _query_error("denoised", "contributions are measured on the front of the "
                                        "measurements; ask for one or the other")
@@ -408,16 +410,20 @@ def _denoised_front(session: Any, campaign: Any, indices: list[int] | None,
         raise _query_error("denoised", (
             f"campaign {campaign.id} runs on a worker on a noise-free problem; a denoised "
             "front is for ask/tell campaigns, whose measurements may be noisy, and test "
-            "functions with noise_std"))
+            "functions with noise_std or constraint_noise_std"))
     if campaign.n_evaluations > MAX_DENOISED_EVALUATIONS:
         raise _query_error("denoised", (
             f"campaign {campaign.id} has {campaign.n_evaluations} evaluations; a denoised "
             f"front fits a GP to at most {MAX_DENOISED_EVALUATIONS}"))
     info = problem_info(campaign)
     evaluated = all_evaluations(session, campaign.id)
-    predicted = registry.surrogate("denoised")(info, observations(info, evaluated))
+    observed = observations(info, evaluated)
+    predicted = registry.surrogate("denoised")(info, observed)
+    judged = _noisy_constraints(campaign, info, observed)
+    slacks = registry.surrogate("denoised-slacks")(info, observed) if any(judged) else None
     chosen = indices if indices is not None else list(range(campaign.n_objectives))
-    feasible = [i for i, e in enumerate(evaluated) if e.feasible]
+    feasible = [i for i, e in enumerate(evaluated)
+                if _feasible(e, None if slacks is None else slacks[i], judged)]
     senses = [campaign.objective_senses[i] for i in chosen]
     kept = non_dominated_mask(to_maximization(predicted[feasible][:, chosen], senses)) \
         if feasible else np.zeros(0, dtype=bool)
@@ -430,17 +436,43 @@ def _denoised_front(session: Any, campaign: Any, indices: list[int] | None,
                        objectives=[evaluated[i].objectives[j] for j in chosen],
                        params=evaluated[i].params,
                        sem=_chosen_sems(evaluated[i].meta, chosen),
-                       predicted=[float(predicted[i][j]) for j in chosen])
+                       predicted=[float(predicted[i][j]) for j in chosen],
+                       predicted_slacks=None if slacks is None else [
+                           float(v) if noisy else None
+                           for v, noisy in zip(slacks[i], judged, strict=True)])
             for i in rows
         ],
         denoised=True,
     )
 
 
+def _noisy_constraints(campaign: Any, info: Any, observed: Any) -> list[bool]:
+    """Which outcome constraints a denoised front judges on the model's predicted slacks
+    rather than the measured ones: on a test function, those with a
+    ``constraint_noise_std``; in an ask/tell campaign every one, as Ax's
+    ``use_model_predictions`` does, except one whose every result was told exact
+    (``sem`` 0)."""
+    c = info.constraints
+    if campaign.runs_on == "client":
+        sem = observed.constraint_sem
+        return [sem is None or not bool(np.all(sem[:, k] == 0)) for k in range(c)]
+    deviation = campaign.problem.get("constraint_noise_std") or 0.0
+    return [v > 0 for v in (deviation if isinstance(deviation, list) else [deviation] * c)]
+
+
+def _feasible(evaluation: Any, predicted_slacks: Any, judged: list[bool]) -> bool:
+    """Feasible by the predicted slacks where ``judged``, by the measured ones elsewhere."""
+    if predicted_slacks is None:
+        return bool(evaluation.feasible)
+    return all((predicted if noisy else measured) >= 0 for predicted, measured, noisy in zip(
+        predicted_slacks, evaluation.constraints, judged, strict=True))
+
+
 def _noisy(problem: dict[str, Any]) -> bool:
-    """Whether the campaign's problem is a test function observed with noise."""
-    noise_std = problem.get("noise_std")
-    return bool(noise_std) and any(noise_std if isinstance(noise_std, list) else [noise_std])
+    """Whether the campaign's problem is a test function observed with noise, in its
+    objectives or its constraints."""
+    return any(bool(deviation) and any(deviation if isinstance(deviation, list) else [deviation])
+               for deviation in (problem.get("noise_std"), problem.get("constraint_noise_std")))
 
 
 def _chosen_sems(meta: dict[str, Any] | None, chosen: list[int]) -> list[float | None] | None:

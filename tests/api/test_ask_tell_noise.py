@@ -197,6 +197,48 @@ def test_the_denoised_front_is_picked_by_the_models_predictions(http):
     assert len(on_cost["points"][0]["predicted"]) == 1
 
 
+@pytest.mark.parametrize("told_exact", [False, True])
+def test_the_denoised_front_judges_noisy_constraints_by_their_predicted_slacks(http,
+                                                                            told_exact):
+    """A run at 90 degrees, measured again, would top the front, but only because its
+    second measurement of the constraint (``temp <= 60`` as the slack ``60 - temp``)
+    came out lucky: the first said -30. Told with standard errors, the denoised front
+    goes by the model's predicted slack and leaves it out; told exact (sem 0), by the
+    measurement."""
+    cid = submit(http, budget=20, constraints=["headroom"])["id"]
+    grid = [(temp, time) for temp in (30, 45, 60, 75, 90) for time in (2, 6, 10)]
+    sem = 0.0 if told_exact else 10.0
+    results = [{"params": {"temp": t, "time": h}, "objectives": [t, h],
+                "constraints": {"headroom": 60.0 - t}, "sem": {"headroom": sem}}
+               for t, h in grid]
+    lucky = len(results)
+    results.append({"params": {"temp": 90, "time": 6}, "objectives": [90.0, 6.0],
+                    "constraints": {"headroom": 4.0}, "sem": {"headroom": sem}})  # truly -30
+    assert _tell(http, cid, *results).status_code == 200, "told"
+    measured = {p["seq"] for p in http.get(f"/api/v1/campaigns/{cid}/front").json()["points"]}
+    assert lucky in measured
+    answer = http.get(f"/api/v1/campaigns/{cid}/front", params={"denoised": "true"})
+    assert answer.status_code == 200, answer.text
+    points = answer.json()["points"]
+    if told_exact:
+        assert lucky in {p["seq"] for p in points}
+        assert all(p["predicted_slacks"] is None for p in points)
+        return
+    assert lucky not in {p["seq"] for p in points}
+    assert points and all(p["predicted_slacks"][0] >= 0 for p in points)
+    stored = http.get(f"/api/v1/campaigns/{cid}").json()["problem"]
+    definition = registry.problem_definition(stored.pop("kind"), stored.pop("id"))
+    info = definition.info(definition.config.model_validate(stored))
+    slacks = bo.denoised_slacks(info, Observations(
+        x=np.array([[r["params"]["temp"], r["params"]["time"]] for r in results]),
+        objectives=np.array([r["objectives"] for r in results]),
+        constraints=np.array([[r["constraints"]["headroom"]] for r in results]),
+        constraint_sem=np.full((len(results), 1), sem)))
+    assert slacks[lucky][0] < 0  # the model does not believe the 4
+    for point in points:
+        assert point["predicted_slacks"] == pytest.approx(slacks[point["seq"]].tolist())
+
+
 @pytest.mark.parametrize(("query", "message"), [
     ({"denoised": "true", "contributions": "true"}, "ask for one or the other"),
     ({"worker": True}, "on a noise-free problem; a denoised front is for ask/tell campaigns"),

@@ -97,6 +97,8 @@ def test_constraint_noise_is_observed_and_feasibility_judged_on_what_was_observe
         campaign.wait(progress=False, poll_seconds=0.3, timeout=240)
         assert campaign.status == "succeeded", campaign.data
         evaluations = campaign.evaluations()
+        denoised = campaign.front(denoised=True)  # offered: the constraint is noisy
+    assert len(denoised) >= 1 and (denoised["predicted_slack.c0"] >= 0).all()
     assert list(evaluations["sem.c0"]) == [5.0] * 12
     noise = evaluations["constraint.c0"] - evaluations["true.c0"]
     assert np.all(noise != 0) and np.abs(noise / 5.0).max() < 6

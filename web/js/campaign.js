@@ -96,9 +96,11 @@ async function start() {
   renderFacts();
   showDominated.addEventListener("change", () => refreshPlots(false));
   // measurements that may be noisy: told by a client, or a test function's with noise_std
-  const noiseStd = [state.campaign.problem.noise_std ?? []].flat();
+  // or constraint_noise_std
+  const problem = state.campaign.problem;
+  const deviations = [problem.noise_std ?? [], problem.constraint_noise_std ?? []].flat();
   document.getElementById("denoised-control").hidden =
-    state.campaign.runs_on !== "client" && !noiseStd.some((v) => v > 0);
+    state.campaign.runs_on !== "client" && !deviations.some((v) => v > 0);
   showDenoised.addEventListener("change", () => refreshPlots(false));
   exportButton.addEventListener("click", exportCsv);
   cancelButton.addEventListener("click", cancel);
