@@ -145,6 +145,18 @@ def _parser() -> argparse.ArgumentParser:
     _add_url(model_fit)
     model_fit.set_defaults(handler=_model_fit)
 
+    model_slice = commands.add_parser(
+        "model-slice", help="print the GP along one parameter through one evaluation as CSV "
+                            "(GET /model-slice)")
+    model_slice.add_argument("id", type=int)
+    model_slice.add_argument("--parameter", required=True, help="the parameter varied")
+    model_slice.add_argument("--at", type=int, help="the evaluation the other parameters are "
+                                                    "held at (default: the earliest on the front)")
+    model_slice.add_argument("--points", type=int, default=100,
+                             help="grid size of a float parameter (default 100)")
+    _add_url(model_slice)
+    model_slice.set_defaults(handler=_model_slice)
+
     rollout = commands.add_parser(
         "rollout", help="run a stored policy in its environment; print its mean returns")
     rollout.add_argument("evaluation_id", type=int, metavar="EVALUATION_ID")
@@ -377,6 +389,19 @@ def _model_fit(args: argparse.Namespace) -> int:
                  [[outcome, kinds[outcome], _r2(stats["r2"]), _r2(stats["rank_correlation"]),
                    f"{stats['coverage']:.0%}"]
                   for outcome, stats in frame.attrs["statistics"].items()])
+    return 0
+
+
+def _model_slice(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        campaign = _call(lambda: client.campaign(args.id))
+        frame = _call(lambda: campaign.model_slice(args.parameter, at=args.at,
+                                                   points=args.points))
+    held = ", ".join(f"{name}={value}" for name, value in frame.attrs["at_params"].items()
+                     if name != args.parameter)
+    print(f"# through evaluation {frame.attrs['at_evaluation_id']}" +
+          (f", {held}" if held else ""))
+    sys.stdout.write(frame.to_csv(index=False))
     return 0
 
 

@@ -226,6 +226,8 @@ class ModelSliceOut(BaseModel):
     campaign_id: int
     parameter: str
     values: list[float | int | str]  # the parameter's grid, in its own units (a choice's values)
+    # whether each value keeps the parameter constraints, the others held (all true without any)
+    inside: list[bool]
     at_evaluation_id: int  # the other parameters are held at this evaluation's values
     at_params: dict[str, Any]
     outcomes: list[OutcomeSliceOut]

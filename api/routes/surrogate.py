@@ -125,12 +125,16 @@ def campaign_model_slice(
         raise _query_error("at", f"evaluation {at} is not an evaluation of campaign "
                                  f"{campaign.id}")
     index = names.index(parameter)
+    held = points(info, [through])[0]
     grid, slices = registry.surrogate("model-slice")(
-        info, observations(info, evaluated), index, points(info, [through])[0], n_points)
+        info, observations(info, evaluated), index, held, n_points)
     spec = info.parameters[index]
+    inside = [all(c.holds([value if k == index else held[k] for k in range(len(held))],
+                          info.parameters) for c in info.parameter_constraints)
+              for value in grid]
     return ModelSliceOut(
         campaign_id=campaign.id, parameter=parameter,
-        values=[spec.cast(v) for v in grid],
+        values=[spec.cast(v) for v in grid], inside=inside,
         at_evaluation_id=through.id, at_params=through.params,
         outcomes=[OutcomeSliceOut(name=o.name, kind=o.kind, sense=_sense(campaign, j, o.kind),
                                   mean=o.mean, sd=o.sd) for j, o in enumerate(slices)],

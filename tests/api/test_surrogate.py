@@ -102,6 +102,7 @@ def test_model_slice_follows_one_parameter_through_one_evaluation(http):
     assert result["at_evaluation_id"] == earliest_on_front["id"]
     assert result["at_params"] == earliest_on_front["params"]
     assert result["values"] == pytest.approx([20 + 10 * k for k in range(8)])
+    assert result["inside"] == [True] * 8  # no parameter constraints
     time = earliest_on_front["params"]["time"]
     _, cost = result["outcomes"]
     assert cost["name"] == "cost" and cost["sense"] == "minimize"
@@ -158,6 +159,16 @@ def test_parameter_constraints_are_not_applied_and_the_answer_says_so(http):
     cid = _told(http, 12, parameter_constraints=["temp + 10*time <= 150"])
     result = http.get(f"/api/v1/campaigns/{cid}/importance").json()
     assert "parameter constraints are not applied" in result["note"]
+    # a slice says where along it the constraints hold, the other parameter held (here
+    # through the longest run, where the hottest temperatures break the constraint)
+    evaluations = http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]
+    longest = max(evaluations, key=lambda e: e["params"]["time"])
+    assert longest["params"]["time"] > 6.5
+    sliced = http.get(f"/api/v1/campaigns/{cid}/model-slice",
+                      params={"parameter": "temp", "points": 15, "at": longest["id"]}).json()
+    time = sliced["at_params"]["time"]
+    assert sliced["inside"] == [temp + 10 * time <= 150 + 1e-9 for temp in sliced["values"]]
+    assert True in sliced["inside"] and False in sliced["inside"]
 
 
 def test_a_campaign_without_parameters_or_with_too_few_evaluations_is_refused(http):
@@ -219,6 +230,16 @@ def test_the_client_gives_a_frame_and_the_cli_a_table(sqlite_database, make_serv
     assert list(sliced.columns) == ["time", "mean.yield", "sd.yield", "mean.cost", "sd.cost"]
     assert list(sliced["time"]) == pytest.approx([1, 3.25, 5.5, 7.75, 10])
     assert sliced.attrs["at_params"].keys() == {"temp", "time"}
+    printed = mofront("model-slice", str(campaign.id), "--parameter", "time", "--points", "5",
+                      "--url", server.url)
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.splitlines()
+    assert lines[0] == (f"# through evaluation {sliced.attrs['at_evaluation_id']}, "
+                        f"temp={sliced.attrs['at_params']['temp']}")
+    assert lines[1] == "time,mean.yield,sd.yield,mean.cost,sd.cost" and len(lines) == 7
+    refused = mofront("model-slice", str(campaign.id), "--parameter", "pressure",
+                      "--url", server.url)
+    assert refused.returncode != 0 and "'pressure' is not a parameter" in refused.stderr
     assert list(fit.columns) == ["outcome", "kind", "evaluation_id", "seq", "observed",
                                  "predicted", "sd"]
     assert len(fit) == 2 * 16

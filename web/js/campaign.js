@@ -520,7 +520,7 @@ async function drawSlice() {
   slicePlot.hidden = false;
   await draw(slicePlot, sliceFigure({
     parameter, outcome: label, points, logScale: Boolean(spec?.log_scale),
-    model: curve ? { values: model.values, mean: curve.mean, sd: curve.sd } : null,
+    model: curve ? { values: model.values, mean: curve.mean, sd: curve.sd, inside: model.inside } : null,
   }));
   if (!state.sliceClickBound) {
     slicePlot.on("plotly_click", (event) => {
@@ -536,7 +536,8 @@ async function drawSlice() {
   note.textContent = `${points.length} evaluation${points.length === 1 ? "" : "s"}` +
     `${spec?.log_scale ? `; ${parameter} on a log scale` : ""}.` +
     (model ? ` The model: its mean and 95% band along ${parameter} through evaluation ${model.at_evaluation_id}` +
-      `${others ? `, the other parameters held at its values (${others})` : ""}.` : "");
+      `${others ? `, the other parameters held at its values (${others})` : ""}` +
+      `${model.inside.includes(false) ? "; dotted where the parameter constraints do not hold" : ""}.` : "");
 }
 
 /** GET /model-slice through the chosen evaluation, fetched once per parameter and point. */

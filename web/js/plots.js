@@ -366,8 +366,9 @@ export function compareHistoryFigure(entries, labels) {
 /** Optuna's slice plot: each evaluation's `value` (an objective or a constraint's value)
  *  against one parameter, coloured by seq; the front's ringed, infeasible ones crosses.
  *  points: [{id, x, y, seq, onFront, feasible}]; logScale: the parameter's axis is log;
- *  model: null, or the GP along the parameter ({values, mean, sd}: GET /model-slice), drawn
- *  first as its mean and 95% band (error bars where the values are a choice's). */
+ *  model: null, or the GP along the parameter ({values, mean, sd, inside}: GET /model-slice),
+ *  drawn first as its mean and 95% band (error bars where the values are a choice's), the
+ *  mean dotted where the parameter constraints do not hold. */
 export function sliceFigure({ parameter, outcome, points, logScale, model }) {
   const trace = (items, role, name, marker) => ({
     type: items.length > WEBGL_ABOVE ? "scattergl" : "scatter", mode: "markers", name, meta: { role },
@@ -396,7 +397,8 @@ export function sliceFigure({ parameter, outcome, points, logScale, model }) {
   };
 }
 
-function modelTraces({ values, mean, sd }, parameter, outcome) {
+function modelTraces({ values, mean, sd, inside }, parameter, outcome) {
+  const outside = inside && inside.some((ok) => !ok);
   const hover = `${parameter}: %{x}<br>${outcome} predicted: %{y:.5g}<extra>model</extra>`;
   const line = { color: REFERENCE_COLOUR, width: 2 };
   if (values.some((v) => typeof v === "string")) {
@@ -413,7 +415,16 @@ function modelTraces({ values, mean, sd }, parameter, outcome) {
       y: [...mean.map((m, i) => m + 1.96 * sd[i]), ...mean.map((m, i) => m - 1.96 * sd[i]).reverse()],
       fill: "toself", fillcolor: "rgba(179, 51, 11, 0.12)", line: { width: 0 }, hoverinfo: "skip",
     },
-    { type: "scatter", mode: "lines", name: "model mean", meta: { role: "model-mean" }, x: values, y: mean, line, hovertemplate: hover },
+    {
+      type: "scatter", mode: "lines", name: "model mean", meta: { role: "model-mean" }, x: values,
+      y: outside ? mean.map((m, i) => (inside[i] || inside[i - 1] || inside[i + 1] ? m : null)) : mean,
+      line, hovertemplate: hover,
+    },
+    ...(outside ? [{
+      type: "scatter", mode: "lines", name: "mean outside the parameter constraints", meta: { role: "model-outside" },
+      x: values, y: mean.map((m, i) => (inside[i] ? null : m)),
+      line: { ...line, dash: "dot" }, hovertemplate: hover,
+    }] : []),
   ];
 }
 
