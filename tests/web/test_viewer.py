@@ -441,6 +441,15 @@ def test_parameter_importance_is_computed_on_demand_and_drawn_per_outcome(page, 
     assert dict(zip(*bars()["total"], strict=True)) == pytest.approx(
         by_parameter(currin, "total"))
 
+    # the README's picture: the evaluations and the model along x0, then the importance
+    page.get_by_role("button", name="Plot the evaluations").click()
+    page.get_by_label("Draw the model through an evaluation").check()
+    page.wait_for_function("() => (document.querySelector('#slice-plot').data || [])"
+                           ".some(t => t.meta.role === 'model-mean')")
+    page.locator("#slice-heading").scroll_into_view_if_needed()
+    page.evaluate("() => document.querySelector('#slice-heading').scrollIntoView()")
+    screenshot(page, "parameters")
+
 
 def test_the_model_fit_plots_each_leave_one_out_prediction_against_its_measurement(
         page, server, campaigns):
