@@ -1,12 +1,15 @@
 """What the BO methods' GPs, fitted to every evaluation of a campaign, say about it:
-which parameters matter to each outcome (``GET /campaigns/{id}/importance``: the Sobol
-indices of their posterior means, :mod:`bayesopt.sensitivity`) and how well they
-predict what was measured (``GET /campaigns/{id}/model-fit``: leave-one-out
-cross-validation, :mod:`bayesopt.diagnostics`), and what they predict along one
-parameter through one evaluation (``GET /campaigns/{id}/model-slice``). Both are loaded through the registry, so
-the API starts without torch, and computed on each request (the fit takes about 4 s an
-outcome at 500 evaluations, well under a second at 50), not stored: evaluations keep
-arriving.
+
+- ``GET /campaigns/{id}/importance``: which parameters matter to each outcome, the Sobol
+  indices of the GPs' posterior means (:mod:`bayesopt.sensitivity`);
+- ``GET /campaigns/{id}/model-fit``: how well they predict what was measured,
+  leave-one-out cross-validation (:mod:`bayesopt.diagnostics`);
+- ``GET /campaigns/{id}/model-slice``: what they predict along one parameter through one
+  evaluation.
+
+All three are loaded through the registry, so the API starts without torch, and are
+computed on each request, not stored, since evaluations keep arriving. The fit takes
+about 4 s an outcome at 500 evaluations and well under a second at 50.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from jobs import registry
 from jobs.protocol import ProblemInfo
 from storage import all_evaluations
 
-METHOD = (
+IMPORTANCE_METHOD = (
     "Sobol indices of the GP posterior mean (the BO methods' model, fitted to every "
     "evaluation) over the parameters' box, each parameter uniform in its search "
     "coordinates (log scale, whole numbers, choices); first order: Saltelli (2010), "
@@ -40,10 +43,6 @@ METHOD = (
     "error of each estimate"
 )
 MIN_EVALUATIONS = 2
-
-router = APIRouter(tags=["fronts"])
-
-
 FIT_METHOD = (
     "leave-one-out cross-validation of the GP of each outcome (the BO methods' model, "
     "fitted to every evaluation, its hyperparameters kept): each evaluation predicted from "
@@ -51,6 +50,8 @@ FIT_METHOD = (
     "1 - SSE / SST of those predictions; rank_correlation: Spearman's; coverage: the "
     "share of measurements inside the predicted 95% interval"
 )
+
+router = APIRouter(tags=["model"])
 
 
 @router.get("/campaigns/{campaign_id}/importance", response_model=ImportanceOut)
@@ -67,7 +68,7 @@ def campaign_importance(campaign: CampaignDep, session: SessionDep) -> Importanc
             variance=o.variance, first_order=o.first_order, total=o.total,
             first_order_se=o.first_order_se, total_se=o.total_se, fit_r2=o.fit_r2)
             for j, o in enumerate(outcomes)],
-        method=METHOD,
+        method=IMPORTANCE_METHOD,
         note=("measured on the whole box: Sobol indices need independent parameters, so "
               "the parameter constraints are not applied") if info.parameter_constraints
         else None,
