@@ -31,6 +31,12 @@ export function number(value, digits = 6) {
   return String(Number(value.toPrecision(digits)));
 }
 
+/** A parameter's value as shown: a number to 8 digits, a choice as it is. */
+export function paramText(value) {
+  if (typeof value === "number") return number(value, 8);
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
 export function vector(values, digits = 5) {
   if (!values) return "—";
   return `(${values.map((v) => number(v, digits)).join(", ")})`;
