@@ -339,6 +339,25 @@ class Campaign:
                                                          "method")})
         return frame
 
+    def model_contour(self, x: str, y: str, at: int | None = None,
+                      points: int = 30) -> pd.DataFrame:
+        """What the GPs predict over parameters ``x`` and ``y`` with the others held at
+        evaluation ``at``'s values, as Ax's contour plot: one row per grid pair, with
+        ``mean.<name>`` and ``sd.<name>`` per outcome and ``inside`` (the parameter
+        constraints hold there). ``attrs`` as :meth:`model_slice`'s."""
+        result = self._client.request(
+            "GET", f"/campaigns/{self.id}/model-contour",
+            params=_drop_none({"x": x, "y": y, "at": at, "points": points}))
+        pairs = [(u, v) for v in result["y_values"] for u in result["x_values"]]
+        frame = pd.DataFrame(pairs, columns=[x, y])
+        frame["inside"] = [flag for row in result["inside"] for flag in row]
+        for outcome in result["outcomes"]:
+            for key in ("mean", "sd"):
+                frame[f"{key}.{outcome['name']}"] = [v for row in outcome[key] for v in row]
+        frame.attrs.update({key: result[key] for key in ("at_evaluation_id", "at_params",
+                                                         "method")})
+        return frame
+
     def evaluations(self, on_front: bool | None = None, page_size: int = 1000) -> pd.DataFrame:
         """Every evaluation in seq order (``on_front=True``: the front's only), one row
         each: ``evaluation_id``, ``seq``, the objectives (raw, each in its own sense),

@@ -234,6 +234,27 @@ class ModelSliceOut(BaseModel):
     method: str
 
 
+class OutcomeContourOut(BaseModel):
+    name: str
+    kind: str  # objective | constraint
+    sense: str | None
+    mean: list[list[float]]  # one row per y value, one column per x value
+    sd: list[list[float]]
+
+
+class ModelContourOut(BaseModel):
+    campaign_id: int
+    x: str
+    y: str
+    x_values: list[float | int | str]
+    y_values: list[float | int | str]
+    inside: list[list[bool]]  # whether each (x, y) keeps the parameter constraints
+    at_evaluation_id: int
+    at_params: dict[str, Any]
+    outcomes: list[OutcomeContourOut]
+    method: str
+
+
 class HypervolumeOut(BaseModel):
     campaign_id: int
     hypervolume: float

@@ -26,7 +26,8 @@ model's uncertainty is calibrated; much less: overconfident). ``r2`` and
 
 :func:`model_slice` is the model along one parameter (Ax's slice plot): each outcome's
 posterior mean and standard deviation of the function (noise not included) at a grid of
-that parameter's values, the others held at one point's.
+that parameter's values, the others held at one point's; :func:`model_contour` the same
+over a grid of two parameters (Ax's contour plot).
 
 Reference:
     C. E. Rasmussen, C. K. I. Williams. Gaussian Processes for Machine Learning. MIT
@@ -127,21 +128,42 @@ def model_slice(problem: ProblemInfo, observations: Observations, parameter: int
     spaced in the parameter's search coordinates, so geometrically on a log scale; every
     whole number of an integer up to ``n_points`` of them; every value of a choice, by
     index) and each outcome's posterior mean and standard deviation there."""
-    spec = problem.parameters[parameter]
-    grid = _grid(spec, n_points)
+    grid = _grid(problem.parameters[parameter], n_points)
     points = np.repeat(np.asarray(at, dtype=np.float64).reshape(1, -1), len(grid), axis=0)
     points[:, parameter] = grid
+    return grid.tolist(), _predicted(problem, observations, points, device)
+
+
+def model_contour(problem: ProblemInfo, observations: Observations, x_parameter: int,
+                  y_parameter: int, at: np.ndarray, n_points: int = 30, device: str = "cpu"
+                  ) -> tuple[list[float], list[float], list[OutcomeSlice]]:
+    """The GPs over two parameters with the others at ``at`` (Ax's contour plot): each
+    one's grid as in :func:`model_slice`, and each outcome's posterior mean and standard
+    deviation at every pair, row by row (``y`` the row, ``x`` the column)."""
+    if x_parameter == y_parameter:
+        raise ValueError("a contour needs two different parameters")
+    xs = _grid(problem.parameters[x_parameter], n_points)
+    ys = _grid(problem.parameters[y_parameter], n_points)
+    points = np.repeat(np.asarray(at, dtype=np.float64).reshape(1, -1), len(xs) * len(ys), axis=0)
+    points[:, x_parameter] = np.tile(xs, len(ys))
+    points[:, y_parameter] = np.repeat(ys, len(xs))
+    return xs.tolist(), ys.tolist(), _predicted(problem, observations, points, device)
+
+
+def _predicted(problem: ProblemInfo, observations: Observations, points: np.ndarray,
+               device: str) -> list[OutcomeSlice]:
+    """Every outcome's posterior mean and sd (of the function) at ``points``."""
     fitted = fit_outcomes(problem, observations, device)
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
     z = torch.tensor(space.encode(problem.parameters, points), **tkwargs)
-    slices = []
+    predicted = []
     with torch.no_grad():
         for name, kind, gp in zip(fitted.names, fitted.kinds, fitted.model.models, strict=True):
             posterior = gp.posterior(z)
-            slices.append(OutcomeSlice(
+            predicted.append(OutcomeSlice(
                 name, kind, posterior.mean.reshape(-1).cpu().tolist(),
                 posterior.variance.clamp_min(0).sqrt().reshape(-1).cpu().tolist()))
-    return grid.tolist(), slices
+    return predicted
 
 
 def _grid(parameter: Any, n_points: int) -> np.ndarray:

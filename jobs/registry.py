@@ -176,6 +176,8 @@ SURROGATE_VIEWS = {
     "model-fit": "bayesopt.diagnostics:model_fit",
     # along one parameter through one evaluation (GET .../model-slice)
     "model-slice": "bayesopt.diagnostics:model_slice",
+    # over two parameters (GET .../model-contour)
+    "model-contour": "bayesopt.diagnostics:model_contour",
 }
 
 

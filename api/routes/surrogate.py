@@ -4,10 +4,10 @@
   indices of the GPs' posterior means (:mod:`bayesopt.sensitivity`);
 - ``GET /campaigns/{id}/model-fit``: how well they predict what was measured,
   leave-one-out cross-validation (:mod:`bayesopt.diagnostics`);
-- ``GET /campaigns/{id}/model-slice``: what they predict along one parameter through one
-  evaluation.
+- ``GET /campaigns/{id}/model-slice`` and ``/model-contour``: what they predict along one
+  parameter, or over two, through one evaluation.
 
-All three are loaded through the registry, so the API starts without torch, and are
+All four are loaded through the registry, so the API starts without torch, and are
 computed on each request, not stored, since evaluations keep arriving. The fit takes
 about 4 s an outcome at 500 evaluations and well under a second at 50.
 """
@@ -24,8 +24,10 @@ from api.routes.fronts import MAX_DENOISED_EVALUATIONS
 from api.schemas import (
     FitPoint,
     ImportanceOut,
+    ModelContourOut,
     ModelFitOut,
     ModelSliceOut,
+    OutcomeContourOut,
     OutcomeFitOut,
     OutcomeImportanceOut,
     OutcomeSliceOut,
@@ -103,44 +105,105 @@ SLICE_METHOD = (
 )
 
 
+AtQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description=(
+    "the evaluation whose values hold the other parameters; default: the earliest on the "
+    "front (else the first)"))]
+
+
 @router.get("/campaigns/{campaign_id}/model-slice", response_model=ModelSliceOut)
 def campaign_model_slice(
     campaign: CampaignDep,
     session: SessionDep,
     parameter: Annotated[str, Query(max_length=100, description="the parameter varied")],
-    at: Annotated[int | None, Query(ge=1, le=MAX_ID, description=(
-        "the evaluation whose values hold the other parameters; default: the earliest "
-        "on the front (else the first)"))] = None,
+    at: AtQuery = None,
     n_points: Annotated[int, Query(alias="points", ge=2, le=500, description=(
         "grid size of a float parameter (an integer's every value up to this many; a "
         "choice's every value)"))] = 100,
 ) -> ModelSliceOut:
     """What the GPs predict along one parameter, through one evaluation."""
     info, evaluated = _modelled(campaign, session, "a model slice")
-    names = [p.name for p in info.parameters]
-    if parameter not in names:
-        raise _query_error("parameter", f"{parameter!r} is not a parameter of campaign "
-                                        f"{campaign.id}; its parameters: {', '.join(names)}")
-    through = _through(evaluated, at)
-    if through is None:
-        raise _query_error("at", f"evaluation {at} is not an evaluation of campaign "
-                                 f"{campaign.id}")
-    index = names.index(parameter)
-    held = points(info, [through])[0]
+    index = _parameter_index(info, parameter, "parameter", campaign)
+    through, held = _held(info, evaluated, at, campaign)
     grid, slices = registry.surrogate("model-slice")(
         info, observations(info, evaluated), index, held, n_points)
-    spec = info.parameters[index]
-    inside = [all(c.holds([value if k == index else held[k] for k in range(len(held))],
-                          info.parameters) for c in info.parameter_constraints)
-              for value in grid]
     return ModelSliceOut(
         campaign_id=campaign.id, parameter=parameter,
-        values=[spec.cast(v) for v in grid], inside=inside,
+        values=[info.parameters[index].cast(v) for v in grid],
+        inside=[_inside(info, held, {index: v}) for v in grid],
         at_evaluation_id=through.id, at_params=through.params,
         outcomes=[OutcomeSliceOut(name=o.name, kind=o.kind, sense=_sense(campaign, j, o.kind),
                                   mean=o.mean, sd=o.sd) for j, o in enumerate(slices)],
         method=SLICE_METHOD,
     )
+
+
+CONTOUR_METHOD = (
+    "the GP of each outcome (the BO methods' model, fitted to every evaluation) over two "
+    "parameters, the others held at one evaluation's values: posterior mean and standard "
+    "deviation of the function (measurement noise not included), row by row (y the row, "
+    "x the column)"
+)
+
+
+@router.get("/campaigns/{campaign_id}/model-contour", response_model=ModelContourOut)
+def campaign_model_contour(
+    campaign: CampaignDep,
+    session: SessionDep,
+    x: Annotated[str, Query(max_length=100, description="the parameter across")],
+    y: Annotated[str, Query(max_length=100, description="the parameter up")],
+    at: AtQuery = None,
+    n_points: Annotated[int, Query(alias="points", ge=2, le=100, description=(
+        "grid size of each float parameter (an integer's every value up to this many; a "
+        "choice's every value)"))] = 30,
+) -> ModelContourOut:
+    """What the GPs predict over two parameters, through one evaluation (Ax's contour)."""
+    info, evaluated = _modelled(campaign, session, "a model contour")
+    i, j = _parameter_index(info, x, "x", campaign), _parameter_index(info, y, "y", campaign)
+    if i == j:
+        raise _query_error("y", f"x and y are both {x!r}; a contour needs two parameters")
+    through, held = _held(info, evaluated, at, campaign)
+    xs, ys, surfaces = registry.surrogate("model-contour")(
+        info, observations(info, evaluated), i, j, held, n_points)
+
+    def rows(values: list[float]) -> list[list[float]]:
+        return [values[k * len(xs):(k + 1) * len(xs)] for k in range(len(ys))]
+
+    return ModelContourOut(
+        campaign_id=campaign.id, x=x, y=y,
+        x_values=[info.parameters[i].cast(v) for v in xs],
+        y_values=[info.parameters[j].cast(v) for v in ys],
+        inside=[[_inside(info, held, {i: u, j: v}) for u in xs] for v in ys],
+        at_evaluation_id=through.id, at_params=through.params,
+        outcomes=[OutcomeContourOut(name=o.name, kind=o.kind, sense=_sense(campaign, k, o.kind),
+                                    mean=rows(o.mean), sd=rows(o.sd))
+                  for k, o in enumerate(surfaces)],
+        method=CONTOUR_METHOD,
+    )
+
+
+def _parameter_index(info: ProblemInfo, name: str, field: str, campaign: Any) -> int:
+    names = [p.name for p in info.parameters]
+    if name not in names:
+        raise _query_error(field, f"{name!r} is not a parameter of campaign {campaign.id}; "
+                                  f"its parameters: {', '.join(names)}")
+    return names.index(name)
+
+
+def _held(info: ProblemInfo, evaluated: list[Any], at: int | None,
+          campaign: Any) -> tuple[Any, Any]:
+    """The evaluation the other parameters are held at, and its values as numbers."""
+    through = _through(evaluated, at)
+    if through is None:
+        raise _query_error("at", f"evaluation {at} is not an evaluation of campaign "
+                                 f"{campaign.id}")
+    return through, points(info, [through])[0]
+
+
+def _inside(info: ProblemInfo, held: Any, changed: dict[int, float]) -> bool:
+    """Whether the point ``held`` with the values ``changed`` keeps the parameter
+    constraints."""
+    point = [changed.get(k, value) for k, value in enumerate(held)]
+    return all(c.holds(point, info.parameters) for c in info.parameter_constraints)
 
 
 def _through(evaluated: list[Any], at: int | None) -> Any:

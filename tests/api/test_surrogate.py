@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -115,6 +116,35 @@ def test_model_slice_follows_one_parameter_through_one_evaluation(http):
     assert other["at_evaluation_id"] == through["id"] and len(other["values"]) == 4
     assert other["outcomes"][1]["mean"] == pytest.approx(
         [lab(through["params"]["temp"], t)[1] for t in other["values"]], abs=0.3)
+
+
+def test_model_contour_covers_two_parameters_through_one_evaluation(http):
+    cid = _told(http, 20, parameter_constraints=["temp + 10*time <= 150"])
+    response = http.get(f"/api/v1/campaigns/{cid}/model-contour",
+                        params={"x": "temp", "y": "time", "points": 5})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["x_values"] == pytest.approx([20, 37.5, 55, 72.5, 90])
+    assert result["y_values"] == pytest.approx([1, 3.25, 5.5, 7.75, 10])
+    assert result["inside"] == [[u + 10 * v <= 150 + 1e-9 for u in result["x_values"]]
+                                for v in result["y_values"]]
+    cost = result["outcomes"][1]
+    assert len(cost["mean"]) == 5 and all(len(row) == 5 for row in cost["mean"])
+    expected = [[lab(u, v)[1] for u in result["x_values"]] for v in result["y_values"]]
+    inside = np.array(result["inside"])  # where there are evaluations to learn from
+    assert np.allclose(np.array(cost["mean"])[inside], np.array(expected)[inside], atol=0.5)
+    # the slice through the same evaluation is the contour's row at its time
+    through = http.get(f"/api/v1/evaluations/{result['at_evaluation_id']}").json()
+    sliced = http.get(f"/api/v1/campaigns/{cid}/model-slice", params={
+        "parameter": "temp", "points": 5, "at": through["id"]}).json()
+    assert sliced["values"] == result["x_values"]
+    assert result["at_params"] == through["params"]
+    refused = http.get(f"/api/v1/campaigns/{cid}/model-contour",
+                       params={"x": "temp", "y": "temp"})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["query", "y"]
+    refused = http.get(f"/api/v1/campaigns/{cid}/model-contour",
+                       params={"x": "pressure", "y": "temp"})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["query", "x"]
 
 
 def test_model_slice_refuses_what_is_not_there(http):
@@ -230,6 +260,11 @@ def test_the_client_gives_a_frame_and_the_cli_a_table(sqlite_database, make_serv
     assert list(sliced.columns) == ["time", "mean.yield", "sd.yield", "mean.cost", "sd.cost"]
     assert list(sliced["time"]) == pytest.approx([1, 3.25, 5.5, 7.75, 10])
     assert sliced.attrs["at_params"].keys() == {"temp", "time"}
+    with Client(server.url) as client:
+        contour = client.campaign(campaign.id).model_contour("temp", "time", points=3)
+    assert list(contour.columns) == ["temp", "time", "inside", "mean.yield", "sd.yield",
+                                     "mean.cost", "sd.cost"]
+    assert len(contour) == 9 and contour["inside"].all()
     printed = mofront("model-slice", str(campaign.id), "--parameter", "time", "--points", "5",
                       "--url", server.url)
     assert printed.returncode == 0, printed.stderr

@@ -450,6 +450,19 @@ def test_parameter_importance_is_computed_on_demand_and_drawn_per_outcome(page, 
     page.evaluate("() => document.querySelector('#slice-heading').scrollIntoView()")
     screenshot(page, "parameters")
 
+    page.get_by_role("button", name="Draw the model").click()  # over x0 and x1
+    page.wait_for_function("() => (document.querySelector('#contour-plot').data || [])"
+                           ".some(t => t.meta.role === 'model')")
+    contour = http_get(server, f"/campaigns/{campaign['id']}/model-contour?x=x0&y=x1")
+    drawn = page.evaluate("() => Object.fromEntries(document.querySelector('#contour-plot')"
+                          ".data.map(t => [t.meta.role, {x: t.x, y: t.y, z: t.z || null}]))")
+    assert drawn["model"]["x"] == pytest.approx(contour["x_values"])
+    assert drawn["model"]["z"][3] == pytest.approx(contour["outcomes"][0]["mean"][3])
+    assert len(drawn["evaluations"]["x"]) == campaign["n_evaluations"]
+    assert drawn["held"]["x"] == [contour["at_params"]["x0"]]
+    assert page.locator("#contour-note").inner_text().startswith(
+        f"Through evaluation {contour['at_evaluation_id']}")
+
 
 def test_the_model_fit_plots_each_leave_one_out_prediction_against_its_measurement(
         page, server, campaigns):

@@ -86,6 +86,7 @@ export const api = {
   importance: (id) => request(`/campaigns/${id}/importance`),
   modelFit: (id) => request(`/campaigns/${id}/model-fit`),
   modelSlice: (id, params) => request(`/campaigns/${id}/model-slice${query(params)}`),
+  modelContour: (id, params) => request(`/campaigns/${id}/model-contour${query(params)}`),
   best: (id, preference) => request(`/campaigns/${id}/best${query({ preference })}`),
   evaluations: (id, params) => request(`/campaigns/${id}/evaluations${query(params)}`),
   evaluation: (id) => request(`/evaluations/${id}`),

@@ -90,6 +90,7 @@ async function start() {
     front: () => state.front,
   });
   await refreshPlots(true);
+  await state.modelSections.refresh();
   await refreshSuggestions();
   let wasActive = ACTIVE.includes(state.campaign.status);
   if (wasActive) {

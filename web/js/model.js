@@ -1,11 +1,12 @@
 // A campaign page's sections on its parameters and on the BO methods' model, each
 // loaded when asked for: the objectives against each parameter (Optuna's slice plot) with
-// the model along it through one evaluation (GET /model-slice), the model's fit
+// the model along it through one evaluation (GET /model-slice), the model over two
+// parameters (GET /model-contour), the model's fit
 // (GET /model-fit, leave-one-out) and the parameters' importance (GET /importance).
 // Shown for the problem kinds with decision parameters.
 
 import { ApiError, api, evaluationsFrom } from "./api.js";
-import { draw, fitFigure, importanceFigure, sliceFigure } from "./plots.js";
+import { contourFigure, draw, fitFigure, importanceFigure, sliceFigure } from "./plots.js";
 import { el, objectiveLabel, paramText } from "./ui.js";
 
 // a leave-one-out R² under this: the model has not learnt the outcome
@@ -22,6 +23,10 @@ const sliceParameter = document.getElementById("slice-parameter");
 const sliceOutcome = document.getElementById("slice-outcome");
 const sliceModel = document.getElementById("slice-model");
 const slicePlot = document.getElementById("slice-plot");
+const contourX = document.getElementById("contour-x");
+const contourY = document.getElementById("contour-y");
+const contourOutcome = document.getElementById("contour-outcome");
+const contourButton = document.getElementById("contour-draw");
 
 let page = null; // {id, campaign(), evaluations (shared, filled as needed), front()}
 const state = {
@@ -35,11 +40,15 @@ const state = {
 };
 
 /** Show the sections where the campaign's problem has parameters and wire them up;
- *  `refresh()` (after new evaluations) redraws the slice plot if it is shown. */
+ *  `refresh()` (once the front is loaded, and after new evaluations) fills the contour's
+ *  choices once there are parameters to choose from, and redraws the slice plot if it is
+ *  shown. */
 export function setUpModelSections(campaignPage) {
   page = campaignPage;
   const parametric = PARAMETRIC_KINDS.includes(page.campaign().problem.kind);
-  for (const id of ["importance", "slices", "model-fit"]) document.getElementById(id).hidden = !parametric;
+  const sections = ["importance", "slices", "model-fit", "contour"];
+  for (const id of sections) document.getElementById(id).hidden = !parametric;
+
   fitButton.addEventListener("click", computeFit);
   fitOutcome.addEventListener("change", drawFit);
   sliceButton.addEventListener("click", showSlices);
@@ -48,7 +57,13 @@ export function setUpModelSections(campaignPage) {
   sliceModel.addEventListener("change", drawSlice);
   importanceButton.addEventListener("click", computeImportance);
   importanceOutcome.addEventListener("change", drawImportance);
-  return { refresh: async () => { if (state.slicing) await showSlices(); } };
+  contourButton.addEventListener("click", drawContour);
+  return {
+    refresh: async () => {
+      if (parametric && !contourX.options.length) fillContourChoices();
+      if (state.slicing) await showSlices();
+    },
+  };
 }
 
 /** Run a request a button asked for: the button disabled and `busy` in `note` meanwhile;
@@ -237,4 +252,49 @@ function drawImportance() {
   const plot = document.getElementById("importance-plot");
   plot.hidden = false;
   draw(plot, importanceFigure(state.importance, state.importance.outcomes[Number(importanceOutcome.value) || 0]));
+}
+
+
+/** The contour's parameter and outcome choices: the declared parameters (a test
+ *  function's, those of its front's points), and the objectives. */
+function fillContourChoices() {
+  const campaign = page.campaign();
+  const names = campaign.problem.parameters?.map((p) => p.name) ??
+    Object.keys(page.front()?.points[0]?.params ?? {});
+  if (!names.length) return; // a test function with nothing on its front yet
+  contourX.replaceChildren(...names.map((name) => el("option", { value: name }, name)));
+  contourY.replaceChildren(...names.map((name) => el("option", { value: name }, name)));
+  contourY.value = names[1] ?? names[0];
+  contourOutcome.replaceChildren(...campaign.objectives.map((o, i) =>
+    el("option", { value: String(i) }, objectiveLabel(o))));
+  const twoOrMore = names.length >= 2;
+  for (const control of [contourX, contourY, contourOutcome, contourButton]) control.disabled = !twoOrMore;
+  if (!twoOrMore) document.getElementById("contour-note").textContent = "A contour needs two parameters.";
+}
+
+async function drawContour() {
+  const note = document.getElementById("contour-note");
+  const result = await onDemand(contourButton, note, "Fitting the model…", "Draw again",
+    () => api.modelContour(page.id, { x: contourX.value, y: contourY.value }));
+  if (!result) return;
+  try {
+    page.evaluations.push(...await evaluationsFrom(page.id, page.evaluations.length));
+  } catch (error) {
+    note.textContent = error instanceof ApiError ? error.message : String(error);
+    return;
+  }
+  const declared = page.campaign().problem.parameters || [];
+  const logScale = (name) => Boolean(declared.find((p) => p.name === name)?.log_scale);
+  const plot = document.getElementById("contour-plot");
+  plot.hidden = false;
+  draw(plot, contourFigure({
+    result, outcome: result.outcomes[Number(contourOutcome.value) || 0],
+    points: page.evaluations.map((e) => ({ id: e.id, x: e.params[result.x], y: e.params[result.y] })),
+    held: { x: result.at_params[result.x], y: result.at_params[result.y] },
+    logX: logScale(result.x), logY: logScale(result.y),
+  }));
+  const others = Object.entries(result.at_params).filter(([name]) => name !== result.x && name !== result.y)
+    .map(([name, value]) => `${name} = ${paramText(value)}`).join(", ");
+  note.textContent = `Through evaluation ${result.at_evaluation_id}` +
+    `${others ? `, the other parameters held at its values (${others})` : ""}.`;
 }

@@ -428,6 +428,37 @@ function modelTraces({ values, mean, sd, inside }, parameter, outcome) {
   ];
 }
 
+/** Ax's contour plot: one outcome's GP mean over two parameters (GET /model-contour), its
+ *  sd on hover, the evaluations at their places (points: [{id, x, y}]) and the point the
+ *  other parameters are held at. logX, logY: log axes. */
+export function contourFigure({ result, outcome, points, held, logX, logY }) {
+  return {
+    data: [
+      {
+        type: "contour", meta: { role: "model" }, x: result.x_values, y: result.y_values,
+        z: outcome.mean, customdata: outcome.sd, colorscale: "Viridis", ncontours: 20,
+        colorbar: { title: { text: outcome.name }, thickness: 12 },
+        hovertemplate: `${result.x}: %{x}<br>${result.y}: %{y}<br>${outcome.name}: %{z:.5g} ± %{customdata:.3g}<extra>model</extra>`,
+      },
+      {
+        type: "scatter", mode: "markers", name: "evaluations", meta: { role: "evaluations" },
+        x: points.map((p) => p.x), y: points.map((p) => p.y), customdata: points.map((p) => p.id),
+        marker: { color: "#ffffff", size: 6, line: { color: "#1d2330", width: 1 } },
+        hovertemplate: `evaluation %{customdata}<br>${result.x}: %{x}<br>${result.y}: %{y}<extra></extra>`,
+      },
+      {
+        type: "scatter", mode: "markers", name: `held at evaluation ${result.at_evaluation_id}`, meta: { role: "held" },
+        x: [held.x], y: [held.y], marker: { color: REFERENCE_COLOUR, size: 13, symbol: "x-thin-open", line: { width: 3, color: REFERENCE_COLOUR } },
+        hoverinfo: "skip",
+      },
+    ],
+    layout: baseLayout({
+      xaxis: axis(result.x, logX ? { type: "log" } : {}),
+      yaxis: axis(result.y, logY ? { type: "log" } : {}),
+    }),
+  };
+}
+
 /** Leave-one-out predictions of one outcome (GET /model-fit) against its measurements,
  *  each with its 95% interval, and the diagonal a perfect model would lie on. */
 export function fitFigure(outcome) {
