@@ -687,15 +687,8 @@ def denoised_objectives(problem: ProblemInfo, observations: Observations,
     x, objectives, _, _, _, sem = _observation_arrays(observations, d, m, 0)
     if len(x) == 0:
         return np.empty((0, m), dtype=np.float64)
-    tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
-    train_x = torch.tensor(space.encode(problem.parameters, x), **tkwargs)
-    maximised = torch.tensor(to_maximization(objectives, problem.senses), **tkwargs)
-    train_yvar = None if sem is None else torch.tensor(sem, **tkwargs) ** 2
-    with torch.random.fork_rng(devices=_rng_devices(tkwargs["device"])):
-        torch.manual_seed(0)
-        model = fit_model(train_x, maximised, torch.tensor(space.bounds(problem.parameters),
-                                                           **tkwargs), train_yvar=train_yvar)
-        means = _posterior_means(model, train_x, m).cpu().numpy()
+    means = _means_at_observations(
+        problem, x, to_maximization(objectives, problem.senses), sem, device)
     return from_maximization(means, problem.senses)
 
 
@@ -714,14 +707,22 @@ def denoised_slacks(problem: ProblemInfo, observations: Observations,
     if len(x) == 0 or slacks is None:
         return np.empty((0, c), dtype=np.float64)
     sem = _standard_errors(observations.constraint_sem, len(x), c, "constraint_sem")
+    return _means_at_observations(problem, x, slacks, sem, device)
+
+
+def _means_at_observations(problem: ProblemInfo, x: np.ndarray, values: np.ndarray,
+                           sem: np.ndarray | None, device: str) -> np.ndarray:
+    """``n x k``: the posterior means at ``x`` of one GP per column of ``values`` fitted
+    to them (the known standard errors ``sem`` where a column has them all), with a
+    fixed seed, so the same observations give the same values."""
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
     train_x = torch.tensor(space.encode(problem.parameters, x), **tkwargs)
     with torch.random.fork_rng(devices=_rng_devices(tkwargs["device"])):
         torch.manual_seed(0)
-        model = fit_model(train_x, torch.tensor(slacks, **tkwargs),
+        model = fit_model(train_x, torch.tensor(values, **tkwargs),
                           torch.tensor(space.bounds(problem.parameters), **tkwargs),
                           train_yvar=None if sem is None else torch.tensor(sem, **tkwargs) ** 2)
-        return _posterior_means(model, train_x, c).cpu().numpy()
+        return _posterior_means(model, train_x, values.shape[1]).cpu().numpy()
 
 
 def _observation_arrays(
