@@ -226,6 +226,14 @@ class Campaign:
         return [c["name"] for c in self.data["problem"].get("constraints") or []
                 if isinstance(c, dict)]
 
+    @property
+    def constraint_metrics(self) -> list[str]:
+        """What is told for the outcome constraints: each one's value, or each value a
+        scalarised one (``"a + 2*b <= 10"``) sums, once, in the order they first appear."""
+        names = [name for c in self.data["problem"].get("constraints") or []
+                 if isinstance(c, dict) for name in (c.get("terms") or [c["name"]])]
+        return list(dict.fromkeys(names))
+
     def refresh(self) -> Campaign:
         self.data = self._client.request("GET", f"/campaigns/{self.id}")
         return self
@@ -367,7 +375,9 @@ class Campaign:
         feasible when >= 0); where results were told with standard errors,
         ``sem.<name>`` per objective and constraint (None where not told); on a test
         function with ``noise_std``, ``true.<name>`` per objective, its noise-free value
-        (with ``constraint_noise_std``, per constraint too)."""
+        (with ``constraint_noise_std``, per constraint too); where a constraint is
+        scalarised (``"a + 2*b <= 10"``, its column ``constraint.a + 2*b`` the sum),
+        ``metric.<name>`` per value told for the constraints."""
         items: list[dict[str, Any]] = []
         while True:
             page = self._client.request(
@@ -395,6 +405,10 @@ class Campaign:
                            names)
         _add_named_columns(frame, "true", [meta.get("true_constraints") for meta in metas],
                            names)
+        metrics = [meta.get("metric_values") for meta in metas]
+        if any(metrics):  # what was told for scalarised constraints, by name
+            for name in self.constraint_metrics:
+                frame[f"metric.{name}"] = [(m or {}).get(name) for m in metrics]
         return frame
 
     def _slack_names(self, n_constraints: int | None = None) -> list[str]:
@@ -558,10 +572,10 @@ class Campaign:
 
     def _split_constraints(self, values: Any, sem: Any) -> tuple[Any, Any, Any]:
         """A function's result as (objectives, constraint values, standard errors): a
-        mapping by name, the constraints by their declared names; a sequence, the
-        objectives first, then the constraints. The standard errors stay as they came
-        (by name, or in that order), which ``tell`` takes for both."""
-        names = self.constraint_names
+        mapping by name, the constraints' by the names told (:attr:`constraint_metrics`);
+        a sequence, the objectives first, then those. The standard errors stay as they
+        came (by name, or in that order), which ``tell`` takes for both."""
+        names = self.constraint_metrics
         if not names:
             return values, None, sem
         if isinstance(values, dict):

@@ -20,12 +20,22 @@ objectives with a bound each, as Ax writes them: ``["memory <= 16", "accuracy >=
 0.9"]`` (:class:`ConstraintSpec`); the BO methods model each one and steer to where it
 holds, and a point that misses one is never on the front. There is nothing to build
 on a worker: ``POST /campaigns/{id}/ask`` suggests points and ``/tell`` stores results.
+
+A bound on a linear combination of measured values, ``"gpu + 2*cpu <= 10"``, is read
+as Ax 1.3 reads it (a scalarised outcome constraint): ``gpu`` and ``cpu`` are told by
+name and the constraint's value is the sum
+(:meth:`jobs.protocol.ProblemInfo.constraint_values`). Deviation from Ax: the BO
+methods fit one GP to that sum, as to any constraint's value, where Ax fits a GP to
+each measured value and bounds the sum of their posterior samples. The sum's GP needs
+no change anywhere the constraints are modelled (acquisition, denoised front,
+importance, model fit); it cannot share a value's model between two constraints, and
+a sum of smooth values is as smooth as they are. ``benchmarks/bench_scalarised_constraints.py``
+measures the two against each other.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -34,7 +44,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from bayesopt import parameter_constraints
 from jobs.protocol import LinearConstraint, Objective, OutcomeBound, Parameter, ProblemInfo
 
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")]
+NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_.\-]*"
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=rf"^{NAME_PATTERN}$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 ChoiceValue = Annotated[str, Field(max_length=100)] | int | Finite
 
@@ -117,63 +128,96 @@ class ConstraintSpec(BaseModel):
     """An outcome constraint the user measures and tells. ``{"name": "memory", "op":
     "<=", "bound": 16}``, or as Ax writes it, ``"memory <= 16"``: the point is feasible
     where the value told holds the bound. A bare name (``"memory_left"``) is a slack,
-    feasible iff ``>= 0``."""
+    feasible iff ``>= 0``. A linear combination of measured values, ``"a + 2*b <= 10"``
+    (Ax's scalarised outcome constraint), is ``{"terms": {"a": 1, "b": 2}, "op": "<=",
+    "bound": 10}``, named by its sum (``"a + 2*b"``): ``a`` and ``b`` are told, and the
+    constraint's value is their sum. One value with a coefficient (``"2*a <= 10"``, ``"10
+    >= a"``) is read as that value's own bound (``a <= 5``)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
+    name: str = Field("", max_length=1000, description=(
+        "the measured value's name; a scalarised constraint's is its sum ('a + 2*b'), "
+        "filled in where left out"))
     op: Literal["<=", ">="] = Field(">=", description="the value told must be <= or >= bound")
     bound: Finite = 0.0
+    terms: dict[Name, Finite] | None = Field(
+        None, min_length=2, max_length=20, exclude_if=lambda terms: terms is None,
+        description="a scalarised constraint: the coefficient of each measured value in "
+                    "the sum that must hold the bound")
 
     @model_validator(mode="before")
     @classmethod
     def _from_text(cls, data: Any) -> Any:
         return _outcome_constraint(data) if isinstance(data, str) else data
 
+    @model_validator(mode="after")
+    def _named_by_its_sum(self) -> ConstraintSpec:
+        if self.terms is not None and not self.name:
+            self.name = _sum_text(self.terms)
+        if self.terms is None:
+            if not self.name:
+                raise ValueError("an outcome constraint needs a name (of the value told), or "
+                                 "terms (a scalarised constraint's measured values)")
+            if not re.fullmatch(NAME_PATTERN, self.name) or len(self.name) > 100:
+                raise ValueError(f"name {self.name!r}: a measured value's name is up to 100 "
+                                 "letters, digits, _ . and -, starting with a letter or _")
+        elif 0.0 in self.terms.values():
+            raise ValueError(f"{self.name!r}: a term with coefficient 0 counts nothing; "
+                             "leave it out")
+        elif self.name != _sum_text(self.terms):
+            raise ValueError(f"a scalarised constraint is named by its sum, "
+                             f"{_sum_text(self.terms)!r}; got name {self.name!r}")
+        return self
+
     def bound_of(self) -> OutcomeBound:
-        return OutcomeBound(self.op, self.bound)
+        return OutcomeBound(self.op, self.bound, tuple((self.terms or {}).items()))
+
+    @property
+    def metrics(self) -> list[str]:
+        """The values told for this constraint."""
+        return list(self.terms) if self.terms else [self.name]
 
 
-_CONSTRAINT_TEXT = re.compile(r"^\s*(?P<name>[^<>=!\s]+)\s*(?:(?P<op>[<>=!]+)\s*(?P<bound>.*?))?\s*$")
+def _sum_text(terms: dict[str, float]) -> str:
+    """``{"a": 1, "b": -0.5}`` as ``"a - 0.5*b"``."""
+    text = ""
+    for name, c in terms.items():
+        size = "" if abs(c) == 1 else f"{abs(c):g}*"
+        sign = ("-" if c < 0 else "") if not text else (" - " if c < 0 else " + ")
+        text += f"{sign}{size}{name}"
+    return text
 
 
 def _outcome_constraint(text: str) -> dict[str, Any]:
-    """``"memory <= 16"`` as ``{"name": "memory", "op": "<=", "bound": 16.0}``; a bare
+    """``"memory <= 16"`` as ``{"name": "memory", "op": "<=", "bound": 16.0}``, ``"a +
+    2*b <= 10"`` as ``{"terms": {"a": 1.0, "b": 2.0}, "op": "<=", "bound": 10.0}``, a bare
     name as a slack; ``ValueError`` saying what is allowed for anything else."""
-    shapes = "write an outcome constraint as 'name <= bound', 'name >= bound' or a bare name"
-    match = _CONSTRAINT_TEXT.match(text)
-    if match is None:
+    shapes = ("write an outcome constraint as 'name <= bound', 'name >= bound', a sum of "
+              "measured values 'a + 2*b <= bound', or a bare name")
+    if re.fullmatch(rf"\s*{NAME_PATTERN}\s*", text):
+        return {"name": text.strip()}
+    relations = re.findall(r"[<>=!]+", text)
+    if len(relations) != 1:
         raise ValueError(f"{shapes}; got {text!r}")
-    if match["op"] is None:
-        return {"name": match["name"]}
-    if match["op"] in {"<", ">"}:
+    if relations[0] in {"<", ">"}:
         raise ValueError(f"{text!r}: a strict inequality cannot be told apart from its bound; "
                          "use <= or >=")
-    if match["op"] not in {"<=", ">="}:
-        raise ValueError(f"{text!r}: {match['op']!r} is not a bound; use <= or >= (an equality "
-                         "is met by almost no measurement)")
-    if _is_number(match["name"]):
-        flipped = "<=" if match["op"] == ">=" else ">="
-        raise ValueError(f"{text!r}: put the outcome first: "
-                         f"'{match['bound']} {flipped} {match['name']}'")
-    if "%" in match["bound"]:
+    if relations[0] not in {"<=", ">="}:
+        raise ValueError(f"{text!r}: {relations[0]!r} is not a bound; use <= or >= (an "
+                         "equality is met by almost no measurement)")
+    if "%" in text or re.search(r"\bbaseline\b", text):
         raise ValueError(f"{text!r}: a bound relative to a baseline is not supported; give it "
                          "in the outcome's own units")
     try:
-        bound = float(match["bound"])
-    except ValueError:
-        raise ValueError(f"{text!r}: the bound must be a number; {shapes}") from None
-    if not math.isfinite(bound):
-        raise ValueError(f"{text!r}: the bound must be finite")
-    return {"name": match["name"], "op": match["op"], "bound": bound}
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        terms, op, bound = parameter_constraints.inequality(text, what="measured value")
+    except ValueError as exc:
+        raise ValueError(f"{exc}; {shapes}") from None
+    if len(terms) > 1:
+        return {"terms": terms, "op": op, "bound": bound}
+    [(name, c)] = terms.items()
+    flipped = {"<=": ">=", ">=": "<="}[op] if c < 0 else op
+    return {"name": name, "op": flipped, "bound": bound / c}
 
 
 class ExternalConfig(BaseModel):
@@ -211,7 +255,7 @@ class ExternalConfig(BaseModel):
     def _not_objectives(cls, constraints: list[ConstraintSpec],
                         info: ValidationInfo) -> list[ConstraintSpec]:
         objectives = {o.name for o in info.data.get("objectives") or []}
-        shared = [c.name for c in constraints if c.name in objectives]
+        shared = [m for c in constraints for m in c.metrics if m in objectives]
         if shared:
             raise ValueError(f"{shared[0]} is an objective; an outcome constraint is on another "
                              "measured value (an objective's least acceptable value is the "

@@ -53,24 +53,11 @@ _TOKEN = re.compile(rf"\s*(?:(?P<number>{_NUMBER})|(?P<name>[A-Za-z_][A-Za-z0-9_
 def parse(text: str, parameters: Sequence[Parameter]) -> LinearConstraint:
     """One constraint string as ``sum(c_i x_i) <= bound``; ``ValueError`` saying what is
     wrong with it otherwise."""
-    tokens = _tokens(text)
-    relations = [i for i, (kind, value) in enumerate(tokens) if kind == "op"
-                 and value in ("<=", ">=", "==", "=<", "=>", "<", ">", "=")]
-    if len(relations) != 1 or tokens[relations[0]][1] not in ("<=", ">="):
-        raise ValueError(f"{text!r}: write one '<=' or '>=' between two linear expressions, "
-                         "as 'x1 + 2*x2 <= 10' (equalities and strict inequalities are not "
-                         "supported)")
-    at = relations[0]
     names = [p.name for p in parameters]
-    left, left_constant = _linear(tokens[:at], text, names)
-    right, right_constant = _linear(tokens[at + 1:], text, names)
-    sign = 1.0 if tokens[at][1] == "<=" else -1.0
-    coefficients = {name: sign * (left.get(name, 0.0) - right.get(name, 0.0))
-                    for name in dict.fromkeys([*left, *right])}
-    coefficients = {name: c for name, c in coefficients.items() if c != 0.0}
-    bound = sign * (right_constant - left_constant)
-    if not coefficients:
-        raise ValueError(f"{text!r}: names no parameter with a coefficient other than 0")
+    coefficients, op, bound = inequality(text, names)
+    if op == ">=":
+        coefficients = {name: -c for name, c in coefficients.items()}
+        bound = -bound
     for name in coefficients:
         parameter = parameters[names.index(name)]
         if parameter.choices:
@@ -90,13 +77,38 @@ def parse(text: str, parameters: Sequence[Parameter]) -> LinearConstraint:
     return constraint
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
+def inequality(text: str, names: Sequence[str] | None = None,
+               what: str = "parameter") -> tuple[dict[str, float], str, float]:
+    """One linear inequality, ``sum(c * name) op bound`` with every name moved to the
+    left and every number to the right, as ``(coefficients, op, bound)``: the
+    coefficients by name in the order they first appear (none of them 0), ``op`` ``<=``
+    or ``>=`` as written. ``names`` are the names allowed (any name where None); ``what``
+    names them in messages. ``ValueError`` saying what is wrong otherwise."""
+    tokens = _tokens(text, what)
+    relations = [i for i, (kind, value) in enumerate(tokens) if kind == "op"
+                 and value in ("<=", ">=", "==", "=<", "=>", "<", ">", "=")]
+    if len(relations) != 1 or tokens[relations[0]][1] not in ("<=", ">="):
+        raise ValueError(f"{text!r}: write one '<=' or '>=' between two linear expressions, "
+                         "as 'x1 + 2*x2 <= 10' (equalities and strict inequalities are not "
+                         "supported)")
+    at = relations[0]
+    left, left_constant = _linear(tokens[:at], text, names, what)
+    right, right_constant = _linear(tokens[at + 1:], text, names, what)
+    coefficients = {name: left.get(name, 0.0) - right.get(name, 0.0)
+                    for name in dict.fromkeys([*left, *right])}
+    coefficients = {name: c for name, c in coefficients.items() if c != 0.0}
+    if not coefficients:
+        raise ValueError(f"{text!r}: names no {what} with a coefficient other than 0")
+    return coefficients, tokens[at][1], right_constant - left_constant
+
+
+def _tokens(text: str, what: str) -> list[tuple[str, str]]:
     tokens, at = [], 0
     while at < len(text.rstrip()):
         match = _TOKEN.match(text, at)
         if match is None:
             raise ValueError(f"{text!r}: cannot read {text[at:].strip()!r}; a constraint is "
-                             "numbers, parameter names, + - * and one <= or >=")
+                             f"numbers, {what} names, + - * and one <= or >=")
         kind = match.lastgroup
         assert kind is not None
         tokens.append((kind, match.group(kind)))
@@ -104,8 +116,8 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
-def _linear(tokens: list[tuple[str, str]], text: str,
-            names: list[str]) -> tuple[dict[str, float], float]:
+def _linear(tokens: list[tuple[str, str]], text: str, names: Sequence[str] | None,
+            what: str) -> tuple[dict[str, float], float]:
     """A sum of terms (``3``, ``x``, ``2*x``, ``2 x``, ``x*2``, each with its sign) as
     its coefficients by name and its constant."""
     if not tokens:
@@ -131,14 +143,14 @@ def _linear(tokens: list[tuple[str, str]], text: str,
                 or not stars_between:
             shown = " ".join(value for _, value in term) or "nothing"
             raise ValueError(f"{text!r}: cannot read the term {shown!r}; a term is a number, "
-                             "a parameter, or a number times a parameter ('2*x')")
+                             f"a {what}, or a number times a {what} ('2*x')")
         number = sign * float(np.prod([float(v) for k, v in term if k == "number"]))
         name = next((value for kind, value in term if kind == "name"), None)
         if name is None:
             constant += number
             continue
-        if name not in names:
-            raise ValueError(f"{text!r}: unknown parameter {name!r}; the parameters are "
+        if names is not None and name not in names:
+            raise ValueError(f"{text!r}: unknown {what} {name!r}; the {what}s are "
                              f"{', '.join(names)} (put spaces around + and - where a name "
                              "could run into the next)")
         coefficients[name] = coefficients.get(name, 0.0) + number

@@ -8,6 +8,7 @@ module imports nothing of ours but ``pareto``, so algorithms can depend on it fr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -105,6 +106,10 @@ class OutcomeBound:
 
     op: Literal["<=", ">="] = ">="
     bound: float = 0.0
+    # A scalarised constraint, ``sum(c * metric) op bound`` (Ax's ``"a + 2*b <= 10"``):
+    # each (metric, c); its value is that sum of the metrics told. Empty: the
+    # constraint's own value is told.
+    terms: tuple[tuple[str, float], ...] = ()
 
     def slack(self, value: float) -> float:
         return value - self.bound if self.op == ">=" else self.bound - value
@@ -158,6 +163,36 @@ class ProblemInfo:
         ``>= 0``)."""
         bounds = self.constraint_bounds or (OutcomeBound(),) * len(values)
         return [bound.slack(float(v)) for bound, v in zip(bounds, values, strict=True)]
+
+    @property
+    def metric_names(self) -> list[str]:
+        """What is told for the outcome constraints: each constraint's own value, or
+        each metric a scalarised one sums, once, in the order they first appear."""
+        bounds = self.constraint_bounds or (OutcomeBound(),) * self.constraints
+        names = [name for bound, constraint in zip(bounds, self.slack_names, strict=True)
+                 for name in ([m for m, _ in bound.terms] or [constraint])]
+        return list(dict.fromkeys(names))
+
+    def constraint_values(self, metrics: Sequence[float]) -> list[float]:
+        """Each outcome constraint's value from the metrics told (in
+        :attr:`metric_names`' order): its own, or its terms' sum."""
+        told = dict(zip(self.metric_names, map(float, metrics), strict=True))
+        bounds = self.constraint_bounds or (OutcomeBound(),) * self.constraints
+        return [sum(c * told[m] for m, c in bound.terms) if bound.terms else told[name]
+                for bound, name in zip(bounds, self.slack_names, strict=True)]
+
+    def constraint_sems(self, metric_sems: Sequence[float | None]) -> list[float | None]:
+        """Each outcome constraint's standard error from its metrics' (independent
+        errors: the root of the sum of ``(c * sem)^2``); None where one is unknown."""
+        told = dict(zip(self.metric_names, metric_sems, strict=True))
+        bounds = self.constraint_bounds or (OutcomeBound(),) * self.constraints
+        sems: list[float | None] = []
+        for bound, name in zip(bounds, self.slack_names, strict=True):
+            terms = bound.terms or ((name, 1.0),)
+            known = [(c, sem) for m, c in terms if (sem := told[m]) is not None]
+            sems.append(math.sqrt(sum((c * sem) ** 2 for c, sem in known))
+                        if len(known) == len(terms) else None)
+        return sems
 
 
 @dataclass

@@ -79,7 +79,8 @@ class Result(BaseModel):
     """One evaluated point: for a suggestion (``suggestion_id``) or for any point the
     user chose (``params``). Objectives (and the outcome constraints' values as
     measured, if the problem declares constraints; stored as slacks) as a list in the
-    campaign's order, or as a mapping by name. ``sem``: the objectives' standard errors
+    campaign's order, or as a mapping by name; for a scalarised constraint (``"a + 2*b
+    <= 10"``), the values it sums, each once. ``sem``: the objectives' standard errors
     where the measurement is noisy and its noise is known (Ax's ``(mean, sem)``), as a
     list (null where unknown; the constraints' after the objectives', if any is known)
     or a mapping by name (only those known, objectives and constraints)."""
@@ -338,26 +339,52 @@ def _checked_results(
             params = _checked_params(result.params or {}, info, [*where, "params"])
         objectives = _as_vector(result.objectives, objective_names, [*where, "objectives"])
         constraints = None
+        metrics = info.metric_names
         if constraint_count or result.constraints is not None:
             if result.constraints is None:
                 _refuse(422, [*where, "constraints"], (
                     f"the problem declares {constraint_count} constraint(s) "
-                    f"({', '.join(info.slack_names)}); give their values"))
-            measured = _as_vector(result.constraints, info.slack_names, [*where, "constraints"])
-            constraints = info.slacks(measured)
+                    f"({', '.join(info.slack_names)}); give "
+                    + ("their values" if metrics == info.slack_names else
+                       f"the values of {', '.join(metrics)}")))
+            measured = _as_vector(result.constraints, metrics, [*where, "constraints"])
+            values = info.constraint_values(measured)
+            constraints = info.slacks(values)
+        scalarised = any(b.terms for b in info.constraint_bounds)
         meta = {} if result.sem is None else _standard_errors(
-            result.sem, objective_names, info.slack_names, [*where, "sem"])
+            result.sem, objective_names, metrics, [*where, "sem"],
+            "values measured for the constraints" if scalarised else "constraints")
+        if constraints is not None and scalarised:
+            meta.update(_per_constraint(info, measured, meta.pop("constraint_sem", None)))
         if constraints is not None and not all(b.is_slack for b in info.constraint_bounds):
-            meta["constraint_values"] = measured  # as told; the slacks are stored beside
+            meta["constraint_values"] = values  # as told; the slacks are stored beside
         rows.append((result.suggestion_id, params, objectives, constraints, meta))
     return rows
 
 
+def _per_constraint(info: ProblemInfo, measured: list[float],
+                    metric_sems: list[float | None] | None) -> dict[str, Any]:
+    """What a result's meta keeps where a constraint is scalarised: the values told by
+    name (``metric_values``, ``metric_sem``) and each constraint's standard error
+    (``constraint_sem``, where all its terms' are known)."""
+    metrics = info.metric_names
+    kept: dict[str, Any] = {"metric_values": dict(zip(metrics, measured, strict=True))}
+    if metric_sems is not None:
+        kept["metric_sem"] = {name: sem for name, sem in zip(metrics, metric_sems, strict=True)
+                              if sem is not None}
+        sems = info.constraint_sems(metric_sems)
+        if any(sem is not None for sem in sems):
+            kept["constraint_sem"] = sems
+    return kept
+
+
 def _standard_errors(values: list[float | None] | dict[str, float], names: list[str],
-                     slack_names: list[str], where: list[Any]) -> dict[str, Any]:
+                     slack_names: list[str], where: list[Any],
+                     constraints: str = "constraints") -> dict[str, Any]:
     """The standard errors in the campaign's order, None where unknown, as the
     evaluation's meta keeps them: ``sem`` for the objectives, ``constraint_sem`` for
-    the constraints' slacks, each left out if none of its values is known."""
+    what is told for the constraints (``slack_names``), each left out if none of its
+    values is known. ``constraints`` names those in messages."""
     both = names + slack_names
     if isinstance(values, dict):
         unknown = sorted(set(values) - set(both))
@@ -366,12 +393,12 @@ def _standard_errors(values: list[float | None] | dict[str, float], names: list[
                 f"unknown objective {unknown[0]!r}; the objectives are {', '.join(names)}"
                 if not slack_names else
                 f"unknown name {unknown[0]!r}; the objectives are {', '.join(names)}, the "
-                f"constraints {', '.join(slack_names)}"))
+                f"{constraints} {', '.join(slack_names)}"))
         values = [values.get(name) for name in both]
     if len(values) not in {len(names), len(both)}:
         _refuse(422, where, (
             f"got {len(values)} standard errors; expected {len(names)} ({', '.join(names)})"
-            + (f" or {len(both)} with the constraints' ({', '.join(slack_names)})"
+            + (f" or {len(both)} with the {constraints}' ({', '.join(slack_names)})"
                if slack_names else "") + ", null where one is not known"))
     values = [None if v is None else float(v) for v in values]
     parts = {"sem": values[:len(names)], "constraint_sem": values[len(names):]}

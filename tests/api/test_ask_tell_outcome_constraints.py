@@ -203,11 +203,29 @@ def test_a_slack_constraint_keeps_no_second_copy_of_its_values(http):
                             "met by almost no measurement)")),
     (["memory <= 110%"], [0], ("'memory <= 110%': a bound relative to a baseline is not "
                               "supported; give it in the outcome's own units")),
-    (["memory_left", "memory <= lots"], [1], ("'memory <= lots': the bound must be a number; "
-     "write an outcome constraint as 'name <= bound', 'name >= bound' or a bare name")),
-    (["2 >= memory"], [0], "'2 >= memory': put the outcome first: 'memory <= 2'"),
-    (["memory + time <= 2"], [0], ("write an outcome constraint as 'name <= bound', 'name >= "
-                                  "bound' or a bare name; got 'memory + time <= 2'")),
+    (["memory <= 0.9 * baseline"], [0], ("'memory <= 0.9 * baseline': a bound relative to a "
+                                        "baseline is not supported; give it in the outcome's "
+                                        "own units")),
+    (["memory_left", "memory * time <= 2"], [1], (
+        "'memory * time <= 2': cannot read the term 'memory * time'; a term is a number, a "
+        "measured value, or a number times a measured value ('2*x'); write an outcome "
+        "constraint as 'name <= bound', 'name >= bound', a sum of measured values 'a + 2*b "
+        "<= bound', or a bare name")),
+    (["3 <= 4"], [0], ("'3 <= 4': names no measured value with a coefficient other than 0; "
+                       "write an outcome constraint as 'name <= bound', 'name >= bound', a sum "
+                       "of measured values 'a + 2*b <= bound', or a bare name")),
+    (["memory <= 16 <= 20"], [0], ("write an outcome constraint as 'name <= bound', 'name >= "
+                                  "bound', a sum of measured values 'a + 2*b <= bound', or a "
+                                  "bare name; got 'memory <= 16 <= 20'")),
+    (["memory + 0.1*cost <= 9"], [], ("cost is an objective; an outcome constraint is on another "
+                                     "measured value (an objective's least acceptable value is "
+                                     "the campaign's reference_point)")),
+    ([{"terms": {"a": 1, "b": 2}, "name": "ab", "op": "<=", "bound": 1}], [0],
+     "a scalarised constraint is named by its sum, 'a + 2*b'; got name 'ab'"),
+    ([{"terms": {"a": 1, "b": 0}, "op": "<=", "bound": 1}], [0],
+     "'a + 0*b': a term with coefficient 0 counts nothing; leave it out"),
+    ([{"op": "<=", "bound": 1}], [0], ("an outcome constraint needs a name (of the value told), "
+                                      "or terms (a scalarised constraint's measured values)")),
     ([{"name": "memory", "op": "<", "bound": 16}], [0, "op"], "Input should be '<=' or '>='"),
     (["cost <= 9"], [], ("cost is an objective; an outcome constraint is on another measured "
                         "value (an objective's least acceptable value is the campaign's "

@@ -560,7 +560,7 @@ def test_an_external_campaigns_choice_and_int_parameters_read_as_declared(page, 
                               {"name": "optimizer", "value_type": "choice",
                                "values": ["sgd", "adam"]}],
                "parameter_constraints": ["layers <= 3"],
-               "constraints": [{"name": "memory_left"}, "memory <= 2.5"]}
+               "constraints": [{"name": "memory_left"}, "memory <= 2.5", "memory + 2*swap <= 5"]}
     with server.client() as http:
         cid = http.post("/campaigns", json={"algorithm": "sobol", "problem": problem,
                                             "budget": {"evaluations": 6}}).json()["id"]
@@ -568,14 +568,14 @@ def test_an_external_campaigns_choice_and_int_parameters_read_as_declared(page, 
         results = [{"suggestion_id": s["id"], "objectives": [
             s["params"]["layers"] + (s["params"]["optimizer"] == "adam"), s["params"]["layers"]],
             "constraints": {"memory_left": 3.5 - s["params"]["layers"],
-                            "memory": s["params"]["layers"]}} for s in asked]
+                            "memory": s["params"]["layers"], "swap": 0.25}} for s in asked]
         assert http.post(f"/campaigns/{cid}/tell", json={"results": results}).status_code == 200
     assert {s["params"]["layers"] for s in asked} <= {1, 2, 3}
     page.goto(f"{server.url}/ui/campaign.html?id={cid}")
     wait_for_front(page)
     facts = page.locator("#facts").inner_text()
     assert "parameter_constraints=[layers <= 3]" in facts
-    assert "constraints=[memory_left, memory <= 2.5]" in facts
+    assert "constraints=[memory_left, memory <= 2.5, memory + 2*swap <= 5]" in facts
     header = page.locator("#front-table th[data-key='p:optimizer']")
     assert header.get_attribute("class") != "num"  # text, not a number column
     assert page.locator("#front-table th[data-key='p:layers']").get_attribute("class") == "num"
@@ -592,11 +592,13 @@ def test_an_external_campaigns_choice_and_int_parameters_read_as_declared(page, 
     assert shown == {"layers": str(evaluation["params"]["layers"]),
                      "optimizer": evaluation["params"]["optimizer"]}  # no JSON quotes
     constraints = detail.locator("#evaluation-constraints tbody tr")
-    assert constraints.locator("th").all_inner_texts() == ["memory_left", "memory"]  # not c0
+    assert constraints.locator("th").all_inner_texts() == [
+        "memory_left", "memory", "memory + 2*swap"]  # not c0
     layers = evaluation["params"]["layers"]  # on the front, so within memory <= 2.5
     assert constraints.locator("td").all_inner_texts() == [
         f"{3.5 - layers:g} (≥ 0, slack {3.5 - layers:g})",
-        f"{layers} (≤ 2.5, slack {2.5 - layers:g})"]  # the value told, then its slack
+        f"{layers} (≤ 2.5, slack {2.5 - layers:g})",  # the value told, then its slack
+        f"{layers + 0.5:g} (≤ 5, slack {4.5 - layers:g}; memory {layers}; swap 0.25)"]
 
 
 def test_an_ask_tell_campaign_lists_its_suggestions_and_why_one_failed(page, server, campaigns):

@@ -451,8 +451,11 @@ async function showEvaluation(evaluationId) {
     const declared = c.problem.constraints || [];
     const constraint = (i) => (declared.length === evaluation.constraints.length && declared[i]) || { name: `c${i}` };
     const told = evaluation.meta?.constraint_values; // kept where the spec bounds a constraint
+    const metrics = evaluation.meta?.metric_values || {}; // what a scalarised one sums
+    const terms = (i) => Object.keys(constraint(i).terms || {})
+      .map((name) => `; ${name} ${number(metrics[name], 8)}`).join("");
     const valueText = (slack, i) => (told
-      ? `${number(told[i], 8)} (${constraint(i).op === "<=" ? "≤" : "≥"} ${number(constraint(i).bound)}, slack ${number(slack, 8)})`
+      ? `${number(told[i], 8)} (${constraint(i).op === "<=" ? "≤" : "≥"} ${number(constraint(i).bound)}, slack ${number(slack, 8)}${terms(i)})`
       : number(slack, 8));
     parts.push(el("h3", {}, told ? "Outcome constraints" : "Constraint slacks (feasible when ≥ 0)"),
       keyValueTable(evaluation.constraints.map((v, i) => [constraint(i).name, valueText(v, i)]), "constraint", "evaluation-constraints"));

@@ -145,7 +145,7 @@ function onProblemChange() {
     const made = field({
       loc: "problem.definition", label: "Problem definition (JSON)", input,
       help: "parameters (name, low, high; optional value_type \"int\", log_scale true, or value_type \"choice\" with values and optional is_ordered), " +
-        "objectives (name, sense), optional constraints (\"memory <= 16\") and parameter_constraints (\"x1 + 2*x2 <= 10\"); you evaluate through ask/tell",
+        "objectives (name, sense), optional constraints (\"memory <= 16\", \"a + 2*b <= 10\") and parameter_constraints (\"x1 + 2*x2 <= 10\"); you evaluate through ask/tell",
       read: () => input.value,
     });
     container.append(made.node);

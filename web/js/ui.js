@@ -119,9 +119,10 @@ function describeValue(value) {
   return String(value);
 }
 
-/** A declared item by its name; an outcome constraint with its bound ("memory <= 16"). */
+/** A declared item by its name; an outcome constraint with its bound ("memory <= 16",
+ *  "a + 2*b <= 10"). */
 function boundedName(item) {
-  const bounded = item.op !== undefined && !(item.op === ">=" && item.bound === 0);
+  const bounded = item.terms || (item.op !== undefined && !(item.op === ">=" && item.bound === 0));
   return bounded ? `${item.name} ${item.op} ${item.bound}` : item.name;
 }
 
