@@ -38,6 +38,11 @@ A constrained problem (``c2dtlz2``; ``bench_outcome_constraints.py``) reports it
 constraint as the metric ``violation``, BoTorch's slack negated, completed with each
 trial beside the objectives, and gives Ax the outcome constraint ``violation <= 0.0``
 (feasible iff BoTorch's slack is ``>= 0``); its trials carry ``violation``.
+``constrained-branin-currin`` (``bench_scalarised_constraints.py``) reports its disk
+constraint, ``(X0 - 2.5)^2 + (X1 - 7.5)^2 <= 50`` in BoTorch's unnormalised
+coordinates, as its two squares, the metrics ``dx`` and ``dy``, and gives Ax the
+scalarised outcome constraint ``dx + dy <= 50.0``; with ``--constraint-as-sum``, the
+one metric ``disk`` (their sum) and ``disk <= 50.0``. Its trials carry the metrics.
 
 Output JSON: the versions, the generation strategy's name, every trial (x, objectives,
 the generation node that produced it) in trial order, and per iteration the seconds
@@ -78,26 +83,29 @@ PROBLEMS: dict[str, tuple[str, dict[str, int], list[str]]] = {
     "branin-currin": ("BraninCurrin", {}, ["branin", "currin"]),
     "dtlz2": ("DTLZ2", {"dim": 6, "num_objectives": 2}, ["f1", "f2"]),
     "c2dtlz2": ("C2DTLZ2", {"dim": 4, "num_objectives": 2}, ["f1", "f2"]),
+    "constrained-branin-currin": ("ConstrainedBraninCurrin", {}, ["branin", "currin"]),
 }
 BATCH_SWEEP = "batch-sweep"  # bench_choices.py's problem (batch_sweep.py), not BoTorch's
 CONSTRAINT_METRIC = "violation"  # a constrained problem's: BoTorch's slack, negated
+DISK_RADIUS_SQUARED = 50.0  # ConstrainedBraninCurrin's disk: dx + dy <= 50
 
 
 @dataclass
 class Problem:
     """A problem as a campaign sees it: Ax's parameter configs, the objectives with their
     senses and reference point, and ``evaluate`` (points, one list of values per
-    parameter, to their objectives and, for a constrained problem, its violation)."""
+    parameter, to their objectives and, for a constrained problem, the metrics its
+    outcome constraints are on, by name) and the outcome constraints, as Ax writes them."""
 
     parameters: list[Any]
     objectives: list[str]
     senses: list[str]
     reference_point: list[float]
-    evaluate: Callable[[list[list[Any]]], tuple[list[list[float]], list[float | None]]]
-    constrained: bool = False
+    evaluate: Callable[[list[list[Any]]], tuple[list[list[float]], list[dict[str, float]]]]
+    outcome_constraints: tuple[str, ...] = ()
 
 
-def make_problem(problem_id: str) -> Problem:
+def make_problem(problem_id: str, constraint_as_sum: bool = False) -> Problem:
     if problem_id == BATCH_SWEEP:
         return Problem(
             parameters=[
@@ -110,17 +118,15 @@ def make_problem(problem_id: str) -> Problem:
             objectives=list(batch_sweep.OBJECTIVES), senses=list(batch_sweep.OBJECTIVES.values()),
             reference_point=list(batch_sweep.REFERENCE_POINT),
             evaluate=lambda points: ([list(batch_sweep.evaluate(*p)) for p in points],
-                                     [None] * len(points)))
+                                     [{} for _ in points]))
     class_name, arguments, names = PROBLEMS[problem_id]
     function = getattr(multi_objective, class_name)(negate=False, **arguments).to(torch.float64)
-    constrained = getattr(function, "num_constraints", 0) > 0
+    metrics, constraints = _constraint_metrics(problem_id, function, constraint_as_sum)
 
-    def evaluate(points: list[list[Any]]) -> tuple[list[list[float]], list[float | None]]:
+    def evaluate(points: list[list[Any]]) -> tuple[list[list[float]], list[dict[str, float]]]:
         x = torch.tensor(points, dtype=torch.float64)
         with torch.no_grad():
-            violations = ((-function.evaluate_slack_true(x)[:, 0]).tolist() if constrained
-                          else [None] * len(points))
-            return function(x).tolist(), violations
+            return function(x).tolist(), metrics(x)
 
     bounds = function.bounds.tolist()  # 2 x d
     return Problem(
@@ -128,24 +134,49 @@ def make_problem(problem_id: str) -> Problem:
                     for i, (low, high) in enumerate(zip(bounds[0], bounds[1], strict=True))],
         objectives=names, senses=["minimize"] * len(names),  # as published, negate=False
         reference_point=[float(v) for v in function.ref_point.tolist()],
-        evaluate=evaluate, constrained=constrained)
+        evaluate=evaluate, outcome_constraints=constraints)
+
+
+def _constraint_metrics(problem_id: str, function: Any, as_sum: bool) -> tuple[
+        Callable[[torch.Tensor], list[dict[str, float]]], tuple[str, ...]]:
+    """What a constrained problem reports beside its objectives at each point, and the
+    outcome constraints on it (module docstring); nothing for an unconstrained one."""
+    if problem_id == "constrained-branin-currin":
+        def squares(x: torch.Tensor) -> list[dict[str, float]]:
+            low, high = function.con_bounds
+            unnormalised = low + x * (high - low)
+            dx = (unnormalised[:, 0] - 2.5).pow(2).tolist()
+            dy = (unnormalised[:, 1] - 7.5).pow(2).tolist()
+            return [{"disk": a + b} if as_sum else {"dx": a, "dy": b}
+                    for a, b in zip(dx, dy, strict=True)]
+
+        bound = DISK_RADIUS_SQUARED
+        return squares, ((f"disk <= {bound!r}",) if as_sum else (f"dx + dy <= {bound!r}",))
+    if getattr(function, "num_constraints", 0) > 0:
+        def violation(x: torch.Tensor) -> list[dict[str, float]]:
+            slacks = function.evaluate_slack_true(x)[:, 0]
+            return [{CONSTRAINT_METRIC: v} for v in (-slacks).tolist()]
+
+        return violation, (f"{CONSTRAINT_METRIC} <= 0.0",)
+    return (lambda x: [{} for _ in range(len(x))]), ()
 
 
 def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         noise: dict[str, Any] | None = None,
-        parameter_constraints: list[str] | None = None) -> dict[str, Any]:
+        parameter_constraints: list[str] | None = None,
+        constraint_as_sum: bool = False) -> dict[str, Any]:
     """One campaign. ``noise``: None (noiseless), or ``{"relative": rel, "seed": int,
     "sem": bool}`` for the relative noise of the module docstring (``{"std": [...],
     ...}`` for the fixed one).
     ``parameter_constraints``: Ax's linear constraints on the inputs, as strings."""
     torch.set_num_threads(1)
-    problem = make_problem(problem_id)
+    problem = make_problem(problem_id, constraint_as_sum)
     names, reference_point = problem.objectives, problem.reference_point
     z = None
     if noise is not None:
         z = np.random.default_rng(noise["seed"]).standard_normal((budget, len(names)))
     parameters = [p.name for p in problem.parameters]
-    if problem.constrained and noise is not None:
+    if problem.outcome_constraints and noise is not None:
         raise ValueError("a constrained problem is run without noise")
 
     client = Client(random_seed=seed)
@@ -161,7 +192,7 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         outcome_constraints=[
             f"{name} {least[sense]} {value!r}"
             for name, sense, value in zip(names, problem.senses, reference_point, strict=True)
-        ] + ([f"{CONSTRAINT_METRIC} <= 0.0"] if problem.constrained else []),
+        ] + list(problem.outcome_constraints),
     )
 
     if not centre:  # a diagnostic only: Ax's default strategy, less its centre-point trial
@@ -175,7 +206,7 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         generated = time.perf_counter()
         indices = sorted(asked)
         x = [[asked[index][name] for name in parameters] for index in indices]
-        objectives, violations = problem.evaluate(x)  # n x m, in the problem's senses
+        objectives, measured = problem.evaluate(x)  # n x m, in the problem's senses
         noisy: list[dict[str, Any]] = [{} for _ in indices]  # stays empty without noise
         if z is not None:
             assert noise is not None
@@ -186,13 +217,12 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
                 noisy[row] = {"observed": observed, "sem": sd if noise["sem"] else None,
                               "sd": sd, "z": z[index].tolist()}
         evaluated = time.perf_counter()
-        for index, values, told, violation in zip(indices, objectives, noisy, violations,
-                                                  strict=True):
+        for index, values, told, metrics in zip(indices, objectives, noisy, measured,
+                                                strict=True):
             raw_data: dict[str, Any]
             if not told:
                 raw_data = {name: float(v) for name, v in zip(names, values, strict=True)}
-                if violation is not None:
-                    raw_data[CONSTRAINT_METRIC] = float(violation)
+                raw_data |= metrics
             elif told["sem"] is None:  # the mean only: Ax infers the noise
                 raw_data = dict(zip(names, told["observed"], strict=True))
             else:  # (mean, sem)
@@ -203,11 +233,9 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         nodes = [_node_of(client, index) for index in indices]
         model = (_model_of(client) if z is not None  # completing trials refits nothing
                  and any(node not in INITIAL_NODES for node in nodes) else None)
-        for index, point, values, node, told, violation in zip(
-                indices, x, objectives, nodes, noisy, violations, strict=True):
-            trial = {"index": index, "x": point, "objectives": values, "node": node}
-            if violation is not None:
-                trial[CONSTRAINT_METRIC] = violation
+        for index, point, values, node, told, metrics in zip(
+                indices, x, objectives, nodes, noisy, measured, strict=True):
+            trial = {"index": index, "x": point, "objectives": values, "node": node, **metrics}
             if z is not None:
                 trial |= {**told, "model": None if node in INITIAL_NODES else model}
             trials.append(trial)
@@ -241,6 +269,7 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
         "noise": None if noise is None else {
             "kind": "fixed" if "std" in noise else "relative", **noise},
         "parameter_constraints": parameter_constraints or [],
+        "outcome_constraints": list(problem.outcome_constraints),
         "predicted_front": predicted_front,
         "trials": trials,
         "iterations": iterations,
@@ -302,6 +331,9 @@ def main() -> None:
     parser.add_argument("--parameter-constraint", action="append", default=[],
                         metavar="TEXT", help="a linear constraint on the inputs, as Ax writes "
                         "it ('x1 + x2 <= 2'); repeat for more")
+    parser.add_argument("--constraint-as-sum", action="store_true",
+                        help="constrained-branin-currin: report the disk as one metric, "
+                        "'disk <= 50', not its two squares under 'dx + dy <= 50'")
     args = parser.parse_args()
     noise = None
     if args.noise == "relative":
@@ -324,7 +356,8 @@ def main() -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
     started, cpu_started = time.perf_counter(), time.process_time()
     result = run(args.problem, args.seed, args.budget, args.q, centre=not args.no_centre,
-                 noise=noise, parameter_constraints=args.parameter_constraint)
+                 noise=noise, parameter_constraints=args.parameter_constraint,
+                 constraint_as_sum=args.constraint_as_sum)
     result["total_seconds"] = time.perf_counter() - started
     result["cpu_seconds"] = time.process_time() - cpu_started
     with open(args.out, "w") as handle:

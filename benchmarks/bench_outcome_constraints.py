@@ -112,13 +112,15 @@ def run_mofront(algorithm: str, seed: int, trials: int) -> dict[str, Any]:
         log += [{"x": point.tolist(), "objectives": values, "violation": violation,
                  "suggest_seconds": seconds}
                 for point, values, violation in zip(batch, objectives, violations, strict=True)]
-    return {"trials": log, "model_start": _initial_design(algorithm)}
+    return {"trials": log, "model_start": initial_design(algorithm)}
 
 
-def _initial_design(algorithm: str) -> int:
+def initial_design(algorithm: str, dim: int = 4) -> int:
+    """How many of a run's first evaluations are the design, before any model (a
+    ``sobol`` run's count as the BO methods' would)."""
     model = registry.algorithm("qlognehvi" if algorithm == "sobol" else algorithm)
     config: Any = model.config_model().model_validate({})
-    return int(config.initial_points(4))
+    return int(config.initial_points(dim))
 
 
 def run_ax(seed: int, trials: int) -> dict[str, Any]:

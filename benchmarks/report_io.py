@@ -215,7 +215,7 @@ class ArmsBenchmark:
                          f"{', '.join(self.arms)}")
         if args.replace and not args.add:
             parser.error("--replace goes with --add")
-        if "ax" in arms:
+        if any(arm == "ax" or arm.startswith("ax-") for arm in arms):
             self.ensure_ax()
         seeds = range(args.first_seed, args.first_seed + args.seeds)
         machine = self.machine_facts()
