@@ -43,6 +43,8 @@ constraint, ``(X0 - 2.5)^2 + (X1 - 7.5)^2 <= 50`` in BoTorch's unnormalised
 coordinates, as its two squares, the metrics ``dx`` and ``dy``, and gives Ax the
 scalarised outcome constraint ``dx + dy <= 50.0``; with ``--constraint-as-sum``, the
 one metric ``disk`` (their sum) and ``disk <= 50.0``. Its trials carry the metrics.
+``--fix-scalarised-constraints`` mends, in this process, how Ax 1.3.1 hands such a
+constraint to BoTorch (:func:`_mend_scalarised_constraints`).
 
 Output JSON: the versions, the generation strategy's name, every trial (x, objectives,
 the generation node that produced it) in trial order, and per iteration the seconds
@@ -72,6 +74,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import batch_sweep  # beside this script: pure numpy
 import numpy as np
 import torch
+from ax.adapter import adapter_utils
 from ax.api.client import Client
 from ax.api.configs import ChoiceParameterConfig, RangeParameterConfig
 from botorch.test_functions import multi_objective
@@ -159,6 +162,57 @@ def _constraint_metrics(problem_id: str, function: Any, as_sum: bool) -> tuple[
 
         return violation, (f"{CONSTRAINT_METRIC} <= 0.0",)
     return (lambda x: [{} for _ in range(len(x))]), ()
+
+
+def _mend_scalarised_constraints() -> None:
+    """Two mends, in this process, to how Ax 1.3.1 models a constraint on a sum of
+    metrics (``dx + dy <= 50``), without which nothing meets it in the model's units:
+
+    * ``BilogY`` bilog-transforms every metric of a constraint around the constraint's
+      bound, ``f(y) = bound + sign(y - bound) log(|y - bound| + 1)``. That keeps
+      ``f(bound) = bound`` for a constraint on one metric; on a sum it maps ``dx = 5``
+      and ``dy = 5`` to about 46 each, whose sum never meets 50. Here the metrics of a
+      sum are left untransformed.
+    * ``extract_outcome_constraints`` builds BoTorch's ``A y <= b`` from a constraint
+      on several metrics only when it is the deprecated ``ScalarizedOutcomeConstraint``
+      class; any other it reads as a constraint on its first metric, and
+      ``StandardizeY`` turns every scalarised constraint into a plain
+      ``OutcomeConstraint``. So ``dx + dy <= 50`` reached BoTorch as ``dx <= -44.5``
+      (standardised). Here every metric's weight is read, as Ax's plots were mended to
+      (``len(metric_names) > 1`` in place of the class test)."""
+    from ax.adapter import adapter_utils
+    from ax.adapter import torch as torch_adapter
+    from ax.adapter.transforms import bilog_y
+    from ax.core.types import ComparisonOp
+
+    bilog_init = bilog_y.BilogY.__init__
+
+    def init_without_sums(self: Any, search_space: Any = None, experiment_data: Any = None,
+                          adapter: Any = None, config: Any = None) -> None:
+        bilog_init(self, search_space=search_space, experiment_data=experiment_data,
+                   adapter=adapter, config=config)
+        config_of = None if adapter is None else adapter._optimization_config
+        summed = {signature for c in (config_of.outcome_constraints if config_of else [])
+                  if len(c.metric_signatures) > 1 for signature in c.metric_signatures}
+        self.metric_to_bound = {signature: bound for signature, bound
+                                in self.metric_to_bound.items() if signature not in summed}
+
+    bilog_y.BilogY.__init__ = init_without_sums
+
+    def extract(outcome_constraints: list[Any], outcomes: list[str]) -> Any:
+        if not outcome_constraints:
+            return None
+        a = np.zeros((len(outcome_constraints), len(outcomes)))
+        b = np.zeros((len(outcome_constraints), 1))
+        for i, constraint in enumerate(outcome_constraints):
+            sign = 1.0 if constraint.op == ComparisonOp.LEQ else -1.0
+            for signature, weight in constraint.metric_weights:
+                a[i, outcomes.index(signature)] = sign * weight
+            b[i, 0] = sign * constraint.bound
+        return a, b
+
+    adapter_utils.extract_outcome_constraints = extract
+    torch_adapter.extract_outcome_constraints = extract  # imported by name there
 
 
 def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
@@ -270,6 +324,8 @@ def run(problem_id: str, seed: int, budget: int, q: int, centre: bool = True,
             "kind": "fixed" if "std" in noise else "relative", **noise},
         "parameter_constraints": parameter_constraints or [],
         "outcome_constraints": list(problem.outcome_constraints),
+        "scalarised_constraints_mended": (adapter_utils.extract_outcome_constraints.__name__
+                                          == "extract"),
         "predicted_front": predicted_front,
         "trials": trials,
         "iterations": iterations,
@@ -331,6 +387,9 @@ def main() -> None:
     parser.add_argument("--parameter-constraint", action="append", default=[],
                         metavar="TEXT", help="a linear constraint on the inputs, as Ax writes "
                         "it ('x1 + x2 <= 2'); repeat for more")
+    parser.add_argument("--fix-scalarised-constraints", action="store_true",
+                        help="mend how Ax 1.3.1 hands a constraint on several metrics to "
+                        "BoTorch (otherwise it constrains the first metric only)")
     parser.add_argument("--constraint-as-sum", action="store_true",
                         help="constrained-branin-currin: report the disk as one metric, "
                         "'disk <= 50', not its two squares under 'dx + dy <= 50'")
@@ -354,6 +413,8 @@ def main() -> None:
     for name in list(logging.root.manager.loggerDict):  # Ax logs every trial at INFO
         if name == "ax" or name.startswith("ax."):
             logging.getLogger(name).setLevel(logging.WARNING)
+    if args.fix_scalarised_constraints:
+        _mend_scalarised_constraints()
     started, cpu_started = time.perf_counter(), time.process_time()
     result = run(args.problem, args.seed, args.budget, args.q, centre=not args.no_centre,
                  noise=noise, parameter_constraints=args.parameter_constraint,
