@@ -24,10 +24,11 @@ def http(database: str) -> Iterator[TestClient]:
         yield client
 
 
-def _submit(http: TestClient, constraints: list, algorithm: str = "sobol", **spec) -> dict:
+def _submit(http: TestClient, constraints: list, algorithm: str = "sobol", budget: int = 10,
+            **spec) -> dict:
     response = http.post("/api/v1/campaigns", json={
         "algorithm": algorithm, "problem": PROBLEM | {"constraints": constraints},
-        "budget": {"evaluations": 10}, **spec})
+        "budget": {"evaluations": budget}, **spec})
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -170,3 +171,30 @@ def test_client_optimize_takes_the_values_a_sum_needs_from_the_function(
             assert not evaluations["feasible"].all() and evaluations["feasible"].any()
             front = campaign.front()
             assert (front["param.temp"] / 2 + 3 * front["param.time"] <= 45).all()
+
+
+def test_the_denoised_front_judges_a_sum_told_with_errors_by_its_predicted_slack(http):
+    """A run at 90 degrees, measured again, would top the front only because both
+    values its constraint sums came out lucky the second time (56 in all, inside the
+    bound of 60; truly 90). Told with standard errors, the sum's error is theirs combined,
+    and the denoised front goes by the model's predicted slack, which leaves it out."""
+    cid = _submit(http, ["heat + wear <= 60"], budget=20)["id"]
+    grid = [(temp, time) for temp in (30, 45, 60, 75, 90) for time in (2, 6, 10)]
+    results = [{"params": {"temp": t, "time": h}, "objectives": [t, h],
+                "constraints": {"heat": t / 2, "wear": t / 2}, "sem": {"heat": 6, "wear": 8}}
+               for t, h in grid]
+    lucky = len(results)
+    results.append({"params": {"temp": 90, "time": 6}, "objectives": [90.0, 6.0],
+                    "constraints": {"heat": 28.0, "wear": 28.0}, "sem": {"heat": 6, "wear": 8}})
+    told = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": results})
+    assert told.status_code == 200, told.text
+    [stored] = {tuple(item["meta"]["constraint_sem"]) for item in
+                http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]}
+    assert stored == pytest.approx((10.0,))  # the root of 6^2 + 8^2
+    measured = http.get(f"/api/v1/campaigns/{cid}/front").json()["points"]
+    assert lucky in {p["seq"] for p in measured}
+    denoised = http.get(f"/api/v1/campaigns/{cid}/front", params={"denoised": "true"})
+    assert denoised.status_code == 200, denoised.text
+    points = denoised.json()["points"]
+    assert points and lucky not in {p["seq"] for p in points}
+    assert all(p["predicted_slacks"][0] >= 0 for p in points)
