@@ -39,6 +39,7 @@ import statistics
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -159,13 +160,20 @@ def one_run(arm: str, seed: int, trials: int) -> dict[str, Any]:
 
 def quality(trials: list[dict[str, Any]], model_start: int) -> dict[str, Any]:
     info, _ = c2dtlz2()
-    feasible = [t["objectives"] for t in trials if t["violation"] <= 0]
+    return constrained_quality(info, trials, model_start, lambda t: t["violation"] <= 0)
+
+
+def constrained_quality(info: ProblemInfo, trials: list[dict[str, Any]], model_start: int,
+                        feasible: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """A run's HV of its ``feasible`` evaluations as a share of the problem's maximum,
+    how many they are, and their share after the initial design."""
+    kept = [t["objectives"] for t in trials if feasible(t)]
     reference = to_maximization(list(info.reference_point or ()), info.senses)
-    hv = hypervolume(to_maximization(feasible, info.senses), reference) if feasible else 0.0
+    hv = hypervolume(to_maximization(kept, info.senses), reference) if kept else 0.0
     later = trials[model_start:]
     assert info.known_max_hypervolume is not None
-    return {"hv_share": hv / info.known_max_hypervolume, "feasible": len(feasible),
-            "feasible_share_after_design": (sum(t["violation"] <= 0 for t in later) / len(later)
+    return {"hv_share": hv / info.known_max_hypervolume, "feasible": len(kept),
+            "feasible_share_after_design": (sum(map(feasible, later)) / len(later)
                                             if later else None)}
 
 
@@ -192,13 +200,18 @@ def summarise(runs: list[dict[str, Any]], arms: list[str]) -> list[dict[str, Any
 
 def markdown(report: dict[str, Any]) -> str:
     config = report["config"]
+    return arms_table(report, (
+        f"C2-DTLZ2 (4 inputs, 2 objectives) under the outcome constraint `{CONSTRAINT}`; "
+        f"{config['trials']} evaluations, {Q} at a time, seeds {_seeds_text(config['seeds'])}; "
+        f"HV of the feasible evaluations as a share of the maximum "
+        f"{report['max_hypervolume']:.5f} under the reference point (1.1, 1.1)."))
+
+
+def arms_table(report: dict[str, Any], what: str) -> str:
+    """A constraint benchmark's table: the run's line and ``what`` was measured, a row
+    per arm, and the paired comparisons."""
     lines = [
-        (f"{run_line(report['machine'], report['runs'])} "
-         f"C2-DTLZ2 (4 inputs, 2 objectives) under the outcome constraint `{CONSTRAINT}`; "
-         f"{config['trials']} evaluations, {Q} at a time, seeds {_seeds_text(config['seeds'])}; "
-         f"HV of the feasible evaluations as a share of the maximum "
-         f"{report['max_hypervolume']:.5f} under the reference point (1.1, 1.1)."
-         + reruns(report["machine"])),
+        f"{run_line(report['machine'], report['runs'])} {what}" + reruns(report["machine"]),
         "",
         ("| arm | seeds | HV / max (mean ± sd) | feasible evaluations (mean) | feasible after "
          "the initial design | s per batch of 4 after the initial design (median) |"),
@@ -225,9 +238,10 @@ def report_for(runs: list[dict[str, Any]], arms: list[str], trials: int,
             "runs": runs, "failed": failed}
 
 
-def resummarise(report: dict[str, Any]) -> None:
+def resummarise(report: dict[str, Any],
+                comparisons: tuple[tuple[str, str], ...] = COMPARISONS) -> None:
     report["summary"] = summarise(report["runs"], report["config"]["arms"])
-    report["comparisons"] = compare(report["runs"], COMPARISONS)
+    report["comparisons"] = compare(report["runs"], comparisons)
 
 
 BENCHMARK = ArmsBenchmark(

@@ -41,6 +41,7 @@ paired t-test. One process per run, one torch thread.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -59,13 +60,19 @@ import numpy as np
 from bench_bo import AX_VENV, ax_campaign, ensure_ax_venv
 from bench_failures import _seed_ranges, _seeds_text
 from bench_mixed import machine_facts
-from bench_outcome_constraints import AX_INITIAL_NODES, initial_design, summarise
+from bench_outcome_constraints import (
+    AX_INITIAL_NODES,
+    arms_table,
+    constrained_quality,
+    initial_design,
+    resummarise,
+    summarise,
+)
 from bench_parameter_constraints import compare
-from report_io import ArmsBenchmark, paired_table, reruns, run_line
+from report_io import ArmsBenchmark
 
 from jobs import registry
 from jobs.protocol import Observations, ProblemInfo
-from pareto import hypervolume, to_maximization
 
 CONSTRAINT = "dx + dy <= 50"
 Q = 4
@@ -174,40 +181,18 @@ def _feasible(trial: dict[str, Any]) -> bool:
 
 def quality(trials: list[dict[str, Any]], model_start: int) -> dict[str, Any]:
     info, _ = catalogue()
-    feasible = [t["objectives"] for t in trials if _feasible(t)]
-    reference = to_maximization(list(info.reference_point or ()), info.senses)
-    hv = hypervolume(to_maximization(feasible, info.senses), reference) if feasible else 0.0
-    later = trials[model_start:]
-    assert info.known_max_hypervolume is not None
-    return {"hv_share": hv / info.known_max_hypervolume, "feasible": len(feasible),
-            "feasible_share_after_design": (sum(map(_feasible, later)) / len(later)
-                                            if later else None)}
+    return constrained_quality(info, trials, model_start, _feasible)
 
 
 def markdown(report: dict[str, Any]) -> str:
     config = report["config"]
-    lines = [
-        (f"{run_line(report['machine'], report['runs'])} "
-         f"Constrained Branin–Currin (2 inputs, 2 objectives) with its disk told as two "
-         f"measured values under `{CONSTRAINT}` (`ax-mended`: Ax with its handling of such a "
-         f"constraint mended; `ax-sum`: Ax told their sum, `disk <= 50`); "
-         f"{config['trials']} evaluations, {Q} at a time, seeds "
-         f"{_seeds_text(config['seeds'])}; HV of the feasible evaluations as a share of the "
-         f"maximum {report['max_hypervolume']:.2f} under the reference point (80, 12)."
-         + reruns(report["machine"])),
-        "",
-        ("| arm | seeds | HV / max (mean ± sd) | feasible evaluations (mean) | feasible after "
-         "the initial design | s per batch of 4 after the initial design (median) |"),
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for row in report["summary"]:
-        seconds = row["batch_seconds_median"]
-        lines.append(
-            f"| {row['arm']} | {row['seeds']} | {row['hv_share']:.3f} ± {row['hv_share_sd']:.3f} "
-            f"| {row['feasible']:.1f} | {row['feasible_share_after_design']:.0%} | "
-            f"{'–' if seconds is None or row['arm'] == 'sobol' else f'{seconds:.1f}'} |")
-    lines += paired_table(report["comparisons"])
-    return "\n".join(lines) + "\n"
+    return arms_table(report, (
+        f"Constrained Branin–Currin (2 inputs, 2 objectives) with its disk told as two "
+        f"measured values under `{CONSTRAINT}` (`ax-mended`: Ax with its handling of such a "
+        f"constraint mended; `ax-sum`: Ax told their sum, `disk <= 50`); "
+        f"{config['trials']} evaluations, {Q} at a time, seeds "
+        f"{_seeds_text(config['seeds'])}; HV of the feasible evaluations as a share of the "
+        f"maximum {report['max_hypervolume']:.2f} under the reference point (80, 12)."))
 
 
 def report_for(runs: list[dict[str, Any]], arms: list[str], trials: int,
@@ -221,17 +206,13 @@ def report_for(runs: list[dict[str, Any]], arms: list[str], trials: int,
             "runs": runs, "failed": failed}
 
 
-def resummarise(report: dict[str, Any]) -> None:
-    report["summary"] = summarise(report["runs"], report["config"]["arms"])
-    report["comparisons"] = compare(report["runs"], COMPARISONS)
-
-
 BENCHMARK = ArmsBenchmark(
     name="bench_scalarised_constraints", doc=__doc__ or "", arms=ARMS,
     expected_minutes=EXPECTED_MINUTES, one_run=one_run,
     describe=lambda run: (f"HV/max {run['hv_share']:.3f}, {run['feasible']} feasible, in "
                           f"{run['wall_seconds']:.0f} s"),
-    report_for=report_for, resummarise=resummarise, markdown=markdown,
+    report_for=report_for, resummarise=functools.partial(resummarise, comparisons=COMPARISONS),
+    markdown=markdown,
     machine_facts=machine_facts, ensure_ax=lambda: ensure_ax_venv(str(AX_VENV / "bin" / "python")),
     seeds=8, trials=40, quick_trials=16)
 main = BENCHMARK.main
