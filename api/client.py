@@ -472,16 +472,15 @@ class Campaign:
     def suggestions(self, status: str | None = None, page_size: int = 1000) -> pd.DataFrame:
         """Every suggestion of an ask/tell campaign in the order handed out (``status``:
         only ``pending``, ``told``, ``expired`` or ``failed`` ones), one row each:
-        ``suggestion_id``, ``status``, ``param.*``, ``evaluation_id`` (once told),
-        ``reason`` and ``failed_at`` (once failed), ``created_at``, ``expires_at``."""
+        ``suggestion_id``, ``status``, ``param.*``, ``evaluation_id`` and ``told_at``
+        (once told), ``reason`` and ``failed_at`` (once failed), ``created_at``,
+        ``expires_at``."""
+        fields = ("evaluation_id", "told_at", "reason", "failed_at", "created_at", "expires_at")
         rows = [{"suggestion_id": item["id"], "status": item["status"],
                  **{f"param.{k}": v for k, v in item["params"].items()},
-                 **{k: item[k] for k in ("evaluation_id", "reason", "failed_at", "created_at",
-                                         "expires_at")}}
+                 **{k: item[k] for k in fields}}
                 for item in self._suggestion_items(status, page_size)]
-        return pd.DataFrame(rows, columns=None if rows else [
-            "suggestion_id", "status", "evaluation_id", "reason", "failed_at", "created_at",
-            "expires_at"])
+        return pd.DataFrame(rows, columns=None if rows else ["suggestion_id", "status", *fields])
 
     def _suggestion_items(self, status: str | None, page_size: int = 1000
                           ) -> list[dict[str, Any]]:

@@ -350,15 +350,16 @@ class SuggestionRecord(SuggestionOut):
     status: SuggestionStatus
     created_at: datetime
     evaluation_id: int | None  # the evaluation its result became, once told
+    told_at: datetime | None  # when that evaluation was stored
     reason: str | None  # what the user reported when it failed
     failed_at: datetime | None
 
     @classmethod
-    def of(cls, suggestion: Any, status: str) -> SuggestionRecord:
+    def of(cls, suggestion: Any, status: str, told_at: datetime | None) -> SuggestionRecord:
         return cls(id=suggestion.id, params=suggestion.params, expires_at=suggestion.expires_at,
                    status=cast(SuggestionStatus, status), created_at=suggestion.created_at,
-                   evaluation_id=suggestion.evaluation_id, reason=suggestion.reason,
-                   failed_at=suggestion.failed_at)
+                   evaluation_id=suggestion.evaluation_id, told_at=told_at,
+                   reason=suggestion.reason, failed_at=suggestion.failed_at)
 
 
 class SuggestionPage(BaseModel):

@@ -79,15 +79,18 @@ def list_suggestions(
     limit: int | None = None,
     offset: int = 0,
     now: datetime | None = None,
-) -> list[tuple[Suggestion, str]]:
+) -> list[tuple[Suggestion, str, datetime | None]]:
     """The campaign's suggestions in the order they were handed out, each with its
-    status at ``now`` (:func:`status_as_of`); only those in ``status``, if given."""
+    status at ``now`` (:func:`status_as_of`) and, once told, when its evaluation was
+    stored; only those in ``status``, if given."""
     shown = status_as_of(now or utcnow())
-    query = select(Suggestion, shown).where(Suggestion.campaign_id == campaign_id)
+    query = (select(Suggestion, shown, Evaluation.created_at)
+             .outerjoin(Evaluation, Evaluation.id == Suggestion.evaluation_id)
+             .where(Suggestion.campaign_id == campaign_id))
     if status is not None:
         query = query.where(shown == status)
     rows = session.execute(query.order_by(Suggestion.id).offset(offset).limit(limit))
-    return [(suggestion, str(current)) for suggestion, current in rows]
+    return [(suggestion, str(current), told_at) for suggestion, current, told_at in rows]
 
 
 def count_suggestions(session: Session, campaign_id: int) -> int:

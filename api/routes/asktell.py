@@ -275,7 +275,8 @@ def campaign_suggestions(
     rows = list_suggestions(session, campaign.id, status=status,
                             limit=page_size(limit, 100, settings), offset=offset, now=now)
     return SuggestionPage(
-        items=[SuggestionRecord.of(suggestion, shown) for suggestion, shown in rows],
+        items=[SuggestionRecord.of(suggestion, shown, told_at)
+               for suggestion, shown, told_at in rows],
         total=counts[status] if status else sum(counts.values()),
         counts=counts,
     )

@@ -640,8 +640,18 @@ def test_an_ask_tell_campaign_lists_its_suggestions_and_why_one_failed(page, ser
     section = page.locator("#suggestions")
     section.locator("tbody tr").first.wait_for()
     assert section.locator("h2").inner_text() == "Suggestions (5)"
-    assert section.locator(".plot-note").inner_text().startswith(
+    assert section.locator(".plot-note").first.inner_text().startswith(
         "2 pending · 2 told · 1 failed · 0 expired.")
+    timeline = page.evaluate("""() => document.querySelector('#suggestions-timeline').data
+        .map(t => [t.meta.status, t.y, t.x.every(v => v >= 0)])""")
+    assert timeline == [["told", [f"#{s['id']}" for s in asked[:2]], True],
+                        ["failed", [f"#{asked[2]['id']}"], True],
+                        ["pending", [f"#{s['id']}" for s in asked[3:]], True]], timeline
+    with server.client() as http:
+        listed = http.get(f"/campaigns/{cid}/suggestions").json()["items"]
+    evaluations = {e["evaluation_id"] for e in told["evaluations"]}
+    assert [s["told_at"] is not None for s in listed] == [True, True, False, False, False]
+    assert {s["evaluation_id"] for s in listed[:2]} == evaluations
     rows = {int(row.get_attribute("data-suggestion-id")): row
             for row in section.locator("tbody tr").all()}
     assert list(rows) == [s["id"] for s in asked]

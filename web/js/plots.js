@@ -514,6 +514,45 @@ export function importanceFigure(result, outcome) {
   };
 }
 
+// What became of a suggestion, by colour (Optuna's timeline: complete, fail, running).
+const SUGGESTION_COLOURS = { told: FRONT_COLOUR, failed: REFERENCE_COLOUR, pending: PALETTE[4], expired: DOMINATED_COLOUR };
+
+/** An ask/tell campaign's suggestions on a time axis (Optuna's timeline plot): each a
+ *  bar from when it was handed out to when it was told, failed or expired (a pending
+ *  one up to `now`), one trace per status. */
+export function timelineFigure(suggestions, now) {
+  const end = (s) => ({ told: s.told_at, failed: s.failed_at, expired: s.expires_at }[s.status] ?? now);
+  const data = Object.entries(SUGGESTION_COLOURS).map(([status, colour]) => {
+    const mine = suggestions.filter((s) => s.status === status);
+    const spans = mine.map((s) => Math.max(new Date(end(s)) - new Date(s.created_at), 0));
+    return {
+      type: "bar", orientation: "h", name: status, meta: { role: "timeline", status },
+      y: mine.map((s) => `#${s.id}`), base: mine.map((s) => localTime(s.created_at)), x: spans,
+      customdata: mine.map((s, i) => [s.id, (spans[i] / 1000).toFixed(1)]),
+      marker: { color: colour },
+      hovertemplate: `suggestion #%{customdata[0]}: ${status} after %{customdata[1]} s<extra></extra>`,
+    };
+  }).filter((trace) => trace.y.length);
+  return {
+    data,
+    layout: baseLayout({
+      barmode: "overlay",
+      xaxis: axis("", { type: "date" }),
+      yaxis: axis("suggestion", { type: "category", autorange: "reversed", showticklabels: suggestions.length <= 40 }),
+      margin: { l: 70, r: 20, t: 36, b: 40 },
+    }),
+  };
+}
+
+/** An ISO timestamp as Plotly's date axis takes it: local time (as the tables show
+ *  times), to the millisecond, without a zone (which Plotly does not read). */
+function localTime(iso) {
+  const date = new Date(iso);
+  const pad = (n, width = 2) => String(n).padStart(width, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
+
 /** Draw (or redraw, keeping zoom and camera through `uirevision`) a figure. */
 export function draw(container, figure) {
   return Plotly.react(container, figure.data, figure.layout, CONFIG);

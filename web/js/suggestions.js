@@ -1,8 +1,10 @@
 // An ask/tell campaign's suggestions (GET /campaigns/{id}/suggestions): how many are
-// pending, told, expired or failed, and the latest ones with their parameters and what
-// became of each: the evaluation it was told as, the reason it failed, or when it expires.
+// pending, told, expired or failed, the latest ones on a timeline, and with their
+// parameters and what became of each: the evaluation it was told as, the reason it
+// failed, or when it expires.
 
 import { api } from "./api.js";
+import { draw, timelineFigure } from "./plots.js";
 import { el, number, shortDateTime, sortableTable, statusBadge } from "./ui.js";
 
 // The latest this many suggestions are listed; the counts cover them all.
@@ -18,6 +20,7 @@ export async function renderSuggestions(campaignId, section, showEvaluation) {
   section.hidden = false;
   section.querySelector("h2").textContent = `Suggestions (${total})`;
   const summary = STATUSES.map((status) => `${counts[status]} ${status}`).join(" · ");
+  await draw(section.querySelector("#suggestions-timeline"), timelineFigure(page.items, new Date().toISOString()));
   section.querySelector(".plot-note").textContent =
     `${summary}. A failed suggestion frees its share of the budget, and the model learns to avoid where failures lie` +
     (total > LISTED ? `; the latest ${LISTED} are listed (mofront suggestions ${campaignId} prints all).` : ".");
