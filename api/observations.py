@@ -39,6 +39,8 @@ def observations(info: ProblemInfo, evaluated: list[Any], **more: Any) -> Observ
     m, c = info.n_objectives, info.constraints
     sems = [(e.meta or {}).get("sem") for e in evaluated]
     constraint_sems = [(e.meta or {}).get("constraint_sem") for e in evaluated]
+    if info.scalarised:
+        more = {**_metrics(info, evaluated), **more}
     return Observations(
         x=points(info, evaluated),
         objectives=np.array([e.objectives for e in evaluated]).reshape(-1, m),
@@ -54,3 +56,19 @@ def observations(info: ProblemInfo, evaluated: list[Any], **more: Any) -> Observ
              for sem in constraint_sems], dtype=float).reshape(-1, c),
         **more,
     )
+
+
+def _metrics(info: ProblemInfo, evaluated: list[Any]) -> dict[str, Any]:
+    """The values told for the constraints of a problem that bounds a sum of them
+    (``metrics``, ``n x k``), with their standard errors (``metric_sem``, NaN where one
+    was not told; None if none was)."""
+    names = info.metric_names
+    metas = [e.meta or {} for e in evaluated]
+    told = [meta.get("metric_sem") or {} for meta in metas]
+    return {
+        "metrics": np.array([[meta["metric_values"][name] for name in names] for meta in metas],
+                            dtype=float).reshape(-1, len(names)),
+        "metric_sem": None if not any(told) else np.array(
+            [[sem.get(name, math.nan) for name in names] for sem in told],
+            dtype=float).reshape(-1, len(names)),
+    }

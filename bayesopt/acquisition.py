@@ -5,7 +5,11 @@ the objectives (minimised ones negated), its last ``c`` outputs the outcome-cons
 slacks ``g(x)``, feasible iff ``g(x) >= 0``. BoTorch's constraint callables are the
 other way round (satisfied iff ``callable(samples) <= 0``), so constraint ``i`` is
 passed as ``-samples[..., m + i]``; an ``IdentityMCMultiOutputObjective`` selects the
-``m`` objective outputs. Both functions are Monte-Carlo estimates over posterior samples
+``m`` objective outputs. Where a constraint bounds a sum of measured values (Ax's
+scalarised outcome constraints), the outputs after the objectives are instead those
+``k`` values, and each slack is an affine function of their samples, ``g_j = w_j .
+y[m:m+k] + b_j`` (:func:`slack_constraints`' ``slack_map``), as Ax hands BoTorch its
+``A y <= b``. Both functions are Monte-Carlo estimates over posterior samples
 drawn with a seeded ``SobolQMCNormalSampler`` (randomised quasi-MC base samples, fixed
 across the optimisation so the estimate is a deterministic, differentiable function of
 the candidates: the sample-average approximation of Balandat et al. 2020).
@@ -93,11 +97,27 @@ def objective_outputs(n_objectives: int) -> IdentityMCMultiOutputObjective:
     return IdentityMCMultiOutputObjective(outcomes=list(range(n_objectives)))
 
 
-def slack_constraints(n_objectives: int, n_constraints: int) -> list[Constraint] | None:
-    """BoTorch constraint callables for the slack outputs: ``-g_i <= 0`` iff feasible."""
+def slack_constraints(n_objectives: int, n_constraints: int,
+                      slack_map: tuple[Tensor, Tensor] | None = None) -> list[Constraint] | None:
+    """BoTorch constraint callables for the slacks: ``-g_i <= 0`` iff feasible. Each
+    slack is an output of its own; with ``slack_map`` (``weights``, ``c x k``, and
+    ``offsets``, ``c``), the first ``c`` are affine in the ``k`` outputs after the
+    objectives, and any others (the success GP's) are the outputs after those."""
     if n_constraints == 0:
         return None
-    return [_negated_output(n_objectives + i) for i in range(n_constraints)]
+    if slack_map is None:
+        return [_negated_output(n_objectives + i) for i in range(n_constraints)]
+    weights, offsets = slack_map
+    c, k = weights.shape
+    return [*(_negated_affine(n_objectives, weights[j], offsets[j]) for j in range(c)),
+            *(_negated_output(n_objectives + k + i) for i in range(n_constraints - c))]
+
+
+def _negated_affine(start: int, weights: Tensor, offset: Tensor) -> Constraint:
+    def constraint(samples: Tensor) -> Tensor:
+        return -(samples[..., start:start + len(weights)] @ weights + offset)
+
+    return constraint
 
 
 def _negated_output(index: int) -> Constraint:
@@ -136,7 +156,7 @@ def qlognehvi(
     x_baseline: Tensor,
     ref_point: Tensor,
     n_objectives: int,
-    n_constraints: int,
+    constraints: list[Constraint] | None,
     x_pending: Tensor | None,
     mc_samples: int,
     seed: int,
@@ -148,7 +168,7 @@ def qlognehvi(
         X_baseline=x_baseline,
         sampler=SobolQMCNormalSampler(sample_shape=torch.Size([mc_samples]), seed=seed),
         objective=objective_outputs(n_objectives),
-        constraints=slack_constraints(n_objectives, n_constraints),
+        constraints=constraints,
         X_pending=x_pending,
         prune_baseline=True,
         cache_root=True,
@@ -165,7 +185,7 @@ def qlognparego(
     x_baseline: Tensor,
     weights: Tensor,
     n_objectives: int,
-    n_constraints: int,
+    constraints: list[Constraint] | None,
     x_pending: Tensor | None,
     mc_samples: int,
     seed: int,
@@ -177,7 +197,7 @@ def qlognparego(
         scalarization_weights=weights,
         sampler=SobolQMCNormalSampler(sample_shape=torch.Size([mc_samples]), seed=seed),
         objective=objective_outputs(n_objectives),
-        constraints=slack_constraints(n_objectives, n_constraints),
+        constraints=constraints,
         X_pending=x_pending,
         prune_baseline=True,
         cache_root=True,

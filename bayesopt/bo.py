@@ -125,6 +125,9 @@ class Surrogate:
     inequalities: list[tuple[Tensor, Tensor, float]] | None = None
     # Search column -> the values an integer takes there (space.discrete_values)
     discrete: dict[int, list[float]] = field(default_factory=dict)
+    # Where the model's constraint outputs are measured values a slack sums (Ax's
+    # scalarised constraints): (weights c x k, offsets c), slack = weights @ y + offsets
+    slack_map: tuple[Tensor, Tensor] | None = None
 
     def raw_points(self) -> Callable[[int, int, int | None], Tensor] | None:
         """The optimiser's random starting points under parameter constraints: a
@@ -145,6 +148,11 @@ class Surrogate:
     @property
     def n_constraints(self) -> int:
         return 0 if self.slacks is None else self.slacks.shape[-1]
+
+    def constraints(self) -> list[acquisition.Constraint] | None:
+        """The acquisition's feasibility callables, one per slack."""
+        return acquisition.slack_constraints(self.n_objectives, self.n_constraints,
+                                             self.slack_map)
 
 
 Optimise = Callable[[Surrogate, int, BayesOptConfig, int], Tensor]
@@ -182,7 +190,7 @@ def _optimise_qlognehvi(surrogate: Surrogate, n: int, config: BayesOptConfig, se
         x_baseline=surrogate.x,
         ref_point=surrogate.reference_point(),
         n_objectives=surrogate.n_objectives,
-        n_constraints=surrogate.n_constraints,
+        constraints=surrogate.constraints(),
         x_pending=surrogate.pending,
         mc_samples=config.mc_samples,
         seed=seed,
@@ -254,7 +262,7 @@ def _optimise_qnparego(surrogate: Surrogate, n: int, config: BayesOptConfig, see
             x_baseline=surrogate.x,
             weights=w,
             n_objectives=surrogate.n_objectives,
-            n_constraints=surrogate.n_constraints,
+            constraints=surrogate.constraints(),
             x_pending=surrogate.pending,
             mc_samples=config.mc_samples,
             seed=seed,
@@ -312,6 +320,7 @@ def propose(
     failed: np.ndarray | None = None,
     sem: np.ndarray | None = None,
     constraint_sem: np.ndarray | None = None,
+    measured: MeasuredConstraints | None = None,
 ) -> Proposal:
     """Fit on the observations, then optimise ``method``'s acquisition for ``n`` points.
 
@@ -322,7 +331,9 @@ def propose(
     units (a choice by its index); so is the ``n x d`` result. ``sem`` (``n_obs x m`` or
     None) are the objectives' known standard errors, NaN where unknown: an objective
     with every one known is fitted with that noise; ``constraint_sem`` (``n_obs x c``
-    or None), the same for the slacks. ``seed`` seeds all randomness.
+    or None), the same for the slacks. ``measured``: where the slacks are sums of
+    measured values, those values, which are modelled in their place. ``seed`` seeds all
+    randomness.
     """
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
     parameters = problem.parameters
@@ -330,15 +341,17 @@ def propose(
     maximised = torch.tensor(to_maximization(objectives, problem.senses), **tkwargs)
     train_x = torch.tensor(space.encode(parameters, x), **tkwargs)
     train_slacks = None if slacks is None else torch.tensor(slacks, **tkwargs)
-    train_y = maximised if train_slacks is None else torch.cat([maximised, train_slacks], -1)
+    modelled, modelled_sem = ((train_slacks, constraint_sem) if measured is None else
+                              (torch.tensor(measured.values, **tkwargs), measured.sem))
+    train_y = maximised if modelled is None else torch.cat([maximised, modelled], -1)
     m = maximised.shape[-1]
     train_yvar = None
-    if sem is not None or constraint_sem is not None:  # NaN: that noise is inferred
+    if sem is not None or modelled_sem is not None:  # NaN: that noise is inferred
         train_yvar = torch.full_like(train_y, float("nan"))
         if sem is not None:
             train_yvar[:, :m] = torch.tensor(sem, **tkwargs) ** 2
-        if constraint_sem is not None:
-            train_yvar[:, m:] = torch.tensor(constraint_sem, **tkwargs) ** 2
+        if modelled_sem is not None:
+            train_yvar[:, m:] = torch.tensor(modelled_sem, **tkwargs) ** 2
     failed_x = (None if failed is None or len(failed) == 0
                 else torch.tensor(space.encode(parameters, failed), **tkwargs))
     if failed_x is not None:  # every observed point succeeded: slack +1 on the success GP
@@ -367,6 +380,9 @@ def propose(
             front_values=None if sem is None else _posterior_means(model, train_x, m),
             inequalities=_inequalities(problem, tkwargs),
             discrete=space.discrete_values(parameters),
+            slack_map=None if measured is None else (
+                torch.tensor(measured.weights, **tkwargs),
+                torch.tensor(measured.offsets, **tkwargs)),
         )
         candidates = method.optimise(surrogate, n, config, seed).detach()  # n x d
         x_new = parameter_constraints.feasible_values(
@@ -664,7 +680,7 @@ def suggest_with(
     proposal = propose(
         method, config, problem, x, objectives, slacks, pending, n,
         iteration_seed(seed, observations.n_suggested), device, failed=failed, sem=sem,
-        constraint_sem=constraint_sem,
+        constraint_sem=constraint_sem, measured=_measured(problem, observations, len(x)),
     )  # fmt: skip
     return proposal.candidates
 
@@ -706,6 +722,10 @@ def denoised_slacks(problem: ProblemInfo, observations: Observations,
     x, _, slacks, _, _, _ = _observation_arrays(observations, d, problem.n_objectives, c)
     if len(x) == 0 or slacks is None:
         return np.empty((0, c), dtype=np.float64)
+    measured = _measured(problem, observations, len(x))
+    if measured is not None:  # the values the slacks sum, modelled as the methods do
+        means = _means_at_observations(problem, x, measured.values, measured.sem, device)
+        return means @ measured.weights.T + measured.offsets
     sem = _standard_errors(observations.constraint_sem, len(x), c, "constraint_sem")
     return _means_at_observations(problem, x, slacks, sem, device)
 
@@ -723,6 +743,35 @@ def _means_at_observations(problem: ProblemInfo, x: np.ndarray, values: np.ndarr
                           torch.tensor(space.bounds(problem.parameters), **tkwargs),
                           train_yvar=None if sem is None else torch.tensor(sem, **tkwargs) ** 2)
         return _posterior_means(model, train_x, values.shape[1]).cpu().numpy()
+
+
+@dataclass(frozen=True)
+class MeasuredConstraints:
+    """Outcome constraints modelled through the values they sum (Ax's scalarised
+    constraints): ``values`` (``n x k``, the values told), their ``sem`` (NaN where
+    unknown, or None), and each slack as ``weights @ values + offsets`` (``c x k``,
+    ``c``; :meth:`jobs.protocol.ProblemInfo.slack_map`)."""
+
+    values: np.ndarray
+    sem: np.ndarray | None
+    weights: np.ndarray
+    offsets: np.ndarray
+
+
+def _measured(problem: ProblemInfo, observations: Observations,
+              n: int) -> MeasuredConstraints | None:
+    """The values the constraints sum, where some constraint bounds a sum and they were
+    observed; else None (each slack is modelled itself)."""
+    if not problem.scalarised or observations.metrics is None:
+        return None
+    k = len(problem.metric_names)
+    values = _matrix(observations.metrics, k, "metrics")
+    if len(values) != n:
+        raise ValueError(f"{n} observed points but {len(values)} rows of metrics")
+    weights, offsets = problem.slack_map()
+    return MeasuredConstraints(values, _standard_errors(observations.metric_sem, n, k, "metric_sem"),
+                               np.array(weights, dtype=np.float64),
+                               np.array(offsets, dtype=np.float64))
 
 
 def _observation_arrays(

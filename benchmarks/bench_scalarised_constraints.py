@@ -113,7 +113,8 @@ def measured(built: Any, x: np.ndarray) -> tuple[list[list[float]], list[dict[st
 
 
 def run_mofront(algorithm: str, seed: int, trials: int) -> dict[str, Any]:
-    """The suggest function fed what ``tell`` stores: the squares told, the sum's slack."""
+    """The suggest function fed what the ask route reads from the store: the squares
+    told (``metrics``) and the sum's slack."""
     info, (_, built) = external_problem(), catalogue()
     suggest = registry.algorithm(algorithm).load_suggest()
     log: list[dict[str, Any]] = []
@@ -122,7 +123,8 @@ def run_mofront(algorithm: str, seed: int, trials: int) -> dict[str, Any]:
         observations = Observations(
             x=np.array([t["x"] for t in log], dtype=float).reshape(-1, 2),
             objectives=np.array([t["objectives"] for t in log], dtype=float).reshape(-1, 2),
-            constraints=np.array(slacks, dtype=float).reshape(-1, 1), n_suggested=len(log))
+            constraints=np.array(slacks, dtype=float).reshape(-1, 1), n_suggested=len(log),
+            metrics=np.array([[t["dx"], t["dy"]] for t in log], dtype=float).reshape(-1, 2))
         started = time.perf_counter()
         batch = np.asarray(suggest(info, {}, seed, observations, min(Q, trials - len(log)),
                                    "cpu"))

@@ -181,6 +181,27 @@ class ProblemInfo:
         return [sum(c * told[m] for m, c in bound.terms) if bound.terms else told[name]
                 for bound, name in zip(bounds, self.slack_names, strict=True)]
 
+    @property
+    def scalarised(self) -> bool:
+        """Whether some outcome constraint bounds a sum of measured values."""
+        return any(bound.terms for bound in self.constraint_bounds)
+
+    def slack_map(self) -> tuple[list[list[float]], list[float]]:
+        """``(weights, offsets)``, ``c x k`` and ``c``: each outcome constraint's slack
+        from the values told for the constraints (:attr:`metric_names`), ``slack_j =
+        sum_i weights[j][i] * value_i + offsets[j]``."""
+        metrics = self.metric_names
+        bounds = self.constraint_bounds or (OutcomeBound(),) * self.constraints
+        weights, offsets = [], []
+        for bound, name in zip(bounds, self.slack_names, strict=True):
+            sign = 1.0 if bound.op == ">=" else -1.0
+            row = [0.0] * len(metrics)
+            for metric, c in bound.terms or ((name, 1.0),):
+                row[metrics.index(metric)] += sign * c
+            weights.append(row)
+            offsets.append(-sign * bound.bound)
+        return weights, offsets
+
     def constraint_sems(self, metric_sems: Sequence[float | None]) -> list[float | None]:
         """Each outcome constraint's standard error from its metrics' (independent
         errors: the root of the sum of ``(c * sem)^2``); None where one is unknown."""
@@ -289,7 +310,10 @@ class Observations:
     continues from there); ``sem``: ``n x m`` standard errors of the observed
     objectives (raw units, the noise of each measurement, as Ax takes ``(mean, sem)``),
     NaN where one was not given, or None when none was; ``constraint_sem``: the same,
-    ``n x c``, for the constraints' slacks.
+    ``n x c``, for the constraints' slacks. Where a constraint bounds a sum of measured
+    values (:attr:`ProblemInfo.scalarised`): ``metrics``, ``n x k``, the values told
+    (:attr:`ProblemInfo.metric_names`), and ``metric_sem``, their standard errors as
+    ``sem`` has the objectives'; the BO methods model those values, not the slacks.
     """
 
     x: Any
@@ -300,6 +324,8 @@ class Observations:
     failed: Any = None
     sem: Any = None
     constraint_sem: Any = None
+    metrics: Any = None
+    metric_sem: Any = None
 
 
 class Suggest(Protocol):

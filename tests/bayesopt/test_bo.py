@@ -181,6 +181,28 @@ def test_slack_constraints_are_satisfied_iff_the_slack_is_nonnegative() -> None:
     assert acquisition.slack_constraints(2, 0) is None
 
 
+def test_a_sum_of_measured_values_is_a_slack_affine_in_their_outputs() -> None:
+    """``gpu + 2*cpu <= 10`` and ``gpu >= 1``, told gpu and cpu: the slacks ``10 - gpu -
+    2 cpu`` and ``gpu - 1`` from the model's outputs after the objectives, then the
+    success GP's output as a slack of its own."""
+    from bayesopt.external import ExternalConfig, ExternalDefinition
+
+    info = ExternalDefinition().info(ExternalConfig.model_validate({
+        "parameters": [{"name": "x", "low": 0, "high": 1}], "objectives": [{"name": "f"}],
+        "constraints": ["gpu + 2*cpu <= 10", "gpu >= 1"]}))
+    assert info.metric_names == ["gpu", "cpu"]
+    weights, offsets = info.slack_map()
+    assert (weights, offsets) == ([[-1.0, -2.0], [1.0, 0.0]], [10.0, -1.0])
+    gpu, cpu = 3.0, 4.0
+    assert np.array(weights) @ [gpu, cpu] + offsets == pytest.approx(
+        info.slacks(info.constraint_values([gpu, cpu])))
+    constraints = acquisition.slack_constraints(
+        1, 3, (torch.tensor(weights), torch.tensor(offsets)))
+    assert constraints is not None and len(constraints) == 3
+    samples = torch.tensor([[[0.5, gpu, cpu, -0.25]]])  # f, gpu, cpu, success
+    assert [c(samples).item() for c in constraints] == pytest.approx([1.0, -2.0, 0.25])
+
+
 def test_reference_point_is_published_or_inferred_from_the_feasible_front() -> None:
     objectives = torch.tensor([[1.0, 4.0], [3.0, 2.0], [10.0, 10.0], [0.0, 0.0]])
     slacks = torch.tensor([[1.0], [0.0], [-1.0], [2.0]])
