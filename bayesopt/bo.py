@@ -8,7 +8,8 @@ sequence at the same seed, after the centre of the box with ``initial_centre`` â
 then, until the budget is spent, repeats
 
 1. **fit** (:mod:`bayesopt.models`): one GP per objective (maximisation convention)
-   and per constraint slack, on everything observed so far;
+   and per constraint slack, on everything observed so far (where a constraint bounds
+   a sum of measured values, one per value instead: :class:`MeasuredConstraints`);
 2. **acquire** (:mod:`bayesopt.acquisition`): qLogNEHVI, or ``q`` qLogNParEGO
    functions with one random Chebyshev scalarisation each;
 3. **optimise**: multi-start L-BFGS-B over the problem's box in search coordinates

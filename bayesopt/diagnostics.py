@@ -65,7 +65,9 @@ class LeaveOneOut:
 @dataclass(frozen=True)
 class FittedOutcomes:
     """The GPs of a campaign's outcomes: the objectives, then the constraints' measured
-    values, each ``values`` column with its name and kind ("objective" | "constraint")."""
+    values, each ``values`` column with its name and kind ("objective" | "constraint").
+    A constraint on a sum of measured values (``"a + 2*b <= 10"``) is one column, the
+    sum, with a GP of its own; the BO methods model ``a`` and ``b`` instead."""
 
     model: Any  # ModelListGP, one GP per column of values
     values: np.ndarray  # n x o, raw units

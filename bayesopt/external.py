@@ -24,13 +24,12 @@ on a worker: ``POST /campaigns/{id}/ask`` suggests points and ``/tell`` stores r
 A bound on a linear combination of measured values, ``"gpu + 2*cpu <= 10"``, is read
 as Ax 1.3 reads it (a scalarised outcome constraint): ``gpu`` and ``cpu`` are told by
 name and the constraint's value is the sum
-(:meth:`jobs.protocol.ProblemInfo.constraint_values`). Deviation from Ax: the BO
-methods fit one GP to that sum, as to any constraint's value, where Ax fits a GP to
-each measured value and bounds the sum of their posterior samples. The sum's GP needs
-no change anywhere the constraints are modelled (acquisition, denoised front,
-importance, model fit); it cannot share a value's model between two constraints, and
-a sum of smooth values is as smooth as they are. ``benchmarks/bench_scalarised_constraints.py``
-measures the two against each other.
+(:meth:`jobs.protocol.ProblemInfo.constraint_values`), stored as its slack. As in Ax,
+the BO methods fit a GP to each value told and bound the sum of their posterior
+samples (:mod:`bayesopt.acquisition`), and so does the denoised front's predicted
+slack. The model views (importance, model fit, slices) show each constraint's own
+value, and fit one GP to a sum's. ``benchmarks/bench_scalarised_constraints.py``
+measures it against Ax, and against a GP of the sum.
 """
 
 from __future__ import annotations
