@@ -165,11 +165,15 @@ class ProblemInfo:
         return [bound.slack(float(v)) for bound, v in zip(bounds, values, strict=True)]
 
     @property
+    def bounds(self) -> tuple[OutcomeBound, ...]:
+        """Each outcome constraint's bound, as declared or else ``>= 0`` (a slack)."""
+        return self.constraint_bounds or (OutcomeBound(),) * self.constraints
+
+    @property
     def metric_names(self) -> list[str]:
         """What is told for the outcome constraints: each constraint's own value, or
         each metric a scalarised one sums, once, in the order they first appear."""
-        bounds = self.constraint_bounds or (OutcomeBound(),) * self.constraints
-        names = [name for bound, constraint in zip(bounds, self.slack_names, strict=True)
+        names = [name for bound, constraint in zip(self.bounds, self.slack_names, strict=True)
                  for name in ([m for m, _ in bound.terms] or [constraint])]
         return list(dict.fromkeys(names))
 
@@ -177,9 +181,8 @@ class ProblemInfo:
         """Each outcome constraint's value from the metrics told (in
         :attr:`metric_names`' order): its own, or its terms' sum."""
         told = dict(zip(self.metric_names, map(float, metrics), strict=True))
-        bounds = self.constraint_bounds or (OutcomeBound(),) * self.constraints
         return [sum(c * told[m] for m, c in bound.terms) if bound.terms else told[name]
-                for bound, name in zip(bounds, self.slack_names, strict=True)]
+                for bound, name in zip(self.bounds, self.slack_names, strict=True)]
 
     @property
     def scalarised(self) -> bool:
@@ -191,9 +194,8 @@ class ProblemInfo:
         from the values told for the constraints (:attr:`metric_names`), ``slack_j =
         sum_i weights[j][i] * value_i + offsets[j]``."""
         metrics = self.metric_names
-        bounds = self.constraint_bounds or (OutcomeBound(),) * self.constraints
         weights, offsets = [], []
-        for bound, name in zip(bounds, self.slack_names, strict=True):
+        for bound, name in zip(self.bounds, self.slack_names, strict=True):
             sign = 1.0 if bound.op == ">=" else -1.0
             row = [0.0] * len(metrics)
             for metric, c in bound.terms or ((name, 1.0),):
@@ -206,9 +208,8 @@ class ProblemInfo:
         """Each outcome constraint's standard error from its metrics' (independent
         errors: the root of the sum of ``(c * sem)^2``); None where one is unknown."""
         told = dict(zip(self.metric_names, metric_sems, strict=True))
-        bounds = self.constraint_bounds or (OutcomeBound(),) * self.constraints
         sems: list[float | None] = []
-        for bound, name in zip(bounds, self.slack_names, strict=True):
+        for bound, name in zip(self.bounds, self.slack_names, strict=True):
             terms = bound.terms or ((name, 1.0),)
             known = [(c, sem) for m, c in terms if (sem := told[m]) is not None]
             sems.append(math.sqrt(sum((c * sem) ** 2 for c, sem in known))

@@ -351,7 +351,7 @@ def _checked_results(
             measured = _as_vector(result.constraints, metrics, [*where, "constraints"])
             values = info.constraint_values(measured)
             constraints = info.slacks(values)
-        scalarised = any(b.terms for b in info.constraint_bounds)
+        scalarised = info.scalarised
         meta = {} if result.sem is None else _standard_errors(
             result.sem, objective_names, metrics, [*where, "sem"],
             "values measured for the constraints" if scalarised else "constraints")
