@@ -66,13 +66,25 @@ class LeaveOneOut:
 class FittedOutcomes:
     """The GPs of a campaign's outcomes: the objectives, then the constraints' measured
     values, each ``values`` column with its name and kind ("objective" | "constraint").
-    A constraint on a sum of measured values (``"a + 2*b <= 10"``) is one column, the
-    sum, with a GP of its own; the BO methods model ``a`` and ``b`` instead."""
+    Outcome ``j`` is ``weights[j] @`` the GPs' outputs: one GP each, except where a
+    constraint bounds a sum of measured values (``"a + 2*b <= 10"``), which is the sum of
+    its values' GPs, as the BO methods model it."""
 
-    model: Any  # ModelListGP, one GP per column of values
+    model: Any  # ModelListGP, one GP per modelled column
     values: np.ndarray  # n x o, raw units
     names: list[str]
     kinds: list[str]
+    weights: np.ndarray  # o x p: each outcome from the p GPs' outputs
+
+    def combined(self, means: np.ndarray, sds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each outcome's mean and sd from its GPs' (``... x p`` each; independent)."""
+        return means @ self.weights.T, np.sqrt((sds**2) @ (self.weights**2).T)
+
+    def leave_one_out(self) -> tuple[np.ndarray, np.ndarray]:
+        """``n x o`` each: every outcome's leave-one-out means and sds (:func:`leave_one_out`)."""
+        loo = [leave_one_out(gp) for gp in self.model.models]
+        return self.combined(np.column_stack([mean for mean, _ in loo]),
+                             np.column_stack([sd for _, sd in loo]))
 
 
 @dataclass(frozen=True)
@@ -86,32 +98,34 @@ class OutcomeFit:
 def fit_outcomes(problem: ProblemInfo, observations: Observations,
                  device: str = "cpu") -> FittedOutcomes:
     """One GP per outcome fitted to ``observations`` as the BO methods fit them (the told
-    standard errors as known noise), seeded with 0 so the same observations give the
-    same GPs."""
+    standard errors as known noise; a sum's values one GP each), seeded with 0 so the
+    same observations give the same GPs."""
     if not problem.parameters:
         raise ValueError(f"{problem.id} has no decision parameters to model the outcomes on")
     values, names, kinds, variances = _outcomes(problem, observations)
     if len(values) < 2:
         raise ValueError(f"a model needs at least 2 measured points, got {len(values)}")
+    modelled, modelled_variances, weights = _modelled(problem, observations, values, variances)
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = fit_model(
             torch.tensor(space.encode(problem.parameters, observations.x), **tkwargs),
-            torch.tensor(values, **tkwargs),
+            torch.tensor(modelled, **tkwargs),
             torch.tensor(space.bounds(problem.parameters), **tkwargs),
-            train_yvar=None if variances is None else torch.tensor(variances, **tkwargs))
-    return FittedOutcomes(model, values, names, kinds)
+            train_yvar=(None if modelled_variances is None
+                        else torch.tensor(modelled_variances, **tkwargs)))
+    return FittedOutcomes(model, values, names, kinds, weights)
 
 
 def model_fit(problem: ProblemInfo, observations: Observations,
               device: str = "cpu") -> list[OutcomeFit]:
     """Every outcome's leave-one-out predictions and statistics (module docstring)."""
     fitted = fit_outcomes(problem, observations, device)
+    means, sds = fitted.leave_one_out()
     return [OutcomeFit(name, kind, fitted.values[:, j].tolist(),
-                       statistics(fitted.values[:, j], *leave_one_out(gp)))
-            for j, (name, kind, gp) in enumerate(
-                zip(fitted.names, fitted.kinds, fitted.model.models, strict=True))]
+                       statistics(fitted.values[:, j], means[:, j], sds[:, j]))
+            for j, (name, kind) in enumerate(zip(fitted.names, fitted.kinds, strict=True))]
 
 
 @dataclass(frozen=True)
@@ -158,14 +172,14 @@ def _predicted(problem: ProblemInfo, observations: Observations, points: np.ndar
     fitted = fit_outcomes(problem, observations, device)
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
     z = torch.tensor(space.encode(problem.parameters, points), **tkwargs)
-    predicted = []
     with torch.no_grad():
-        for name, kind, gp in zip(fitted.names, fitted.kinds, fitted.model.models, strict=True):
-            posterior = gp.posterior(z)
-            predicted.append(OutcomeSlice(
-                name, kind, posterior.mean.reshape(-1).cpu().tolist(),
-                posterior.variance.clamp_min(0).sqrt().reshape(-1).cpu().tolist()))
-    return predicted
+        posteriors = [gp.posterior(z) for gp in fitted.model.models]
+        means, sds = fitted.combined(
+            np.column_stack([p.mean.reshape(-1).cpu().numpy() for p in posteriors]),
+            np.column_stack([p.variance.clamp_min(0).sqrt().reshape(-1).cpu().numpy()
+                             for p in posteriors]))
+    return [OutcomeSlice(name, kind, means[:, j].tolist(), sds[:, j].tolist())
+            for j, (name, kind) in enumerate(zip(fitted.names, fitted.kinds, strict=True))]
 
 
 def _grid(parameter: Any, n_points: int) -> np.ndarray:
@@ -204,6 +218,29 @@ def _outcomes(problem: ProblemInfo, observations: Observations
     sem = np.concatenate(sems, axis=1)
     variances = None if np.isnan(sem).all() else sem**2
     return np.concatenate(columns, axis=1), names, kinds, variances
+
+
+def _modelled(problem: ProblemInfo, observations: Observations, values: np.ndarray,
+              variances: np.ndarray | None
+              ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """What the GPs are fitted to, with their known noise variances, and each outcome's
+    weights on them: the outcomes themselves, except that where a constraint bounds a
+    sum of measured values the objectives are followed by the values told."""
+    o = values.shape[1]
+    if not problem.scalarised or observations.metrics is None:
+        return values, variances, np.eye(o)
+    n, m = len(values), problem.n_objectives
+    metrics = problem.metric_names
+    told = np.asarray(observations.metrics, dtype=np.float64).reshape(n, len(metrics))
+    sem = np.concatenate([_sem(observations.sem, n, m),
+                          _sem(observations.metric_sem, n, len(metrics))], axis=1)
+    weights = np.zeros((o, m + len(metrics)))
+    weights[:m, :m] = np.eye(m)
+    for j, (bound, name) in enumerate(zip(problem.bounds, problem.slack_names, strict=True)):
+        for metric, c in bound.terms or ((name, 1.0),):
+            weights[m + j, m + metrics.index(metric)] += c
+    return (np.concatenate([values[:, :m], told], axis=1),
+            None if np.isnan(sem).all() else sem**2, weights)
 
 
 def _sem(values: Any, n: int, width: int) -> np.ndarray:

@@ -26,10 +26,11 @@ as Ax 1.3 reads it (a scalarised outcome constraint): ``gpu`` and ``cpu`` are to
 name and the constraint's value is the sum
 (:meth:`jobs.protocol.ProblemInfo.constraint_values`), stored as its slack. As in Ax,
 the BO methods fit a GP to each value told and bound the sum of their posterior
-samples (:mod:`bayesopt.acquisition`), and so does the denoised front's predicted
-slack. The model views (importance, model fit, slices) show each constraint's own
-value, and fit one GP to a sum's. ``benchmarks/bench_scalarised_constraints.py``
-measures it against Ax, and against a GP of the sum.
+samples (:mod:`bayesopt.acquisition`); so do the denoised front's predicted slack and
+the model views (importance, model fit, slices: :mod:`bayesopt.diagnostics`), which
+show the constraint's value as the sum of its values' GPs.
+``benchmarks/bench_scalarised_constraints.py`` measures it against Ax, and against a
+GP of the sum.
 """
 
 from __future__ import annotations

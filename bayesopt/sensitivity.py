@@ -89,7 +89,9 @@ def parameter_importance(problem: ProblemInfo, observations: Observations,
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
     a, b = _design(problem, n_samples or base_samples(d))
     rows = np.concatenate([a, b, *(_swapped(a, b, i) for i in range(d))])
-    means = _posterior_means(fitted.model, space.encode(problem.parameters, rows), tkwargs)
+    means = _posterior_means(fitted.model, space.encode(problem.parameters, rows),
+                             tkwargs) @ fitted.weights.T
+    loo_means, loo_sds = fitted.leave_one_out()
     n = len(a)
     g_a, g_b = means[:n], means[n : 2 * n]
     g_ab = means[2 * n :].reshape(d, n, -1)
@@ -97,9 +99,9 @@ def parameter_importance(problem: ProblemInfo, observations: Observations,
     resamples = rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))
     return [
         _indices(name, kind, g_a[:, j], g_b[:, j], g_ab[:, :, j], resamples,
-                 diagnostics.statistics(fitted.values[:, j], *diagnostics.leave_one_out(gp)).r2)
-        for j, (name, kind, gp) in enumerate(
-            zip(fitted.names, fitted.kinds, fitted.model.models, strict=True))
+                 diagnostics.statistics(fitted.values[:, j], loo_means[:, j],
+                                        loo_sds[:, j]).r2)
+        for j, (name, kind) in enumerate(zip(fitted.names, fitted.kinds, strict=True))
     ]
 
 

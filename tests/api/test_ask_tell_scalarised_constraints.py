@@ -220,3 +220,24 @@ def test_the_denoised_front_judges_a_sum_told_with_errors_by_its_predicted_slack
     points = denoised.json()["points"]
     assert points and lucky not in {p["seq"] for p in points}
     assert all(p["predicted_slacks"][0] >= 0 for p in points)
+
+
+def test_the_model_views_show_a_sum_through_its_values_gps(http):
+    cid = _submit(http, ["heat + 2*wear <= 60"], budget=12)["id"]
+    grid = [(temp, time) for temp in (30, 50, 70, 90) for time in (2, 6, 10)]
+    told = http.post(f"/api/v1/campaigns/{cid}/tell", json={"results": [
+        {"params": {"temp": t, "time": h}, "objectives": list(lab(t, h)),
+         "constraints": {"heat": t / 2, "wear": h}} for t, h in grid]})
+    assert told.status_code == 200, told.text
+    fit = http.get(f"/api/v1/campaigns/{cid}/model-fit").json()["outcomes"]
+    assert [(o["name"], o["kind"]) for o in fit] == [
+        ("yield", "objective"), ("cost", "objective"), ("heat + 2*wear", "constraint")]
+    assert [p["observed"] for p in fit[2]["points"]] == pytest.approx(
+        [t / 2 + 2 * h for t, h in grid])
+    assert fit[2]["r2"] > 0.9  # a sum of two smooth values, each with a GP of its own
+    importance = http.get(f"/api/v1/campaigns/{cid}/importance").json()["outcomes"]
+    total = dict(zip(["temp", "time"], importance[2]["total"], strict=True))
+    assert total["temp"] > 0.5 > total["time"] > 0.1  # temp/2 spans 30, 2*time 18
+    sliced = http.get(f"/api/v1/campaigns/{cid}/model-slice",
+                      params={"parameter": "time", "points": 5})
+    assert sliced.status_code == 200, sliced.text

@@ -75,3 +75,39 @@ def test_statistics_that_are_undefined_are_none():
     assert (flat.r2, flat.rank_correlation) == (None, None)
     exact = statistics(np.arange(5.0), np.arange(5.0), np.full(5, 0.01))
     assert (exact.r2, exact.rank_correlation, exact.coverage) == pytest.approx((1.0, 1.0, 1.0))
+
+
+def test_a_constraint_on_a_sum_is_the_sum_of_its_values_gps():
+    """``heat + 2*wear <= 30``, told heat and wear: the constraint's outcome in the model
+    views is ``heat``'s GP plus twice ``wear``'s (as the BO methods model it), the same
+    GPs a problem constraining each value alone fits, its sd theirs combined."""
+    from bayesopt.diagnostics import model_slice
+    from bayesopt.external import ExternalConfig, ExternalDefinition
+
+    def problem(constraints):
+        return ExternalDefinition().info(ExternalConfig.model_validate({
+            "parameters": [{"name": "a", "low": 0, "high": 10}, {"name": "b", "low": 0, "high": 10}],
+            "objectives": [{"name": "f"}], "constraints": constraints}))
+
+    summed, apart = problem(["heat + 2*wear <= 30"]), problem(["heat <= 30", "wear <= 30"])
+    x = np.random.default_rng(3).uniform(0, 10, (20, 2))
+    heat, wear = np.sin(x[:, 0]) * 5 + x[:, 1], x[:, 0] + 0.1 * x[:, 1] ** 2
+    f = (x[:, 0] - 4) ** 2
+    metric_sem = np.column_stack([np.full(20, 0.2), np.full(20, np.nan)])
+    told_sum = Observations(x=x, objectives=f[:, None], constraints=(30 - heat - 2 * wear)[:, None],
+                            metrics=np.column_stack([heat, wear]), metric_sem=metric_sem)
+    told_apart = Observations(x=x, objectives=f[:, None],
+                              constraints=np.column_stack([30 - heat, 30 - wear]),
+                              constraint_sem=metric_sem)
+    fits, parts = model_fit(summed, told_sum), model_fit(apart, told_apart)
+    assert [o.name for o in fits] == ["f", "heat + 2*wear"]
+    np.testing.assert_allclose(fits[1].observed, heat + 2 * wear)
+    # (30 - (30 - heat) is heat to the last digits only: the fits agree to 1e-5)
+    np.testing.assert_allclose(fits[1].loo.predicted, np.add(
+        parts[1].loo.predicted, 2 * np.array(parts[2].loo.predicted)), rtol=1e-5)
+    np.testing.assert_allclose(fits[1].loo.sd, np.hypot(
+        parts[1].loo.sd, 2 * np.array(parts[2].loo.sd)), rtol=1e-5)
+    _, sliced = model_slice(summed, told_sum, 0, np.array([5.0, 5.0]), n_points=7)
+    _, sliced_apart = model_slice(apart, told_apart, 0, np.array([5.0, 5.0]), n_points=7)
+    np.testing.assert_allclose(sliced[1].mean, np.add(
+        sliced_apart[1].mean, 2 * np.array(sliced_apart[2].mean)), rtol=1e-5)
