@@ -236,9 +236,7 @@ def _modelled(problem: ProblemInfo, observations: Observations, values: np.ndarr
                           _sem(observations.metric_sem, n, len(metrics))], axis=1)
     weights = np.zeros((o, m + len(metrics)))
     weights[:m, :m] = np.eye(m)
-    for j, (bound, name) in enumerate(zip(problem.bounds, problem.slack_names, strict=True)):
-        for metric, c in bound.terms or ((name, 1.0),):
-            weights[m + j, m + metrics.index(metric)] += c
+    weights[m:, m:] = problem.value_weights()
     return (np.concatenate([values[:, :m], told], axis=1),
             None if np.isnan(sem).all() else sem**2, weights)
 

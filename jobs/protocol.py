@@ -177,12 +177,24 @@ class ProblemInfo:
                  for name in ([m for m, _ in bound.terms] or [constraint])]
         return list(dict.fromkeys(names))
 
+    def value_weights(self) -> list[list[float]]:
+        """``c x k``: each outcome constraint's value as a weighted sum of the values told
+        for the constraints (:attr:`metric_names`): 1 on its own value, or its terms'
+        coefficients."""
+        metrics = self.metric_names
+        rows = []
+        for bound, name in zip(self.bounds, self.slack_names, strict=True):
+            row = [0.0] * len(metrics)
+            for metric, c in bound.terms or ((name, 1.0),):
+                row[metrics.index(metric)] += c
+            rows.append(row)
+        return rows
+
     def constraint_values(self, metrics: Sequence[float]) -> list[float]:
         """Each outcome constraint's value from the metrics told (in
         :attr:`metric_names`' order): its own, or its terms' sum."""
-        told = dict(zip(self.metric_names, map(float, metrics), strict=True))
-        return [sum(c * told[m] for m, c in bound.terms) if bound.terms else told[name]
-                for bound, name in zip(self.bounds, self.slack_names, strict=True)]
+        return [sum(w * float(v) for w, v in zip(row, metrics, strict=True) if w)
+                for row in self.value_weights()]
 
     @property
     def scalarised(self) -> bool:
@@ -193,26 +205,19 @@ class ProblemInfo:
         """``(weights, offsets)``, ``c x k`` and ``c``: each outcome constraint's slack
         from the values told for the constraints (:attr:`metric_names`), ``slack_j =
         sum_i weights[j][i] * value_i + offsets[j]``."""
-        metrics = self.metric_names
-        weights, offsets = [], []
-        for bound, name in zip(self.bounds, self.slack_names, strict=True):
-            sign = 1.0 if bound.op == ">=" else -1.0
-            row = [0.0] * len(metrics)
-            for metric, c in bound.terms or ((name, 1.0),):
-                row[metrics.index(metric)] += sign * c
-            weights.append(row)
-            offsets.append(-sign * bound.bound)
-        return weights, offsets
+        signs = [1.0 if bound.op == ">=" else -1.0 for bound in self.bounds]
+        return ([[sign * w for w in row] for sign, row in zip(signs, self.value_weights(),
+                                                              strict=True)],
+                [-sign * bound.bound for sign, bound in zip(signs, self.bounds, strict=True)])
 
     def constraint_sems(self, metric_sems: Sequence[float | None]) -> list[float | None]:
         """Each outcome constraint's standard error from its metrics' (independent
         errors: the root of the sum of ``(c * sem)^2``); None where one is unknown."""
-        told = dict(zip(self.metric_names, metric_sems, strict=True))
         sems: list[float | None] = []
-        for bound, name in zip(self.bounds, self.slack_names, strict=True):
-            terms = bound.terms or ((name, 1.0),)
-            known = [(c, sem) for m, c in terms if (sem := told[m]) is not None]
-            sems.append(math.sqrt(sum((c * sem) ** 2 for c, sem in known))
+        for row in self.value_weights():
+            terms = [(w, sem) for w, sem in zip(row, metric_sems, strict=True) if w]
+            known = [(w, sem) for w, sem in terms if sem is not None]
+            sems.append(math.sqrt(sum((w * sem) ** 2 for w, sem in known))
                         if len(known) == len(terms) else None)
         return sems
 
