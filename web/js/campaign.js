@@ -3,10 +3,12 @@
 // quality measures (GET /metrics), the table of front points with their HV
 // contributions, one evaluation's details, the evaluation a preference picks (and, for a
 // PD-MORL campaign, the network to serve at it), an ask/tell campaign's suggestions,
-// the parameters and the model (model.js), Cancel and CSV export. Live while it runs.
+// the parameters and the model (model.js), the parameters and outcomes in parallel
+// coordinates (parallel.js), Cancel and CSV export. Live while it runs.
 
 import { ApiError, api, evaluationsFrom } from "./api.js";
-import { setUpModelSections } from "./model.js";
+import { PARAMETRIC_KINDS, setUpModelSections } from "./model.js";
+import { setUpParallel } from "./parallel.js";
 import { draw, frontFigure, historyFigure } from "./plots.js";
 import { renderSuggestions } from "./suggestions.js";
 import { storedToken } from "./token.js";
@@ -46,6 +48,7 @@ const state = {
   knownFront: null, // KnownFrontOut, when the problem has a known Pareto front
   metrics: null, // MetricsOut of the front last drawn
   modelSections: null, // the parameters and the model's sections (model.js)
+  parallel: null, // the parallel coordinates section (parallel.js)
 };
 
 markCurrentNav("list");
@@ -85,10 +88,12 @@ async function start() {
   exportButton.addEventListener("click", exportCsv);
   cancelButton.addEventListener("click", cancel);
   preferenceForm.addEventListener("submit", pickByPreference);
-  state.modelSections = setUpModelSections({
-    id: state.id, campaign: () => state.campaign, evaluations: state.evaluations,
-    front: () => state.front,
-  });
+  const campaignPage = {
+    id: state.id, campaign: () => state.campaign, evaluations: state.evaluations, loadEvaluations,
+    front: () => state.front, showEvaluation,
+  };
+  state.modelSections = setUpModelSections(campaignPage);
+  state.parallel = setUpParallel(campaignPage, PARAMETRIC_KINDS.includes(state.campaign.problem.kind));
   await refreshPlots(true);
   await state.modelSections.refresh();
   await refreshSuggestions();
@@ -108,10 +113,22 @@ async function start() {
         before.status !== state.campaign.status;
       if (changed) await refreshPlots(false);
       if (changed) await state.modelSections.refresh();
+      if (changed) await state.parallel.refresh();
       await refreshSuggestions();
       wasActive = ACTIVE.includes(state.campaign.status);
     }, REFRESH_SECONDS, () => wasActive);
   }
+}
+
+let loading = Promise.resolve();
+
+/** Load the evaluations not loaded yet, one load at a time: the dominated points, the
+ *  slice plot and the parallel coordinates share them. */
+function loadEvaluations() {
+  loading = loading.catch(() => {}).then(async () => {
+    state.evaluations.push(...await evaluationsFrom(state.id, state.evaluations.length));
+  });
+  return loading;
 }
 
 async function refreshSuggestions() {
@@ -228,7 +245,7 @@ async function refreshPlots(objectivesChanged) {
     state.front = front;
     state.history = history;
     if (showDominated.checked) {
-      state.evaluations.push(...await evaluationsFrom(state.id, state.evaluations.length));
+      await loadEvaluations();
     }
     clearError(pageError);
   } catch (error) {

@@ -5,14 +5,14 @@
 // (GET /model-fit, leave-one-out) and the parameters' importance (GET /importance).
 // Shown for the problem kinds with decision parameters.
 
-import { ApiError, api, evaluationsFrom } from "./api.js";
+import { ApiError, api } from "./api.js";
 import { contourFigure, draw, fitFigure, importanceFigure, sliceFigure } from "./plots.js";
-import { el, objectiveLabel, paramText } from "./ui.js";
+import { constraintLabel, constraintValue, el, objectiveLabel, paramText, parameterNames } from "./ui.js";
 
 // a leave-one-out R² under this: the model has not learnt the outcome
 const POOR_FIT = 0.5;
 // the problem kinds with decision parameters
-const PARAMETRIC_KINDS = ["test-function", "external"];
+export const PARAMETRIC_KINDS = ["test-function", "external"];
 
 const importanceButton = document.getElementById("importance-compute");
 const importanceOutcome = document.getElementById("importance-outcome");
@@ -118,7 +118,7 @@ function drawFit() {
 /** Load the evaluations not loaded yet and draw the slice plot. */
 async function showSlices() {
   try {
-    page.evaluations.push(...await evaluationsFrom(page.id, page.evaluations.length));
+    await page.loadEvaluations();
   } catch (error) {
     document.getElementById("slice-note").textContent = error instanceof ApiError ? error.message : String(error);
     return;
@@ -126,11 +126,11 @@ async function showSlices() {
   state.slicing = true;
   sliceButton.hidden = true;
   if (!sliceParameter.options.length) {
-    const names = parameterNames();
+    const names = parameterNames(page.campaign(), page.evaluations);
     sliceParameter.replaceChildren(...names.map((name) => el("option", { value: name }, name)));
     const c = page.campaign();
     const outcomes = [...c.objectives.map((o, i) => ({ label: objectiveLabel(o), key: `o${i}` })),
-      ...(page.evaluations[0]?.constraints || []).map((_, i) => ({ label: constraintLabel(i), key: `c${i}` }))];
+      ...(page.evaluations[0]?.constraints || []).map((_, i) => ({ label: constraintLabel(page.campaign(), i), key: `c${i}` }))];
     sliceOutcome.replaceChildren(...outcomes.map((o) => el("option", { value: o.key }, o.label)));
     sliceParameter.disabled = names.length < 2;
     sliceOutcome.disabled = outcomes.length < 2;
@@ -138,19 +138,6 @@ async function showSlices() {
   }
   state.sliceModels.clear(); // the model changes with every evaluation
   await drawSlice();
-}
-
-/** The parameters in declaration order: an external problem's spec, else the
- *  evaluations' own (a test function's x0, x1, …). */
-function parameterNames() {
-  const declared = page.campaign().problem.parameters;
-  if (declared) return declared.map((p) => p.name);
-  return Object.keys(page.evaluations[0]?.params || {});
-}
-
-function constraintLabel(i) {
-  const declared = page.campaign().problem.constraints || [];
-  return declared[i]?.name ? `${declared[i].name} (constraint)` : `c${i} (constraint slack)`;
 }
 
 async function drawSlice() {
@@ -175,9 +162,7 @@ async function drawSlice() {
   }
   if (drawing !== state.sliceDrawing) return;
   const index = Number(key.slice(1));
-  // a constraint: the value told where the spec bounds it, else its slack
-  const value = (e) => (key[0] === "o" ? e.objectives[index]
-    : (e.meta?.constraint_values ?? e.constraints)?.[index]);
+  const value = (e) => (key[0] === "o" ? e.objectives[index] : constraintValue(e, index));
   const onFront = new Set(page.front().points.map((p) => p.evaluation_id));
   const points = page.evaluations.filter((e) => value(e) !== undefined && value(e) !== null).map((e) => ({
     id: e.id, x: e.params[parameter], y: value(e), seq: e.seq, feasible: e.feasible,
@@ -278,7 +263,7 @@ async function drawContour() {
     () => api.modelContour(page.id, { x: contourX.value, y: contourY.value }));
   if (!result) return;
   try {
-    page.evaluations.push(...await evaluationsFrom(page.id, page.evaluations.length));
+    await page.loadEvaluations();
   } catch (error) {
     note.textContent = error instanceof ApiError ? error.message : String(error);
     return;

@@ -514,6 +514,37 @@ export function importanceFigure(result, outcome) {
   };
 }
 
+// A one-pixel line needs darker shades than the front plot's markers.
+const LINE_DOMINATED_COLOUR = "#7b8496";
+const LINE_INFEASIBLE_COLOUR = "#c98b8b";
+
+/**
+ * Every evaluation as one line across the parameters and the outcomes (Optuna's and Ax's
+ * parallel coordinates). axes: [{label, values, range, tickvals, ticktext,
+ * constraintrange}], each value on the scale drawn; colour: {label, values} to colour the
+ * lines by, or null to colour the front, dominated and infeasible lines as the front plot
+ * does (kinds: one of those per line).
+ */
+export function parallelFigure({ axes, colour, kinds }) {
+  const line = colour
+    ? { color: colour.values, colorscale: "Viridis", showscale: true,
+        colorbar: { title: { text: colour.label, side: "right" }, thickness: 14 } }
+    : { color: kinds.map((kind) => ({ infeasible: 0, dominated: 0.5, front: 1 }[kind])), cmin: 0, cmax: 1,
+        colorscale: [[0, LINE_INFEASIBLE_COLOUR], [0.5, LINE_DOMINATED_COLOUR], [1, FRONT_COLOUR]] };
+  const dimensions = axes.map(({ label, values, range, tickvals, ticktext, constraintrange }) => ({
+    label, values, ...(range ? { range } : {}), ...(tickvals ? { tickvals, ticktext } : {}),
+    ...(constraintrange ? { constraintrange } : {}),
+  }));
+  return {
+    data: [{
+      type: "parcoords", meta: { role: "parallel", lines: kinds.length, colour: colour?.label ?? "front" },
+      dimensions, line, labelangle: -20, labelside: "top", labelfont: { size: 12 },
+      unselected: { line: { color: "#e3e7ee", opacity: 0.6 } }, // outside a range dragged
+    }],
+    layout: baseLayout({ margin: { l: 60, r: colour ? 90 : 60, t: 90, b: 30 } }),
+  };
+}
+
 // What became of a suggestion, by colour (Optuna's timeline: complete, fail, running).
 const SUGGESTION_COLOURS = { told: FRONT_COLOUR, failed: REFERENCE_COLOUR, pending: PALETTE[4], expired: DOMINATED_COLOUR };
 

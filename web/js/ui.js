@@ -91,6 +91,26 @@ export function objectiveLabel(objective) {
   return `${objective.name} (${objective.sense})`;
 }
 
+/** A campaign's parameters in declaration order: an external problem's spec, else the
+ *  evaluations' own (a test function's x0, x1, …). */
+export function parameterNames(campaign, evaluations) {
+  const declared = campaign.problem.parameters;
+  if (declared) return declared.map((p) => p.name);
+  return Object.keys(evaluations[0]?.params || {});
+}
+
+/** How the views name outcome constraint i: as declared, else by its slack's index. */
+export function constraintLabel(campaign, i) {
+  const declared = campaign.problem.constraints || [];
+  return declared[i]?.name ? `${declared[i].name} (constraint)` : `c${i} (constraint slack)`;
+}
+
+/** Outcome constraint i of an evaluation as the views show it: the value told where the
+ *  spec bounds the constraint, else its slack. */
+export function constraintValue(evaluation, i) {
+  return (evaluation.meta?.constraint_values ?? evaluation.constraints)?.[i];
+}
+
 export function problemLabel(problem) {
   return problem?.id || problem?.kind || "?";
 }
