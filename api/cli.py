@@ -359,14 +359,16 @@ def _importance(args: argparse.Namespace) -> int:
     if args.csv:
         sys.stdout.write(frame.to_csv(index=False))
         return 0
+    constrained = "shapley" in frame.columns
     print(f"from {frame.attrs['n_evaluations']} evaluations; total (first order) share of "
-          "each outcome's variance")
+          "each outcome's variance" + ("; Shapley effect inside the parameter constraints"
+                                       if constrained else ""))
     if frame.attrs["note"]:
         print(frame.attrs["note"])
     records = frame.to_dict("records")
     outcomes = list(dict.fromkeys(r["outcome"] for r in records))
     cells = {(r["parameter"], r["outcome"]): _shares(r["total"], r["first_order"])
-             for r in records}
+             + (f"; {_share(r['shapley'])}" if constrained else "") for r in records}
     table = [[parameter, *(cells[parameter, outcome] for outcome in outcomes)]
              for parameter in dict.fromkeys(r["parameter"] for r in records)]
     fit = {r["outcome"]: r["fit_r2"] for r in records}
@@ -415,6 +417,11 @@ def _shares(total: float | None, first_order: float | None) -> str:
     if total is None or math.isnan(total) or first_order is None:  # NaN: None in a frame
         return "flat"
     return f"{total:.3f} ({first_order:.3f})"
+
+
+def _share(value: float | None) -> str:
+    """One share to three decimals; "flat" where the outcome's model does not vary."""
+    return "flat" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
 def _metric_rows(measured: dict[str, Any]) -> list[list[str]]:

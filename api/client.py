@@ -293,19 +293,23 @@ class Campaign:
         (the share it takes part in, interactions included) and each one's Monte Carlo
         standard error, the Sobol indices of the GP's posterior mean over the box;
         ``fit_r2``, the outcome's GP's leave-one-out R^2 (:meth:`model_fit`): trust the
-        indices of an outcome whose GP predicts it. ``attrs`` holds ``n_evaluations``,
-        ``method`` and ``note``."""
+        indices of an outcome whose GP predicts it. Where the problem has parameter
+        constraints, ``shapley`` and ``shapley_se`` too: each parameter's Shapley effect,
+        its share of the variance inside the constraints, where the parameters depend on
+        each other. ``attrs`` holds ``n_evaluations``, ``method`` and ``note``."""
         result = self._client.request("GET", f"/campaigns/{self.id}/importance")
+        indices = ["first_order", "total", "first_order_se", "total_se"]
+        if any(outcome.get("shapley") is not None for outcome in result["outcomes"]):
+            indices += ["shapley", "shapley_se"]
         rows = [
             {"outcome": outcome["name"], "kind": outcome["kind"], "parameter": parameter,
-             **{column: None if outcome[column] is None else outcome[column][i]
-                for column in ("first_order", "total", "first_order_se", "total_se")},
+             **{column: None if outcome.get(column) is None else outcome[column][i]
+                for column in indices},
              "fit_r2": outcome["fit_r2"]}
             for outcome in result["outcomes"]
             for i, parameter in enumerate(result["parameters"])
         ]
-        frame = pd.DataFrame(rows, columns=["outcome", "kind", "parameter", "first_order",
-                                            "total", "first_order_se", "total_se", "fit_r2"])
+        frame = pd.DataFrame(rows, columns=["outcome", "kind", "parameter", *indices, "fit_r2"])
         frame.attrs.update({key: result[key] for key in ("n_evaluations", "method", "note")})
         return frame
 

@@ -177,6 +177,11 @@ class OutcomeImportanceOut(BaseModel):
     total_se: list[float] | None
     # the GP's leave-one-out R^2 (GET /model-fit): near 1, the indices describe the outcome
     fit_r2: float | None
+    # with parameter constraints only (else null): Var of the mean over the region they
+    # leave, and each parameter's Shapley effect there (shares summing to 1; null if flat)
+    constrained_variance: float | None = None
+    shapley: list[float] | None = None
+    shapley_se: list[float] | None = None
 
 
 class ImportanceOut(BaseModel):

@@ -32,7 +32,9 @@ reveals. So each outcome also gets ``fit_r2``, its GP's leave-one-out R^2
 and its indices can be trusted; far below, they describe the GP more than the outcome.
 
 Sobol indices need independent inputs, so they are measured on the whole box: a
-problem's parameter constraints are not applied. Optuna's importances (fANOVA on a
+problem's parameter constraints are not applied. Where it has some, each outcome also
+gets the Shapley effects of ``g`` over the region they leave (:mod:`bayesopt.shapley`),
+where the parameters depend on each other. Optuna's importances (fANOVA on a
 random forest) are first-order shares normalised to sum to 1; ``S_i / sum_j S_j``
 compares with them.
 
@@ -45,7 +47,7 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gpytorch
@@ -53,7 +55,7 @@ import numpy as np
 import torch
 from torch.quasirandom import SobolEngine
 
-from bayesopt import diagnostics, space
+from bayesopt import diagnostics, shapley, space
 from jobs.protocol import Observations, ProblemInfo
 
 BASE_SAMPLES = 4096  # N, at most: rows of A and B; (d + 2) N posterior means per outcome
@@ -75,6 +77,11 @@ class OutcomeIndices:
     first_order_se: list[float] | None
     total_se: list[float] | None
     fit_r2: float | None  # the GP's leave-one-out R^2 (bayesopt.diagnostics): trust it near 1
+    # under parameter constraints (bayesopt.shapley): Var(g) over the region they leave, and
+    # each parameter's Shapley effect there, a share of that variance (None where it is 0)
+    constrained_variance: float | None = None
+    shapley: list[float] | None = None
+    shapley_se: list[float] | None = None
 
 
 def parameter_importance(problem: ProblemInfo, observations: Observations,
@@ -97,12 +104,17 @@ def parameter_importance(problem: ProblemInfo, observations: Observations,
     g_ab = means[2 * n :].reshape(d, n, -1)
     rng = np.random.default_rng(0)
     resamples = rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))
-    return [
+    outcomes = [
         _indices(name, kind, g_a[:, j], g_b[:, j], g_ab[:, :, j], resamples,
                  diagnostics.statistics(fitted.values[:, j], loo_means[:, j],
                                         loo_sds[:, j]).r2)
         for j, (name, kind) in enumerate(zip(fitted.names, fitted.kinds, strict=True))
     ]
+    if not problem.parameter_constraints:
+        return outcomes
+    effects = shapley.shapley_effects(problem, lambda x: _posterior_means(
+        fitted.model, space.encode(problem.parameters, x), tkwargs) @ fitted.weights.T)
+    return [_with_shapley(outcome, effects, j) for j, outcome in enumerate(outcomes)]
 
 
 def base_samples(d: int) -> int:
@@ -162,6 +174,18 @@ def _indices(name: str, kind: str, g_a: np.ndarray, g_b: np.ndarray, g_ab: np.nd
         total_se=boot_total.std(axis=0, ddof=1).tolist(),
         fit_r2=fit_r2,
     )
+
+
+def _with_shapley(outcome: OutcomeIndices, effects: shapley.ShapleyEffects,
+                  j: int) -> OutcomeIndices:
+    """``outcome`` with its Shapley effects over the constrained region (none where the
+    mean is flat there, as for the Sobol indices)."""
+    variance = float(effects.variance[j])
+    if outcome.first_order is None or not variance > 1e-12 * outcome.variance:
+        return replace(outcome, constrained_variance=max(variance, 0.0))
+    return replace(outcome, constrained_variance=variance,
+                   shapley=effects.effects[j].tolist(),
+                   shapley_se=effects.standard_errors[j].tolist())
 
 
 def _estimates(g_a: np.ndarray, g_b: np.ndarray, g_ab: np.ndarray

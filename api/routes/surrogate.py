@@ -1,7 +1,8 @@
 """What the BO methods' GPs, fitted to every evaluation of a campaign, say about it:
 
 - ``GET /campaigns/{id}/importance``: which parameters matter to each outcome, the Sobol
-  indices of the GPs' posterior means (:mod:`bayesopt.sensitivity`);
+  indices of the GPs' posterior means (:mod:`bayesopt.sensitivity`) and, under parameter
+  constraints, their Shapley effects inside them (:mod:`bayesopt.shapley`);
 - ``GET /campaigns/{id}/model-fit``: how well they predict what was measured,
   leave-one-out cross-validation (:mod:`bayesopt.diagnostics`);
 - ``GET /campaigns/{id}/model-slice`` and ``/model-contour``: what they predict along one
@@ -44,6 +45,12 @@ IMPORTANCE_METHOD = (
     "share it takes part in, interactions included; *_se: the Monte Carlo standard "
     "error of each estimate"
 )
+SHAPLEY_METHOD = (
+    "; shapley (under parameter constraints): the Shapley effects of the same mean over "
+    "the region the constraints leave, each parameter uniform there (Owen 2014; Song, "
+    "Nelson & Staum 2016's random permutations): each parameter's share of the variance "
+    "there, interactions and dependence split among the parameters, the shares summing to 1"
+)
 MIN_EVALUATIONS = 2
 FIT_METHOD = (
     "leave-one-out cross-validation of the GP of each outcome (the BO methods' model, "
@@ -68,12 +75,14 @@ def campaign_importance(campaign: CampaignDep, session: SessionDep) -> Importanc
         outcomes=[OutcomeImportanceOut(
             name=o.name, kind=o.kind, sense=_sense(campaign, j, o.kind),
             variance=o.variance, first_order=o.first_order, total=o.total,
-            first_order_se=o.first_order_se, total_se=o.total_se, fit_r2=o.fit_r2)
+            first_order_se=o.first_order_se, total_se=o.total_se, fit_r2=o.fit_r2,
+            constrained_variance=o.constrained_variance, shapley=o.shapley,
+            shapley_se=o.shapley_se)
             for j, o in enumerate(outcomes)],
-        method=IMPORTANCE_METHOD,
-        note=("measured on the whole box: Sobol indices need independent parameters, so "
-              "the parameter constraints are not applied") if info.parameter_constraints
-        else None,
+        method=IMPORTANCE_METHOD + (SHAPLEY_METHOD if info.parameter_constraints else ""),
+        note=("the Sobol indices are measured on the whole box, since they need independent "
+              "parameters; the Shapley effects, inside the parameter constraints")
+        if info.parameter_constraints else None,
     )
 
 

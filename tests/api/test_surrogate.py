@@ -1,6 +1,6 @@
 """What the GPs fitted to a campaign's evaluations say about it, through the API, the
 Python client and the CLI: ``GET /campaigns/{id}/importance`` (the parameters' Sobol
-indices) and ``GET /campaigns/{id}/model-fit`` (leave-one-out cross-validation)."""
+indices, and their Shapley effects under parameter constraints) and ``GET /campaigns/{id}/model-fit`` (leave-one-out cross-validation)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.client import Client
 from api.settings import Settings
-from tests.api.test_ask_tell import lab, submit
+from bayesopt.external import ExternalConfig, ExternalDefinition
+from bayesopt.shapley import shapley_effects
+from tests.api.test_ask_tell import PROBLEM, lab, submit
 from tests.api.test_client_and_cli import mofront
 
 # cost = 0.1 temp + time with temp uniform on [20, 90] and time on [1, 10]: the variances
@@ -185,10 +187,60 @@ def test_model_slice_of_a_choice_gives_each_of_its_values(http):
     assert len(result["outcomes"][0]["mean"]) == 3
 
 
-def test_parameter_constraints_are_not_applied_and_the_answer_says_so(http):
-    cid = _told(http, 12, parameter_constraints=["temp + 10*time <= 150"])
+def test_under_parameter_constraints_the_shapley_effects_are_measured_inside_them(http):
+    # time <= temp / 10 keeps half the box, where a long run needs a high temperature: the
+    # two depend on each other, and yield's share from time grows from 0.033 to about 0.22
+    constraint = "10*time - temp <= 0"
+    cid = _told(http, 16, parameter_constraints=[constraint])
     result = http.get(f"/api/v1/campaigns/{cid}/importance").json()
-    assert "parameter constraints are not applied" in result["note"]
+    assert result["note"] == ("the Sobol indices are measured on the whole box, since they "
+                              "need independent parameters; the Shapley effects, inside the "
+                              "parameter constraints")
+    assert "Shapley effects" in result["method"]
+    spec = {key: value for key, value in PROBLEM.items() if key != "kind"}
+    problem = ExternalDefinition().info(ExternalConfig.model_validate(
+        {**spec, "parameter_constraints": [constraint]}))
+    truth = shapley_effects(problem, lambda x: np.stack(lab(x[:, 0], x[:, 1]), axis=1))
+    for j, outcome in enumerate(result["outcomes"]):
+        assert outcome["fit_r2"] > 0.99
+        assert sum(outcome["shapley"]) == pytest.approx(1)
+        tolerance = 4 * np.hypot(outcome["shapley_se"], truth.standard_errors[j]) + 0.01
+        assert np.all(np.abs(np.subtract(outcome["shapley"], truth.effects[j])) < tolerance)
+        assert outcome["constrained_variance"] == pytest.approx(truth.variance[j], rel=0.05)
+    assert result["outcomes"][0]["shapley"][1] > 0.18  # on the box: 0.033
+
+    unconstrained = http.get(f"/api/v1/campaigns/{_told(http, 8)}/importance").json()
+    assert unconstrained["note"] is None and "Shapley" not in unconstrained["method"]
+    assert all(o["shapley"] is None and o["shapley_se"] is None
+               for o in unconstrained["outcomes"])
+
+
+def test_the_client_and_cli_add_the_shapley_effects_under_parameter_constraints(
+        sqlite_database, make_server):
+    server = make_server(sqlite_database).start()
+    with Client(server.url) as client:
+        campaign = client.optimize(lab, parameters={"temp": (20, 90), "time": (1, 10)},
+                                   objectives={"yield": "maximize", "cost": "minimize"},
+                                   parameter_constraints=["10*time - temp <= 0"],
+                                   budget=12, algorithm="sobol", batch_size=12)
+        frame = campaign.importance()
+    assert list(frame.columns) == ["outcome", "kind", "parameter", "first_order", "total",
+                                   "first_order_se", "total_se", "shapley", "shapley_se",
+                                   "fit_r2"]
+    assert frame.groupby("outcome")["shapley"].sum().tolist() == pytest.approx([1, 1])
+
+    printed = mofront("importance", str(campaign.id), "--url", server.url)
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.splitlines()
+    assert lines[0] == ("from 12 evaluations; total (first order) share of each outcome's "
+                        "variance; Shapley effect inside the parameter constraints")
+    temp = next(line for line in lines if line.startswith("temp"))
+    shapley = frame[frame["parameter"] == "temp"]["shapley"].tolist()
+    assert f"; {shapley[0]:.3f}" in temp and f"; {shapley[1]:.3f}" in temp
+
+
+def test_a_slice_says_where_the_parameter_constraints_hold(http):
+    cid = _told(http, 12, parameter_constraints=["temp + 10*time <= 150"])
     # a slice says where along it the constraints hold, the other parameter held (here
     # through the longest run, where the hottest temperatures break the constraint)
     evaluations = http.get(f"/api/v1/campaigns/{cid}/evaluations").json()["items"]

@@ -464,6 +464,40 @@ def test_parameter_importance_is_computed_on_demand_and_drawn_per_outcome(page, 
         f"Through evaluation {contour['at_evaluation_id']}")
 
 
+def test_importance_under_parameter_constraints_adds_the_shapley_effects_inside_them(
+        page, server):
+    problem = {"kind": "external", "objectives": [{"name": "f"}, {"name": "g"}],
+               "parameters": [{"name": "x", "low": 0, "high": 1},
+                              {"name": "y", "low": 0, "high": 1}],
+               "parameter_constraints": ["x + y <= 1"]}
+    with server.client() as http:
+        cid = http.post("/campaigns", json={"algorithm": "sobol", "problem": problem,
+                                            "budget": {"evaluations": 12}}).json()["id"]
+        asked = http.post(f"/campaigns/{cid}/ask", params={"n": 12}).json()["suggestions"]
+        results = [{"suggestion_id": s["id"], "objectives": [
+            s["params"]["x"], s["params"]["x"] + 2 * s["params"]["y"]]} for s in asked]
+        assert http.post(f"/campaigns/{cid}/tell", json={"results": results}).status_code == 200
+    page.goto(f"{server.url}/ui/campaign.html?id={cid}")
+    wait_for_front(page)
+    page.get_by_role("button", name="Compute importance").click()
+    page.locator("#importance-table tbody tr").first.wait_for()
+    expected = http_get(server, f"/campaigns/{cid}/importance")
+    f, g = expected["outcomes"]
+    assert f["shapley"][1] == pytest.approx(1 / 8, abs=0.05)  # the triangle's exact 1/8
+    assert page.locator("#importance-table thead th").all_inner_texts() == [
+        "parameter", "f: total (first order); Shapley", "g: total (first order); Shapley"]
+    assert page.locator("#importance-table tbody tr").first.locator("td").all_inner_texts() == [
+        f"{o['total'][0]:.3f} ({o['first_order'][0]:.3f}); {o['shapley'][0]:.3f}" for o in (f, g)]
+    assert "the Shapley effects, inside the parameter constraints" in \
+        page.locator("#importance-note").inner_text()
+    drawn = page.evaluate("() => Object.fromEntries(document.querySelector("
+                          "'#importance-plot').data.map(t => [t.meta.role, [t.y, t.x]]))")
+    assert list(drawn) == ["shapley", "total", "first_order"]
+    assert dict(zip(*drawn["shapley"], strict=True)) == pytest.approx(
+        dict(zip(expected["parameters"], f["shapley"], strict=True)))
+    assert drawn["shapley"][0][-1] == "x"  # ranked by the Shapley effects: x on top
+
+
 def test_the_model_fit_plots_each_leave_one_out_prediction_against_its_measurement(
         page, server, campaigns):
     campaign = campaigns["branin-currin-sobol-1"]

@@ -211,11 +211,14 @@ async function computeImportance() {
   if (!result) return;
   state.importance = result;
   fillOutcomes(importanceOutcome, result.outcomes);
+  const constrained = result.outcomes.some((o) => o.shapley);
   const cell = (outcome, i) => outcome.total === null ? "flat"
-    : `${share(outcome.total[i])} (${share(outcome.first_order[i])})`;
+    : `${share(outcome.total[i])} (${share(outcome.first_order[i])})` +
+      (constrained ? `; ${outcome.shapley ? share(outcome.shapley[i]) : "flat"}` : "");
+  const heading = constrained ? "total (first order); Shapley" : "total (first order)";
   document.getElementById("importance-table").replaceChildren(
     el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "parameter"),
-      ...result.outcomes.map((o) => el("th", { scope: "col", class: "num" }, `${o.name}: total (first order)`)))),
+      ...result.outcomes.map((o) => el("th", { scope: "col", class: "num" }, `${o.name}: ${heading}`)))),
     el("tbody", {}, ...result.parameters.map((parameter, i) => el("tr", { dataset: { parameter } },
       el("th", { scope: "row" }, parameter),
       ...result.outcomes.map((o) => el("td", { class: "num" }, cell(o, i)))))),

@@ -492,8 +492,10 @@ export function fitFigure(outcome) {
 /** One outcome's Sobol indices (GET /importance) as horizontal bars, the parameters in
  *  order of their total index, each with its Monte Carlo standard error. */
 export function importanceFigure(result, outcome) {
+  // under parameter constraints the Shapley effects inside them come first
+  const ranked = outcome.shapley ? "shapley" : "total";
   const order = result.parameters.map((_, i) => i)
-    .sort((a, b) => (outcome.total?.[a] ?? 0) - (outcome.total?.[b] ?? 0)); // largest on top
+    .sort((a, b) => (outcome[ranked]?.[a] ?? 0) - (outcome[ranked]?.[b] ?? 0)); // largest on top
   const names = order.map((i) => result.parameters[i]);
   const bars = (key, label, colour) => ({
     type: "bar", orientation: "h", name: label, meta: { role: key },
@@ -503,7 +505,9 @@ export function importanceFigure(result, outcome) {
     hovertemplate: `%{y}: %{x:.3f} ${label}<extra></extra>`,
   });
   return {
-    data: outcome.total === null ? [] : [bars("total", "total", FRONT_COLOUR), bars("first_order", "first order", PALETTE[4])],
+    data: outcome.total === null ? [] : [
+      ...(outcome.shapley ? [bars("shapley", "Shapley, inside the constraints", KNOWN_COLOUR)] : []),
+      bars("total", "total", FRONT_COLOUR), bars("first_order", "first order", PALETTE[4])],
     layout: baseLayout({
       barmode: "group",
       xaxis: axis(`share of ${outcome.name}'s variance`, { range: [0, 1.05] }),
