@@ -1,8 +1,10 @@
 """Ax's parameter sensitivity on given points, for ``bench_importance.py``; run by the
 Python of ``benchmarks/.ax-venv`` (``ax-platform``), not mofront's.
 
-Reads ``{"low", "high", "x": [[...]], "y": [...]}`` on stdin: every point attached to an
-Ax experiment as a completed trial of one maximised metric ``f``. Fits Ax's default
+Reads ``{"low", "high", "x": [[...]], "y": [...]}`` on stdin (or, in place of ``low`` and
+``high``, ``"parameters": [{"name", "low", "high"}]`` and ``"parameter_constraints"``, as
+Ax writes them): every point attached to an Ax experiment as a completed trial of one
+maximised metric ``f``. Fits Ax's default
 model (``Generators.BOTORCH_MODULAR``: the GP its generation strategy uses after the
 initial design) to them and writes ``{"first", "total", "seconds"}``: the unsigned
 Sobol indices of the GP mean that ``ax.utils.sensitivity.sobol_measures.
@@ -30,11 +32,14 @@ def main() -> None:
     torch.set_num_threads(1)
     task = json.load(sys.stdin)
     d = len(task["x"][0])
-    names = [f"x{i}" for i in range(d)]
+    declared = task.get("parameters") or [
+        {"name": f"x{i}", "low": task["low"], "high": task["high"]} for i in range(d)]
+    names = [p["name"] for p in declared]
     client = Client(random_seed=0)
-    client.configure_experiment(parameters=[
-        RangeParameterConfig(name=name, parameter_type="float",
-                             bounds=(task["low"], task["high"])) for name in names])
+    client.configure_experiment(
+        parameters=[RangeParameterConfig(name=p["name"], parameter_type="float",
+                                         bounds=(p["low"], p["high"])) for p in declared],
+        parameter_constraints=task.get("parameter_constraints") or [])
     client.configure_optimization(objective="f")
     for row, value in zip(task["x"], task["y"], strict=True):
         index = client.attach_trial(parameters={n: float(v) for n, v in zip(names, row, strict=True)})

@@ -113,20 +113,26 @@ def run_mofront(name: str, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
 
 
 def run_optuna(name: str, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    spec = FUNCTIONS[name]
+    return fanova(x, y, [(spec["low"], spec["high"])] * spec["d"])
+
+
+def fanova(x: np.ndarray, y: np.ndarray, bounds: list[tuple[float, float]]) -> dict[str, Any]:
+    """Optuna's default importance (fANOVA, seed 0) of a maximising study holding the
+    points as completed trials, each parameter ``x{i}`` a float in ``bounds[i]``."""
     import optuna
     from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    spec = FUNCTIONS[name]
-    distribution = optuna.distributions.FloatDistribution(spec["low"], spec["high"])
+    distributions = {f"x{i}": optuna.distributions.FloatDistribution(low, high)
+                     for i, (low, high) in enumerate(bounds)}
     study = optuna.create_study(direction="maximize")
     study.add_trials([optuna.trial.create_trial(
-        params={f"x{i}": float(row[i]) for i in range(spec["d"])},
-        distributions={f"x{i}": distribution for i in range(spec["d"])},
-        value=float(value)) for row, value in zip(x, y, strict=True)])
+        params={f"x{i}": float(row[i]) for i in range(len(bounds))},
+        distributions=distributions, value=float(value)) for row, value in zip(x, y, strict=True)])
     started = time.perf_counter()
     shares = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
-    return {"first": [float(shares[f"x{i}"]) for i in range(spec["d"])],
+    return {"first": [float(shares[f"x{i}"]) for i in range(len(bounds))],
             "seconds": time.perf_counter() - started}
 
 
