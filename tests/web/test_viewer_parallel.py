@@ -8,6 +8,7 @@ a table whose rows open the evaluation."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -127,12 +128,26 @@ def test_ranges_on_the_axes_keep_the_evaluations_inside_all_of_them(page, server
     assert page.locator("#parallel-note").inner_text() == (
         f"{len(kept)} of 12 evaluations inside optimizer adam; seconds (minimize) 5 to 20.")
 
+    with page.expect_download() as started:
+        page.get_by_role("button", name="Export these (CSV)").click()
+    header, *rows = Path(started.value.path()).read_text().splitlines()
+    assert header == ("evaluation_id,seq,standing,param.lr,param.width,param.optimizer,loss,"
+                      "seconds,constraint.memory")
+    by_id = {e["id"]: e for e in items}
+    assert [int(row.split(",")[0]) for row in rows] == sorted(kept, key=lambda i: by_id[i]["seq"])
+    fields = rows[0].split(",")
+    evaluation = by_id[int(fields[0])]
+    assert fields[5] == evaluation["params"]["optimizer"] == "adam"
+    assert float(fields[7]) == evaluation["objectives"][1]
+    assert float(fields[8]) == evaluation["meta"]["constraint_values"][0]
+
     first = listed(page)[0]
     page.locator("#parallel-table").get_by_role("button", name=f"show evaluation {first}").click()
     page.locator(f"#evaluation-detail[data-evaluation-id='{first}']").wait_for()
 
     page.get_by_role("button", name="Clear the ranges").click()
     page.locator("#parallel-table").wait_for(state="hidden")
+    assert page.get_by_role("button", name="Export these (CSV)").is_hidden()
     assert drawn(page)["ranges"] == [None] * len(LABELS)
     assert page.locator("#parallel-note").inner_text().startswith("12 evaluations; drag")
 

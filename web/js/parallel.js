@@ -1,13 +1,14 @@
 // Parameters and outcomes together: every evaluation of a campaign with parameters as one
 // line across its parameters, objectives and outcome constraints (Optuna's and Ax's
 // parallel coordinates plot). Ranges dragged along the axes keep the evaluations inside
-// all of them, which are listed in a table that opens each one.
+// all of them, which are listed in a table that opens each one, and exported as CSV.
 /* global Plotly */
 
 import { ApiError } from "./api.js";
 import { draw, parallelFigure } from "./plots.js";
 import {
-  constraintLabel, constraintValue, el, number, objectiveLabel, paramText, parameterNames, sortableTable,
+  constraintLabel, constraintValue, csvCell, download, el, number, objectiveLabel, paramText, parameterNames,
+  sortableTable,
 } from "./ui.js";
 
 // The kept evaluations listed at most; the note counts them all.
@@ -16,6 +17,7 @@ const LISTED = 500;
 const showButton = document.getElementById("parallel-show");
 const colourSelect = document.getElementById("parallel-colour");
 const clearButton = document.getElementById("parallel-clear");
+const exportButton = document.getElementById("parallel-export");
 const plot = document.getElementById("parallel-plot");
 const note = document.getElementById("parallel-note");
 
@@ -24,6 +26,7 @@ const state = {
   shown: false, // the plot is drawn (and follows new evaluations)
   rows: [], // the evaluations drawn, in the plot's line order
   leftOut: 0, // evaluations without a value on every axis
+  kept: [], // the evaluations inside every range dragged, by seq
   axes: [], // their axes: {label, values, describe(range dragged) …}
   ranges: new Map(), // constraint ranges dragged, by axis label
   restyleBound: false,
@@ -37,6 +40,7 @@ export function setUpParallel(campaignPage, parametric) {
   showButton.addEventListener("click", show);
   colourSelect.addEventListener("change", redraw);
   clearButton.addEventListener("click", clearRanges);
+  exportButton.addEventListener("click", exportKept);
   return { refresh: async () => { if (state.shown) await show(); } };
 }
 
@@ -78,9 +82,8 @@ async function redraw() {
   state.rows = page.evaluations.filter((e) =>
     names.every((name) => Number.isFinite(parameterAxisValue(specs.get(name), e.params[name]))) &&
     outcomes.every((o) => Number.isFinite(o.value(e))));
-  const kind = (e) => (!e.feasible ? "infeasible" : e.on_front ? "front" : "dominated");
   const order = { infeasible: 0, dominated: 1, front: 2 }; // the front's lines drawn last, on top
-  state.rows.sort((a, b) => order[kind(a)] - order[kind(b)] || a.seq - b.seq);
+  state.rows.sort((a, b) => order[standing(a)] - order[standing(b)] || a.seq - b.seq);
   state.axes = [
     ...names.map((name) => parameterAxis(name, specs.get(name))),
     ...outcomes.map((o) => ({ label: o.label, values: state.rows.map(o.value), describe: spanText(number) })),
@@ -88,7 +91,7 @@ async function redraw() {
   for (const axis of state.axes) axis.constraintrange = state.ranges.get(axis.label);
   const colour = lineColour(colourSelect.value, outcomes);
   plot.hidden = false;
-  await draw(plot, parallelFigure({ axes: state.axes, colour, kinds: state.rows.map(kind) }));
+  await draw(plot, parallelFigure({ axes: state.axes, colour, kinds: state.rows.map(standing) }));
   if (!state.restyleBound) {
     // a range dragged (or cleared) on an axis
     plot.on("plotly_restyle", () => {
@@ -173,18 +176,20 @@ function inside(value, range) {
 
 /** The evaluations inside every range dragged: counted in the note, listed in the table. */
 function showKept() {
-  const active = state.axes.map((axis, k) => [axis, k]).filter(([axis]) => state.ranges.has(axis.label));
+  const active = state.axes.filter((axis) => state.ranges.has(axis.label));
   const kept = state.rows.filter((_, row) =>
-    active.every(([axis, k]) => inside(axis.values[row], state.ranges.get(axis.label))));
+    active.every((axis) => inside(axis.values[row], state.ranges.get(axis.label))));
   clearButton.hidden = !active.length;
-  const ranges = active.map(([axis]) => `${axis.label} ${axis.describe(state.ranges.get(axis.label))}`);
+  exportButton.hidden = !active.length || !kept.length;
+  const ranges = active.map((axis) => `${axis.label} ${axis.describe(state.ranges.get(axis.label))}`);
   const left = state.leftOut;
   note.textContent = (active.length
     ? `${kept.length} of ${state.rows.length} evaluations inside ${ranges.join("; ")}.`
     : `${state.rows.length} evaluation${state.rows.length === 1 ? "" : "s"}; drag along an axis to keep those inside a range.`) +
     (left ? ` ${left} without a value on every axis are left out.` : "") +
     (kept.length > LISTED ? ` The first ${LISTED} are listed.` : "");
-  renderTable(active.length ? kept : []);
+  state.kept = active.length ? [...kept].sort((a, b) => a.seq - b.seq) : [];
+  renderTable(state.kept);
 }
 
 function renderTable(kept) {
@@ -198,7 +203,7 @@ function renderTable(kept) {
         "aria-label": `show evaluation ${e.id}` }, `#${e.id}`),
     },
     { key: "seq", label: "seq", value: (e) => e.seq, numeric: true },
-    { key: "front", label: "front", value: (e) => (!e.feasible ? "infeasible" : e.on_front ? "on the front" : "dominated") },
+    { key: "standing", label: "standing", value: standing },
     ...names.map((name) => ({
       key: `p:${name}`, label: name, value: (e) => e.params[name], cell: (e) => paramText(e.params[name]),
       numeric: kept.every((e) => typeof e.params[name] === "number"),
@@ -211,7 +216,25 @@ function renderTable(kept) {
   const tableNode = document.getElementById("parallel-table");
   tableNode.hidden = !kept.length;
   const table = sortableTable(tableNode, columns, { rowAttributes: (e) => ({ dataset: { evaluationId: e.id } }) });
-  table.setRows([...kept].sort((a, b) => a.seq - b.seq).slice(0, LISTED));
+  table.setRows(kept.slice(0, LISTED));
+}
+
+/** Every evaluation kept, as CSV: its id, seq, standing, parameters and outcomes. */
+function exportKept() {
+  const c = page.campaign();
+  const names = parameterNames(c, page.evaluations);
+  const constraints = page.evaluations[0]?.constraints || [];
+  const header = ["evaluation_id", "seq", "standing", ...names.map((name) => `param.${name}`),
+    ...c.objectives.map((o) => o.name), ...constraints.map((_, i) => `constraint.${(c.problem.constraints || [])[i]?.name ?? `c${i}`}`)];
+  const lines = [header, ...state.kept.map((e) => [
+    e.id, e.seq, standing(e),
+    ...names.map((name) => e.params[name]), ...e.objectives, ...constraints.map((_, i) => constraintValue(e, i))])];
+  download(`campaign-${page.id}-selected.csv`, `${lines.map((line) => line.map(csvCell).join(",")).join("\n")}\n`);
+}
+
+/** Where an evaluation stands: "front", "dominated" or "infeasible". */
+function standing(e) {
+  return !e.feasible ? "infeasible" : e.on_front ? "front" : "dominated";
 }
 
 function clearRanges() {
