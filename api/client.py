@@ -588,14 +588,19 @@ class Campaign:
         m = len(self.objective_names)
         return list(values[:m]), list(values[m:]) or None, sem
 
-    def best(self, preference: Sequence[float]) -> dict[str, Any]:
+    def best(self, preference: Sequence[float], scalarisation: str = "linear"
+             ) -> dict[str, Any]:
         """The front evaluation that maximises ``preference · J~`` (J~: the objectives as
-        maximised, min-max normalised over the front); see ``GET .../best``. The answer
+        maximised, min-max normalised over the front), or with ``scalarisation=
+        "chebyshev"`` the one nearest the ideal in the weighted max-norm, which reaches
+        the balanced points of a front bulging to the nadir that a weighted sum never
+        picks; see ``GET .../best``. The answer
         holds ``evaluation``, ``utility``, ``normalization`` and ``artifact_url``; for a
         PD-MORL campaign also ``act_preference`` and ``act_evaluation``: the network at
         ``artifact_url`` is to act with ``act_preference``, and did as
         ``act_evaluation`` shows at the nearest preference it was evaluated at."""
-        params = {"preference": ",".join(map(repr, map(float, preference)))}
+        params = {"preference": ",".join(map(repr, map(float, preference))),
+                  "scalarisation": scalarisation}
         return dict(self._client.request("GET", f"/campaigns/{self.id}/best", params=params))
 
     def sample(self, preference: Sequence[float] | None = None, n: int = 16,

@@ -407,6 +407,7 @@ class BestOut(BaseModel):
     campaign_id: int
     objectives: list[ObjectiveOut]
     preference: list[float]  # as given, scaled to sum 1
+    scalarisation: str  # linear | chebyshev: how the preference scored each point
     utility: float
     normalization: NormalizationOut
     front_size: int

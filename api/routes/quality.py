@@ -8,7 +8,7 @@ from :mod:`api.known_fronts`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query
@@ -74,6 +74,12 @@ def best(
         description="comma-separated weights, one per objective in the campaign's order: "
         "finite, >= 0, not all 0 (scaled to sum 1), e.g. 0.7,0.3",
     )],
+    scalarisation: Annotated[Literal["linear", "chebyshev"], Query(
+        description="linear: the weighted sum w·J~ (reaches only the front's convex "
+        "hull); chebyshev: nearest the ideal in the weighted max-norm, "
+        "-(max_i w_i (1 - J~_i) + 1e-4 sum_i w_i (1 - J~_i)) (pymoo's ASF; reaches "
+        "every front point)",
+    )] = "linear",
 ) -> BestOut:
     """The front evaluation that maximises the normalised linear utility ``w·J~`` for a
     preference ``w``: every objective is converted to maximisation (a minimised one is
@@ -83,6 +89,13 @@ def best(
     evaluation. The answer carries the utility, the nadir and ideal it was normalised
     with (raw units), the evaluation, and the path of its artifact (a policy) or null.
     409 when the campaign has no feasible evaluation yet.
+
+    With ``scalarisation=chebyshev`` the utility is instead minus the weighted Chebyshev
+    distance to the ideal of the same normalised front (augmented by a small weighted
+    sum, which breaks ties), a larger weight keeping its objective nearer its best: a
+    linear utility only ever picks points of the front's convex hull, so on a front that
+    bulges towards the nadir (DTLZ2's) every weight picks an end, where Chebyshev picks
+    each balanced point for some weight.
 
     A preference-conditioned campaign (PD-MORL: one network per evaluation round that
     acts for any preference) answers with a network to run at the preference asked for,
@@ -96,7 +109,7 @@ def best(
         raise _no_front(campaign)
     senses = campaign.objective_senses
     values = to_maximization(np.array([row.objectives for row in rows]), senses)
-    choice = best_for_preference(values, weights)
+    choice = best_for_preference(values, weights, scalarisation)
     chosen = get_evaluation(session, rows[choice.index].id)
     if chosen is None:  # the campaign was deleted since its front was read
         raise HTTPException(404, f"campaign {campaign.id} does not exist")
@@ -112,6 +125,7 @@ def best(
                                 senses),
                 [network.artifact_id for network in networks],
                 choice.weights,
+                scalarisation,
             )]
             evaluated = get_evaluation(session, row.id)
             if evaluated is not None:
@@ -122,6 +136,7 @@ def best(
         campaign_id=campaign.id,
         objectives=[_objective(campaign, i) for i in range(campaign.n_objectives)],
         preference=choice.weights.tolist(),
+        scalarisation=scalarisation,
         utility=choice.utility,
         normalization=NormalizationOut(
             rule=NORMALIZATION_RULE,

@@ -97,6 +97,58 @@ def test_best_is_the_brute_force_choice_over_the_feasible_front(http, campaign_i
     assert best["artifact_url"] is None  # a sobol candidate has no artifact
 
 
+def brute_force_chebyshev(front: list[dict], preference: list[float]) -> tuple[dict, float]:
+    """Maximise -(max_i w_i (1 - J~_i) + 1e-4 sum_i w_i (1 - J~_i)), J~ as above."""
+    weights = [w / sum(preference) for w in preference]
+    gains = [[-v for v in item["objectives"]] for item in front]
+    low = [min(g[i] for g in gains) for i in range(2)]
+    high = [max(g[i] for g in gains) for i in range(2)]
+    shortfalls = [[weights[i] * (1 - (g[i] - low[i]) / (high[i] - low[i])) for i in range(2)]
+                  for g in gains]
+    utilities = [-(max(row) + 1e-4 * sum(row)) for row in shortfalls]
+    best = max(range(len(front)), key=lambda k: (utilities[k], -front[k]["seq"]))
+    return front[best], utilities[best]
+
+
+@pytest.mark.parametrize("preference", [[1, 0], [0.5, 0.5], [3, 1], [0.2, 0.8]])
+def test_best_by_chebyshev_is_the_brute_force_choice(http, campaign_id, preference):
+    front = feasible_front(http, campaign_id)
+    expected, utility = brute_force_chebyshev(front, preference)
+    answer = http.get(f"/api/v1/campaigns/{campaign_id}/best", params={
+        "preference": ",".join(map(str, preference)), "scalarisation": "chebyshev"}).json()
+    assert answer["scalarisation"] == "chebyshev"
+    assert answer["evaluation"]["id"] == expected["id"]
+    assert answer["utility"] == pytest.approx(utility, abs=1e-12)
+
+
+def test_on_a_front_bulging_to_the_nadir_chebyshev_picks_the_balanced_point(http, database):
+    # DTLZ2's front, both minimised: f0^2 + f1^2 = 1, which a weighted sum meets only at
+    # its ends
+    campaign_id = submit(http)
+    angles = np.linspace(0, np.pi / 2, 9)
+    items = [NewEvaluation(seq=i, objectives=[float(np.cos(a)), float(np.sin(a))],
+                           params={"x0": i / 8, "x1": 0.5}) for i, a in enumerate(angles)]
+    engine = make_engine(database)
+    with make_sessionmaker(engine)() as session:
+        append_evaluations(session, campaign_id, items)
+    engine.dispose()
+
+    def picked(scalarisation: str) -> int:
+        answer = http.get(f"/api/v1/campaigns/{campaign_id}/best", params={
+            "preference": "1,1", "scalarisation": scalarisation})
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["evaluation"]["seq"])
+
+    assert picked("linear") in (0, 8)
+    assert picked("chebyshev") == 4  # f0 = f1 = 0.707
+    refused = http.get(f"/api/v1/campaigns/{campaign_id}/best",
+                       params={"preference": "1,1", "scalarisation": "weighted"})
+    assert refused.status_code == 422
+    [error] = refused.json()["detail"]
+    assert error["loc"] == ["query", "scalarisation"]
+    assert "'linear' or 'chebyshev'" in error["msg"]
+
+
 @pytest.mark.parametrize(("preference", "message"), [
     ("1", "preference has 1 values; give one non-negative weight per objective (2)"),
     ("1,2,3", "preference has 3 values"),

@@ -51,6 +51,44 @@ def test_best_for_preference_maximises_the_normalised_utility(case) -> None:
     np.testing.assert_array_equal(choice.high, front.max(axis=0))
 
 
+def brute_chebyshev(front: np.ndarray, preference: list[float]) -> list[float]:
+    """-(max_i w_i (1 - J~_i) + 1e-4 sum_i w_i (1 - J~_i)), J~ and w as above but a
+    zero range giving no shortfall."""
+    m = front.shape[1]
+    weights = [w / sum(preference) for w in preference]
+    flat = [front[:, k].min() == front[:, k].max() for k in range(m)]
+    linear_at_each = [brute_utilities(front, [float(i == k) for i in range(m)])
+                      for k in range(m)]  # J~_k of every point
+    shortfalls = [[0.0 if flat[k] else weights[k] * (1 - linear_at_each[k][j])
+                   for k in range(m)] for j in range(len(front))]
+    return [-(max(row) + 1e-4 * sum(row)) for row in shortfalls]
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=front_and_preference())
+def test_the_chebyshev_pick_is_nearest_the_ideal_in_the_weighted_max_norm(case) -> None:
+    front, preference = case
+    utilities = brute_chebyshev(front, preference)
+    choice = best_for_preference(front, preference, "chebyshev")
+    assert utilities[choice.index] == pytest.approx(max(utilities), abs=1e-12)
+    assert choice.utility == pytest.approx(utilities[choice.index], abs=1e-12)
+    assert -1 - 1e-4 <= choice.utility <= 0
+
+
+def test_on_a_front_bulging_to_the_nadir_only_chebyshev_picks_the_balanced_points() -> None:
+    # a quarter circle about the nadir (DTLZ2's front, maximised): below the chord
+    angles = np.linspace(0, np.pi / 2, 11)
+    front = np.stack([1 - np.cos(angles), 1 - np.sin(angles)], axis=1)
+    linear = {best_for_preference(front, [w, 1 - w]).index for w in np.linspace(0, 1, 21)}
+    assert linear == {0, 10}  # every weight picks an end
+    picked = [best_for_preference(front, [w, 1 - w], "chebyshev").index
+              for w in np.linspace(0.05, 0.95, 19)]
+    assert picked == sorted(picked) and set(picked) == set(range(11))  # every point
+    assert best_for_preference(front, [1, 1], "chebyshev").index == 5  # the middle
+    with pytest.raises(ValueError, match="scalarisation must be one of linear, chebyshev"):
+        best_for_preference(front, [1, 1], "tchebycheff")
+
+
 def test_ties_go_to_the_first_point_and_a_flat_objective_counts_zero() -> None:
     front = np.array([[1.0, 5.0], [0.0, 5.0], [1.0, 5.0]])  # objective 2 has a zero range
     choice = best_for_preference(front, [1, 1])

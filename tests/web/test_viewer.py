@@ -232,6 +232,24 @@ def test_three_objective_campaign_and_the_objective_choice(page, server, campaig
     assert count(plot_data(page, "#front-plot"), "front") == len(projected["points"])
 
 
+def test_a_preference_scored_by_chebyshev_picks_what_the_api_picks(page, server, campaigns):
+    campaign = campaigns["dtlz2-3-objectives"]
+    page.goto(f"{server.url}/ui/campaign.html?id={campaign['id']}")
+    wait_for_front(page)
+    page.fill("#preference-input", "1,1,1")
+    page.get_by_label("Scored by").select_option("chebyshev")
+    page.get_by_role("button", name="Pick").click()
+    best = http_get(server, f"/campaigns/{campaign['id']}/best"
+                            "?preference=1,1,1&scalarisation=chebyshev")
+    picked = best["evaluation"]["id"]
+    page.locator(f"#evaluation-detail[data-evaluation-id='{picked}']").wait_for()
+    assert f"picks evaluation #{picked} (weighted Chebyshev distance to the ideal " \
+        f"{-best['utility']:.4g}, normalised)" in page.locator("#preference-result").inner_text()
+    linear = http_get(server, f"/campaigns/{campaign['id']}/best?preference=1,1,1")
+    # DTLZ2's front bulges to the nadir: the weighted sum picks a point nearer a corner
+    assert max(best["evaluation"]["objectives"]) < max(linear["evaluation"]["objectives"])
+
+
 def test_compare_page_shows_one_trace_per_campaign(page, server, campaigns):
     ids = [campaigns[name]["id"] for name in COMPARED]
     page.goto(f"{server.url}/ui/compare.html")

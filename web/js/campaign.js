@@ -516,7 +516,7 @@ async function pickByPreference(event) {
   }
   let best;
   try {
-    best = await api.best(state.id, typed);
+    best = await api.best(state.id, typed, document.getElementById("preference-scalarisation").value);
   } catch (error) {
     preferenceResult.replaceChildren(el("p", { class: "alert", role: "alert" }, error.message));
     return;
@@ -524,7 +524,10 @@ async function pickByPreference(event) {
   const picked = best.evaluation;
   const parts = [el("p", {},
     `Preference ${vector(best.preference)} picks evaluation #${picked.id} `,
-    `(normalised utility ${number(best.utility, 4)}): ${vector(picked.objectives)}.`)];
+    best.scalarisation === "chebyshev"
+      ? `(weighted Chebyshev distance to the ideal ${number(-best.utility, 4)}, normalised): `
+      : `(normalised utility ${number(best.utility, 4)}): `,
+    `${vector(picked.objectives)}.`)];
   const served = best.act_evaluation;
   if (served) {
     const round = served.meta?.round;
