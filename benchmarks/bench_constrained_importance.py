@@ -61,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_bo import AX_VENV, ensure_ax_venv
-from bench_importance import fanova
+from bench_importance import fanova, paired
 from report_io import code_version, write_report
 
 from bayesopt import space
@@ -188,21 +188,6 @@ def summary(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def paired(runs: list[dict[str, Any]], peer: str, tool: str = "mofront") -> dict[str, Any]:
-    """``tool`` against ``peer`` on the error over every function, n and seed: the mean
-    difference (negative: ``tool`` is closer) and the paired t-test's p."""
-    from scipy.stats import ttest_rel
-
-    by_run = {(r["function"], r["n"], r["seed"], r["tool"]): r["error"] for r in runs}
-    pairs = [(value, by_run[(*run[:3], peer)]) for run, value in by_run.items()
-             if run[3] == tool and (*run[:3], peer) in by_run]
-    ours, theirs = (np.array(column) for column in zip(*pairs, strict=True))
-    return {"tool": tool, "peer": peer, "pairs": len(pairs),
-            "difference": float((ours - theirs).mean()),
-            "better": int((ours < theirs).sum()),
-            "p": float(ttest_rel(ours, theirs).pvalue) if len(pairs) > 1 else None}
-
-
 def markdown(report: dict[str, Any]) -> str:
     truths = "; ".join(
         f"{name} ({', '.join(p['name'] for p in FUNCTIONS[name]['parameters'])}): "
@@ -263,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
         "config": {"seeds": len(seeds), "sizes": list(sizes), "reference": truths,
                    "reference_orders": REFERENCE_ORDERS},
         "summary": summary(runs),
-        "comparisons": [paired(runs, peer) for peer in TOOLS[1:]],
+        "comparisons": [paired(runs, "error", peer=peer) for peer in TOOLS[1:]],
         "runs": runs,
         "failed": [],
     }

@@ -184,7 +184,8 @@ def summary(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def paired(runs: list[dict[str, Any]], key: str, tool: str = "mofront",
            peer: str = "ax") -> dict[str, Any]:
     """``tool`` against ``peer`` on ``key`` over every function, n and seed: the mean
-    difference (negative: ``tool`` is closer to the truth) and the paired t-test's p."""
+    difference (negative: ``tool`` is closer to the truth), in how many runs ``tool`` was
+    closer, and the paired t-test's p."""
     from scipy.stats import ttest_rel
 
     by_run = {(r["function"], r["n"], r["seed"], r["tool"]): r[key] for r in runs if key in r}
@@ -192,7 +193,7 @@ def paired(runs: list[dict[str, Any]], key: str, tool: str = "mofront",
              if run[3] == tool and (*run[:3], peer) in by_run]
     ours, theirs = (np.array(column) for column in zip(*pairs, strict=True))
     return {"measure": key, "tool": tool, "peer": peer, "pairs": len(pairs),
-            "difference": float((ours - theirs).mean()),
+            "difference": float((ours - theirs).mean()), "better": int((ours < theirs).sum()),
             "p": float(ttest_rel(ours, theirs).pvalue) if len(pairs) > 1 else None}
 
 
