@@ -89,8 +89,9 @@ def parameter_importance(problem: ProblemInfo, observations: Observations,
                          ) -> list[OutcomeIndices]:
     """The Sobol indices of every objective, then every constraint's measured value,
     over ``problem.parameters`` (see the module docstring), from ``n_samples`` rows
-    (default: :func:`base_samples`). Deterministic: the GP fit and the design are
-    seeded with 0."""
+    (default: :func:`base_samples`), and under parameter constraints their Shapley
+    effects inside them (:func:`bayesopt.shapley.shapley_effects`). Deterministic: the
+    GP fit, the design and the draws are seeded with 0."""
     d = len(problem.parameters)
     fitted = diagnostics.fit_outcomes(problem, observations, device)
     tkwargs: dict[str, Any] = {"dtype": torch.float64, "device": torch.device(device)}
