@@ -127,6 +127,20 @@ def _parser() -> argparse.ArgumentParser:
     _add_url(metrics)
     metrics.set_defaults(handler=_metrics)
 
+    best = commands.add_parser(
+        "best", help="print the front evaluation a preference picks (GET /best)")
+    best.add_argument("id", type=int)
+    best.add_argument("--preference", required=True, metavar="W1,W2,...",
+                      help="one non-negative weight per objective, in the campaign's order "
+                           "(scaled to sum 1)")
+    best.add_argument("--scalarisation", choices=["linear", "chebyshev"], default="linear",
+                      help="linear: the largest weighted sum of the normalised objectives "
+                           "(only ever the front's convex hull); chebyshev: nearest the ideal "
+                           "in the weighted max-norm (any front point). Default: linear")
+    best.add_argument("--json", action="store_true", help="print the API's answer as JSON")
+    _add_url(best)
+    best.set_defaults(handler=_best)
+
     importance = commands.add_parser(
         "importance", help="print how much each parameter matters to each objective "
                            "(Sobol indices of the GP; GET /importance)")
@@ -349,6 +363,36 @@ def _metrics(args: argparse.Namespace) -> int:
         print(json.dumps(measured, indent=2))
         return 0
     _print_table(["measure", "value", "how"], _metric_rows(measured))
+    return 0
+
+
+def _best(args: argparse.Namespace) -> int:
+    try:
+        weights = [float(w) for w in args.preference.split(",")]
+    except ValueError:
+        raise UserError(f"--preference must be comma-separated numbers, got "
+                        f"{args.preference!r}") from None
+    with _client(args) as client:
+        campaign = _call(lambda: client.campaign(args.id))
+        answer = _call(lambda: campaign.best(weights, scalarisation=args.scalarisation))
+    if args.json:
+        print(json.dumps(answer, indent=2))
+        return 0
+    chosen = answer["evaluation"]
+    preference = ", ".join(f"{w:g}" for w in answer["preference"])
+    print(f"preference ({preference}), {answer['scalarisation']}: evaluation {chosen['id']} "
+          f"(seq {chosen['seq']}) of the {answer['front_size']} on the front, utility "
+          f"{answer['utility']:.6g}")
+    _print_table(["objective", "value"], [
+        [f"{o['name']} ({o['sense']})", f"{v:.6g}"]
+        for o, v in zip(answer["objectives"], chosen["objectives"], strict=True)])
+    if chosen["params"]:
+        print("params: " + ", ".join(f"{k}={v}" for k, v in chosen["params"].items()))
+    served = answer.get("act_evaluation")
+    if served:
+        at = ",".join(f"{w:g}" for w in answer["act_preference"])
+        print(f"to serve it: the network of evaluation {served['id']}, acting with ({at}): "
+              f"mofront rollout {served['id']} --preference {at}")
     return 0
 
 

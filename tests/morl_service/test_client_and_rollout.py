@@ -212,3 +212,45 @@ def test_metrics_prints_each_measure_with_what_it_was_measured_under(served):
     unknown = mofront("metrics", str(candidate["campaign_id"] + 1000), "--url", server.url)
     assert unknown.returncode == 2
     assert unknown.stderr == f"mofront: HTTP 404: campaign {candidate['campaign_id'] + 1000} does not exist\n"
+
+
+@pytest.mark.parametrize("scalarisation", ["linear", "chebyshev"])
+def test_best_prints_the_evaluation_a_preference_picks(served, scalarisation):
+    server, policies, _, shared = served
+    for campaign_id in (policies[0]["campaign_id"], shared[0]["campaign_id"]):
+        with Client(server.url) as client:
+            answer = client.campaign(campaign_id).best([0.7, 0.3], scalarisation=scalarisation)
+        printed = mofront("best", str(campaign_id), "--preference", "0.7,0.3",
+                          "--scalarisation", scalarisation, "--url", server.url)
+        assert printed.returncode == 0, printed.stderr
+        lines = printed.stdout.splitlines()
+        chosen = answer["evaluation"]
+        assert lines[0] == (
+            f"preference (0.7, 0.3), {scalarisation}: evaluation {chosen['id']} (seq "
+            f"{chosen['seq']}) of the {answer['front_size']} on the front, utility "
+            f"{answer['utility']:.6g}")
+        assert lines[1:4] == ["objective\tvalue",
+                              f"treasure (maximize)\t{chosen['objectives'][0]:.6g}",
+                              f"time (maximize)\t{chosen['objectives'][1]:.6g}"]
+        served_network = answer["act_evaluation"]
+        if served_network is None:  # one policy per evaluation
+            assert not any(line.startswith("to serve it") for line in lines)
+        else:
+            assert lines[-1] == (
+                f"to serve it: the network of evaluation {served_network['id']}, acting with "
+                f"(0.7,0.3): mofront rollout {served_network['id']} --preference 0.7,0.3")
+        as_json = mofront("best", str(campaign_id), "--preference", "0.7,0.3",
+                          "--scalarisation", scalarisation, "--json", "--url", server.url)
+        assert json.loads(as_json.stdout) == answer
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--preference", "a,b"], "--preference must be comma-separated numbers, got 'a,b'"),
+    (["--preference", "1"], "preference has 1 values"),
+    (["--preference", "1,1", "--scalarisation", "max"], "invalid choice: 'max'"),
+])
+def test_best_refuses_in_one_line(served, extra, message):
+    server, policies, _, _ = served
+    refused = mofront("best", str(policies[0]["campaign_id"]), *extra, "--url", server.url)
+    assert refused.returncode != 0
+    assert message in refused.stderr, refused.stderr
