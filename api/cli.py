@@ -367,13 +367,9 @@ def _metrics(args: argparse.Namespace) -> int:
 
 
 def _best(args: argparse.Namespace) -> int:
-    try:
-        weights = [float(w) for w in args.preference.split(",")]
-    except ValueError:
-        raise UserError(f"--preference must be comma-separated numbers, got "
-                        f"{args.preference!r}") from None
     with _client(args) as client:
         campaign = _call(lambda: client.campaign(args.id))
+        weights = _preference(args.preference, len(campaign.objective_names))
         answer = _call(lambda: campaign.best(weights, scalarisation=args.scalarisation))
     if args.json:
         print(json.dumps(answer, indent=2))

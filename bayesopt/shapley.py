@@ -68,6 +68,7 @@ MIN_PERMUTATIONS = 256
 MAX_PERMUTATIONS = 8192
 MAX_CONDITIONAL_TRIES = 2**14  # proposals per conditional before its draws fall back
 _CHUNK = 2**16  # proposals mapped and checked at once
+_MAX_EMPTY_CHUNKS = 64  # 4M proposals, none inside: the constraints leave nothing
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,6 @@ class ShapleyEffects:
     effects: np.ndarray
     standard_errors: np.ndarray
     variance: np.ndarray
-    permutations: int
 
 
 def shapley_effects(problem: ProblemInfo, means: Callable[[np.ndarray], np.ndarray],
@@ -93,7 +93,7 @@ def shapley_effects(problem: ProblemInfo, means: Callable[[np.ndarray], np.ndarr
     if d == 1:  # the one parameter takes all the variance
         values = means(space.from_unit(problem.parameters, constrained_draws(problem, m * INNER_DRAWS, rng)))
         variance = values.var(axis=0, ddof=1)
-        return ShapleyEffects(np.ones((len(variance), 1)), np.zeros((len(variance), 1)), variance, 0)
+        return ShapleyEffects(np.ones((len(variance), 1)), np.zeros((len(variance), 1)), variance)
     points = constrained_draws(problem, m * (d - 1), rng)
     orders = np.argsort(rng.random((m, d)), axis=1)
     # free[k, j - 1]: the first j parameters of order k, redrawn given the others
@@ -116,7 +116,7 @@ def shapley_effects(problem: ProblemInfo, means: Callable[[np.ndarray], np.ndarr
     with np.errstate(divide="ignore", invalid="ignore"):
         effects = contributions.mean(axis=0) / variance + last.mean(axis=0)
         errors = _errors(contributions, last, first, second, variance)
-    return ShapleyEffects(effects.T, errors.T, variance, m)
+    return ShapleyEffects(effects.T, errors.T, variance)
 
 
 def _errors(contributions: np.ndarray, last: np.ndarray, first: np.ndarray,
@@ -142,15 +142,19 @@ def default_permutations(d: int) -> int:
 
 def constrained_draws(problem: ProblemInfo, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n x d`` points of the unit cube, uniform among those whose values satisfy every
-    parameter constraint."""
+    parameter constraint. ValueError where the constraints leave (next to) nothing."""
     d = len(problem.parameters)
     kept: list[np.ndarray] = []
-    found = 0
+    found, empty = 0, 0
     while found < n:
         unit = rng.random((_CHUNK, d))
         unit = unit[_inside(problem, unit)]
         kept.append(unit)
         found += len(unit)
+        empty = 0 if len(unit) else empty + 1
+        if empty == _MAX_EMPTY_CHUNKS:
+            raise ValueError(f"no point of {_MAX_EMPTY_CHUNKS * _CHUNK} drawn in the box "
+                             "satisfies the parameter constraints")
     return np.concatenate(kept)[:n]
 
 

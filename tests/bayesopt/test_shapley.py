@@ -5,6 +5,8 @@ additive function are its first-order Sobol indices."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -99,3 +101,13 @@ def test_a_conditional_too_thin_to_draw_keeps_the_point_own_values():
     draws = conditional_draws(TRIANGLE, point, np.array([[False, True]]), 3,
                               np.random.default_rng(0))
     assert np.array_equal(draws, np.repeat(point[:, None, :], 3, axis=1))
+
+
+def test_constraints_that_leave_nothing_are_refused_not_drawn_for_ever():
+    problem = _problem(UNIT[:2], ["x0 + x1 <= 1"])
+    # each possible alone, the two together exclude every point (a spec refuses them)
+    unreachable = replace(problem, parameter_constraints=tuple(
+        parameter_constraints.parse(text, problem.parameters)
+        for text in ("x0 + x1 >= 1.5", "x0 + x1 <= 0.5")))
+    with pytest.raises(ValueError, match="satisfies the parameter constraints"):
+        constrained_draws(unreachable, 10, np.random.default_rng(0))
